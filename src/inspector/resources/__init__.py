@@ -1,0 +1,39 @@
+"""The resource system: service, locator, coordinators, controller, pool (the seed's design)."""
+
+from .controller import BaseController
+from .coordinator import BaseResourceCoordinator, ResourceHandle
+from .locator import get_service, register_service
+from .pool import PoolStatistics, ResourcePool
+from .result import Result
+from .service import IResourceManagementService, ResourceManagementService, process_memory
+from .store import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
+from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
+from .ui_coordinator import UIResourceCoordinator
+from .workers import WorkerResourceCoordinator, orphaned_workers
+
+__all__ = [
+    "BaseController",
+    "BaseResourceCoordinator",
+    "CallbackRun",
+    "ComponentCounts",
+    "EventKind",
+    "IResourceManagementService",
+    "LifecycleEvent",
+    "PoolStatistics",
+    "ResourceHandle",
+    "ResourceInfo",
+    "ResourceManagementService",
+    "ResourcePool",
+    "ResourceType",
+    "Result",
+    "StoreAggregate",
+    "TypeCounts",
+    "UIResourceCoordinator",
+    "WatchedResource",
+    "WorkerResourceCoordinator",
+    "WorkerState",
+    "get_service",
+    "orphaned_workers",
+    "process_memory",
+    "register_service",
+]

@@ -1,0 +1,66 @@
+"""The controller base class: business logic that owns its resources through a coordinator.
+
+Tabs hold a controller and contain no tracking calls at all (the seed's success metric); the
+controller's coordinator is bound to the controller, so its resources are torn down when the
+controller is cleaned up, destroyed or collected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import defaultdict
+
+from PySide6.QtCore import QObject
+
+from .coordinator import BaseResourceCoordinator
+from .service import IResourceManagementService
+
+_numbers_lock = threading.Lock()
+_numbers: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+
+
+def next_component_id(name: str) -> str:
+    """``Name#n``: stable across runs (never an address), unique within the process."""
+    with _numbers_lock:
+        return f"{name}#{next(_numbers[name])}"
+
+
+class BaseController(QObject):
+    """Base of every controller: a QObject with a resource coordinator bound to itself.
+
+    ``component_id`` defaults to ``ClassName#n``. Override
+    :meth:`_create_resource_coordinator` to use a specialised coordinator.
+    """
+
+    def __init__(
+        self,
+        component_id: str | None = None,
+        *,
+        service: IResourceManagementService | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        cid = component_id or next_component_id(type(self).__name__)
+        self._resources = self._create_resource_coordinator(cid, service)
+        self._resources.bind_to_component(self, "controller")
+
+    def _create_resource_coordinator(
+        self, component_id: str, service: IResourceManagementService | None
+    ) -> BaseResourceCoordinator:
+        """Factory for this controller's coordinator; override to specialise."""
+        return BaseResourceCoordinator(component_id, service)
+
+    @property
+    def resources(self) -> BaseResourceCoordinator:
+        """The coordinator through which this controller owns its resources."""
+        return self._resources
+
+    @property
+    def component_id(self) -> str:
+        """The id this controller is registered under."""
+        return self._resources.component_id
+
+    def cleanup(self) -> int:
+        """Release everything this controller owns (callbacks first); return how many."""
+        return self._resources.service.cleanup_component(self)

@@ -1,0 +1,725 @@
+"""The resource store: the service's state, exact counters and hot paths, in plain Python.
+
+Tracking is on the hot paths of real applications, so this module is written for speed:
+plain ``__slots__`` objects (an attribute write on a QObject subclass costs 15x), ids from a
+counter (uuid4 costs 60x), counters updated under the lock the store already holds, and no
+event object built unless somebody listens. Totals are derived from the per-type counters
+when read, so a track or release touches only its type, its component and the byte total.
+
+Locking rules, which keep it free of deadlocks when callbacks re-enter:
+
+* every read and write of the store's indexes happens under one ``RLock``;
+* no user code runs under that lock: cleanup callbacks, signal emission and listeners run
+  after it is released;
+* a weak-reference callback or a QObject ``destroyed`` notification that arrives while this
+  thread holds the lock (a garbage collection triggered inside a tracked call) is queued and
+  applied as soon as the lock is released; from any other context it is applied at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ._qt import QtBridge, is_running
+from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
+
+log = logging.getLogger("inspector.resources")
+
+_WORKER = ResourceType.WORKER
+_PREFIX = {t: t.value + "-" for t in ResourceType}
+_TYPES = tuple(ResourceType)
+
+#: Released-by-cleanup resources watched for leaks at most (oldest forgotten first).
+WATCH_LIMIT = 4096
+
+
+class _KeyedRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that remembers the key it was filed under (as WeakValueDictionary does)."""
+
+    __slots__ = ("key",)
+    key: Any
+
+    def __new__(cls, ob: object, callback: Callable[[Any], None], key: Any) -> _KeyedRef:
+        self = weakref.ref.__new__(cls, ob, callback)
+        self.key = key
+        return self
+
+    def __init__(self, ob: object, callback: Callable[[Any], None], key: Any) -> None:
+        super().__init__(ob, callback)
+
+
+class _TypeStats:
+    __slots__ = ("created", "destroyed", "bytes")
+
+    def __init__(self) -> None:
+        self.created = 0
+        self.destroyed = 0
+        self.bytes = 0
+
+
+class _Callback:
+    __slots__ = ("fn", "weak", "priority", "seq", "name")
+
+    def __init__(self, fn: Callable[[], object], priority: int, seq: int) -> None:
+        # A bound method is held weakly: a component that registers its own method must
+        # still be collectable (the seed's WeakMethod rule). Plain functions are held strongly.
+        self.weak = hasattr(fn, "__self__") and hasattr(fn, "__func__")
+        self.fn: Any = weakref.WeakMethod(fn) if self.weak else fn  # type: ignore[arg-type]
+        self.priority = priority
+        self.seq = seq
+        self.name = getattr(fn, "__qualname__", None) or repr(fn)
+
+    def resolve(self) -> Callable[[], object] | None:
+        return self.fn() if self.weak else self.fn  # type: ignore[no-any-return]
+
+
+class _Component:
+    __slots__ = (
+        "key", "cid", "ctype", "ref", "strong", "qaddr", "rids", "callbacks",
+        "created", "destroyed", "bytes", "registered_at", "cleaned_at", "cleaning", "last_rid",
+    )
+
+    def __init__(self, key: int, cid: str, ctype: str, now: float) -> None:
+        self.key = key
+        self.cid = cid
+        self.ctype = ctype
+        self.ref: Callable[[], object] | None = None
+        self.strong: object = None
+        self.qaddr = 0
+        self.rids: set[str] = set()
+        self.callbacks: list[_Callback] = []
+        self.created = 0
+        self.destroyed = 0
+        self.bytes = 0
+        self.registered_at = now
+        self.cleaned_at = 0.0
+        self.cleaning = False
+        self.last_rid = ""
+
+    def obj(self) -> object:
+        return self.strong if self.ref is None else self.ref()
+
+
+class _Resource:
+    __slots__ = ("rid", "comp", "rtype", "size", "ref", "strong", "qaddr", "created",
+                 "thread", "metadata")
+
+    def obj(self) -> object:
+        return self.strong if self.ref is None else self.ref()
+
+
+class _Watch:
+    __slots__ = ("cid", "ckey", "rid", "rtype", "size", "ref", "qaddr", "released_at",
+                 "owner_dead", "dead")
+
+    def obj(self) -> object:
+        return None if self.ref is None else self.ref()
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCounts:
+    """Counters of one resource type."""
+
+    created: int
+    destroyed: int
+    bytes: int
+
+    @property
+    def live(self) -> int:
+        return self.created - self.destroyed
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentCounts:
+    """Counters of one registered component."""
+
+    component_id: str
+    component_type: str
+    created: int
+    destroyed: int
+    bytes: int
+    registered_at: float
+    last_resource_id: str
+
+    @property
+    def live(self) -> int:
+        return self.created - self.destroyed
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerState:
+    """A tracked worker and whether it runs now."""
+
+    resource_id: str
+    component_id: str
+    running: bool
+    tracked_at: float
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceInfo:
+    """One tracked resource, for listings (never used on hot paths)."""
+
+    resource_id: str
+    component_id: str
+    resource_type: ResourceType
+    size_bytes: int
+    tracked_at: float
+    thread_id: int
+    type_name: str
+    alive: bool
+    metadata: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreAggregate:
+    """A consistent copy of every counter, taken under one lock: O(types + components)."""
+
+    by_type: dict[ResourceType, TypeCounts]
+    components: tuple[ComponentCounts, ...]
+    tracked_bytes: int
+    peak_tracked_bytes: int
+
+    @property
+    def created_total(self) -> int:
+        return sum(c.created for c in self.by_type.values())
+
+    @property
+    def destroyed_total(self) -> int:
+        return sum(c.destroyed for c in self.by_type.values())
+
+    @property
+    def live_total(self) -> int:
+        return self.created_total - self.destroyed_total
+
+
+class ResourceStore:
+    """Thread-safe registry of components and their resources (see the module docstring).
+
+    ``sink`` receives every lifecycle event that is built; events are built only for
+    component-level changes (rare) and, while ``resource_events`` is true, for each
+    resource tracked or released.
+    """
+
+    def __init__(self, sink: Callable[[LifecycleEvent], None] | None = None) -> None:
+        self._lock = threading.RLock()
+        self._owned = self._lock._is_owned  # type: ignore[attr-defined]
+        self._ids = itertools.count(1)
+        self._records: dict[str, _Resource] = {}
+        self._components: dict[int, _Component] = {}
+        self._qcomponents: dict[int, _Component] = {}
+        self._qresources: dict[int, str] = {}
+        self._workers: dict[str, _Resource] = {}
+        self._types = {t: _TypeStats() for t in _TYPES}
+        self._bytes = 0
+        self._peak = 0
+        self._watch: deque[_Watch] = deque(maxlen=WATCH_LIMIT)
+        self._qwatch: dict[int, _Watch] = {}
+        self._pending: deque[tuple[str, Any]] = deque()
+        self._seq = itertools.count()
+        self._qt = QtBridge(self._on_qobject_destroyed)
+        self._on_resource_collected = self._resource_collected
+        self._on_component_collected = self._component_collected
+        self._sink = sink
+        #: Build an event for every resource tracked/released (a Qt receiver or a listener).
+        self.resource_events = False
+
+    # -- components ---------------------------------------------------------------------
+
+    def register_component(
+        self, component: object, component_id: str, component_type: str = "component"
+    ) -> None:
+        """Start tracking ``component`` as an owner (re-registering renames it)."""
+        with self._lock:
+            comp = self._find_locked(component)
+            if comp is not None:
+                comp.cid = component_id
+                comp.ctype = component_type
+                return
+            comp = self._add_component_locked(component, component_id, component_type)
+        self._emit_component(EventKind.COMPONENT_REGISTERED, comp)
+        self._after()
+
+    def register_cleanup(
+        self, component: object, callback: Callable[[], object], priority: int = 10
+    ) -> None:
+        """Run ``callback`` when ``component`` is cleaned up (higher priority first)."""
+        if not callable(callback):
+            raise TypeError(f"cleanup callback must be callable, got {callback!r}")
+        registered = None
+        with self._lock:
+            comp = self._find_locked(component)
+            if comp is None:
+                comp = registered = self._add_component_locked(
+                    component, _default_id(component), "component")
+            comp.callbacks.append(_Callback(callback, priority, next(self._seq)))
+        if registered is not None:
+            self._emit_component(EventKind.COMPONENT_REGISTERED, registered)
+        self._after()
+
+    def component_id(self, component: object) -> str | None:
+        """The id ``component`` is registered under, or None."""
+        with self._lock:
+            comp = self._find_locked(component)
+            return None if comp is None else comp.cid
+
+    def cleanup_component(self, component: object) -> int:
+        """Run the component's callbacks and release its resources; return how many."""
+        with self._lock:
+            comp = self._find_locked(component)
+        if comp is None:
+            return 0
+        return self._cleanup(comp, reason="cleanup", unregister=False)
+
+    def cleanup_all(self) -> int:
+        """Clean up every registered component; return how many resources were released."""
+        with self._lock:
+            comps = list(self._components.values())
+        return sum(self._cleanup(c, reason="cleanup_all", unregister=False) for c in comps)
+
+    # -- resources: the hot paths ---------------------------------------------------------
+
+    def track_resource(
+        self,
+        component: object,
+        resource_type: ResourceType,
+        resource: object,
+        size_bytes: int | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Track ``resource`` as owned by ``component``; return its process-unique id."""
+        size = size_bytes or 0
+        if size < 0:
+            raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
+        registered = None
+        rec = _Resource()
+        rec.size = size
+        rec.rtype = resource_type
+        rec.metadata = metadata
+        rec.created = time.monotonic()
+        rec.thread = threading.get_ident()
+        rec.qaddr = 0
+        qobject = self._qt.is_qobject(resource)
+        with self._lock:
+            comp = self._components.get(id(component))
+            if comp is None or comp.obj() is not component:
+                comp = self._find_locked(component)
+                if comp is None:
+                    comp = registered = self._add_component_locked(
+                        component, _default_id(component), "component")
+            try:
+                rid = _PREFIX[resource_type] + str(next(self._ids))
+            except KeyError:
+                raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}")
+            rec.rid = rid
+            rec.comp = comp
+            if qobject:
+                # Liveness by `destroyed`; the weak reference only reads the object.
+                rec.ref = weakref.ref(resource)
+                rec.strong = None
+                rec.qaddr = self._qt.watch(resource)  # type: ignore[arg-type]
+                self._qresources[rec.qaddr] = rid
+            else:
+                try:
+                    rec.ref = _KeyedRef(resource, self._on_resource_collected, rid)
+                    rec.strong = None
+                except TypeError:  # ints, dicts, lists...: held until released
+                    rec.ref = None
+                    rec.strong = resource
+            self._records[rid] = rec
+            comp.rids.add(rid)
+            comp.created += 1
+            comp.last_rid = rid
+            stats = self._types[resource_type]
+            stats.created += 1
+            if size:
+                comp.bytes += size
+                stats.bytes += size
+                self._bytes += size
+                if self._bytes > self._peak:
+                    self._peak = self._bytes
+            if resource_type is _WORKER:
+                self._workers[rid] = rec
+        if registered is not None:
+            self._emit_component(EventKind.COMPONENT_REGISTERED, registered)
+        if self.resource_events:
+            self._emit_resource(EventKind.RESOURCE_TRACKED, rec, "tracked")
+        if self._pending:
+            self._drain()
+        return rid
+
+    def release_resource(self, component: object, resource_id: str) -> bool:
+        """Stop tracking a resource; False for an unknown (or already released) id.
+
+        Ids are unique in the process, so ``component`` is not needed to find the resource;
+        it is part of the signature the seed's callers use.
+        """
+        with self._lock:
+            rec = self._release_locked(resource_id)
+        if rec is None:
+            return False
+        if self.resource_events:
+            self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "released")
+        if self._pending:
+            self._drain()
+        return True
+
+    def update_size(self, resource_id: str, size_bytes: int) -> bool:
+        """Change a tracked resource's size (a cache that grows); False for an unknown id."""
+        if size_bytes < 0:
+            raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
+        with self._lock:
+            rec = self._records.get(resource_id)
+            if rec is None:
+                return False
+            delta = size_bytes - rec.size
+            rec.size = size_bytes
+            rec.comp.bytes += delta
+            self._types[rec.rtype].bytes += delta
+            self._bytes += delta
+            if self._bytes > self._peak:
+                self._peak = self._bytes
+        return True
+
+    def _release_locked(self, rid: str) -> _Resource | None:
+        rec = self._records.pop(rid, None)
+        if rec is None:
+            return None
+        comp = rec.comp
+        comp.rids.discard(rid)
+        comp.destroyed += 1
+        stats = self._types[rec.rtype]
+        stats.destroyed += 1
+        size = rec.size
+        if size:
+            comp.bytes -= size
+            stats.bytes -= size
+            self._bytes -= size
+        if rec.qaddr:
+            self._qresources.pop(rec.qaddr, None)
+        if rec.rtype is _WORKER:
+            self._workers.pop(rid, None)
+        return rec
+
+    # -- death notifications --------------------------------------------------------------
+
+    def _resource_collected(self, ref: _KeyedRef) -> None:
+        if self._owned():
+            self._pending.append(("resource", ref.key))
+            return
+        with self._lock:
+            rec = self._release_locked(ref.key)
+        if rec is not None and self.resource_events:
+            self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "collected")
+
+    def _component_collected(self, ref: _KeyedRef) -> None:
+        if self._owned():
+            self._pending.append(("component", ref.key))
+            return
+        self._component_gone_by_key(ref.key, "collected")
+
+    def _on_qobject_destroyed(self, address: int) -> None:
+        if self._owned():
+            self._pending.append(("qobject", address))
+            return
+        self._qobject_gone(address)
+
+    def _qobject_gone(self, address: int) -> None:
+        with self._lock:
+            watch = self._qwatch.pop(address, None)
+            if watch is not None:
+                watch.dead = True
+            rid = self._qresources.get(address)
+            rec = None if rid is None else self._release_locked(rid)
+            comp = self._qcomponents.get(address)
+        if rec is not None and self.resource_events:
+            self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "destroyed")
+        if comp is not None:
+            self._cleanup(comp, reason="destroyed", unregister=True)
+
+    def _component_gone_by_key(self, key: int, reason: str) -> None:
+        with self._lock:
+            comp = self._components.get(key)
+            # The id may already belong to a newer object; only a dead reference counts.
+            if comp is None or comp.obj() is not None:
+                return
+        self._cleanup(comp, reason=reason, unregister=True)
+
+    def _drain(self) -> None:
+        """Apply the deaths that arrived while this thread held the lock."""
+        while True:
+            try:
+                kind, key = self._pending.popleft()
+            except IndexError:
+                return
+            if kind == "resource":
+                with self._lock:
+                    rec = self._release_locked(key)
+                if rec is not None and self.resource_events:
+                    self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "collected")
+            elif kind == "component":
+                self._component_gone_by_key(key, "collected")
+            elif kind == "stale":
+                self._cleanup(key, reason="collected", unregister=True)
+            else:
+                self._qobject_gone(key)
+
+    def _after(self) -> None:
+        if self._pending:
+            self._drain()
+
+    # -- cleanup ----------------------------------------------------------------------------
+
+    def _cleanup(self, comp: _Component, *, reason: str, unregister: bool) -> int:
+        with self._lock:
+            if comp.cleaning:  # a callback re-entered, or another thread is cleaning it
+                if unregister:
+                    self._unregister_locked(comp)
+                return 0
+            comp.cleaning = True
+            destroyed_before = comp.destroyed
+            callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
+        runs: list[CallbackRun] = []
+        released: list[_Resource] = []
+        try:
+            for cb in callbacks:
+                fn = cb.resolve()
+                if fn is None:  # its owner was collected: nothing left to clean
+                    continue
+                started = time.perf_counter()
+                error = None
+                try:
+                    fn()
+                except Exception as exc:  # one bad callback must not stop the others
+                    error = f"{type(exc).__name__}: {exc}"
+                    log.exception("cleanup callback %s of %s raised", cb.name, comp.cid)
+                runs.append(CallbackRun(cb.name, cb.priority, len(runs),
+                                        (time.perf_counter() - started) * 1000.0, error))
+        finally:
+            with self._lock:
+                now = time.monotonic()
+                for rid in list(comp.rids):
+                    rec = self._release_locked(rid)
+                    if rec is not None:
+                        released.append(rec)
+                        self._watch_locked(rec, now, owner_dead=unregister)
+                count = comp.destroyed - destroyed_before
+                comp.cleaning = False
+                comp.cleaned_at = now
+                if unregister:
+                    self._unregister_locked(comp)
+        if self.resource_events:
+            for rec in released:
+                self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "cleanup")
+        self._emit_component(EventKind.CLEANUP_PERFORMED, comp, reason=reason,
+                             released=count, callbacks=tuple(runs))
+        if unregister:
+            self._emit_component(EventKind.COMPONENT_UNREGISTERED, comp, reason=reason)
+        self._after()
+        return count
+
+    def _unregister_locked(self, comp: _Component) -> None:
+        if self._components.get(comp.key) is comp:
+            del self._components[comp.key]
+        if comp.qaddr and self._qcomponents.get(comp.qaddr) is comp:
+            del self._qcomponents[comp.qaddr]
+        comp.callbacks.clear()
+        comp.strong = None
+        for watch in self._watch:
+            if watch.ckey is comp:
+                watch.owner_dead = True
+
+    def _watch_locked(self, rec: _Resource, now: float, *, owner_dead: bool) -> None:
+        if rec.ref is None:  # held strongly until now: dropping it is all that can happen
+            return
+        if rec.qaddr:
+            ref = rec.ref
+        else:
+            obj = rec.ref()
+            if obj is None:
+                return
+            ref = weakref.ref(obj)
+            del obj
+        watch = _Watch()
+        watch.cid = rec.comp.cid
+        watch.ckey = rec.comp
+        watch.rid = rec.rid
+        watch.rtype = rec.rtype
+        watch.size = rec.size
+        watch.ref = ref
+        watch.qaddr = rec.qaddr
+        watch.released_at = now
+        watch.owner_dead = owner_dead
+        watch.dead = False
+        if len(self._watch) == self._watch.maxlen:
+            oldest = self._watch[0]
+            if oldest.qaddr:
+                self._qwatch.pop(oldest.qaddr, None)
+        self._watch.append(watch)
+        if rec.qaddr:
+            self._qwatch[rec.qaddr] = watch
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def aggregate(self) -> StoreAggregate:
+        """Every counter, consistent with each other: created - destroyed = live, always."""
+        self._after()
+        with self._lock:
+            by_type = {t: TypeCounts(s.created, s.destroyed, s.bytes)
+                       for t, s in self._types.items()}
+            comps = tuple(
+                ComponentCounts(c.cid, c.ctype, c.created, c.destroyed, c.bytes,
+                                c.registered_at, c.last_rid)
+                for c in self._components.values())
+            return StoreAggregate(by_type, comps, self._bytes, self._peak)
+
+    def workers(self) -> list[WorkerState]:
+        """Tracked workers and whether each runs (asked outside the lock)."""
+        self._after()
+        with self._lock:
+            recs = list(self._workers.values())
+        out = []
+        for rec in recs:
+            obj = rec.obj()
+            out.append(WorkerState(rec.rid, rec.comp.cid, obj is not None and is_running(obj),
+                                   rec.created, type(obj).__name__ if obj is not None else ""))
+        return out
+
+    def watched(self) -> list[WatchedResource]:
+        """Resources released by a cleanup that may still be alive; dead ones are forgotten."""
+        self._after()
+        with self._lock:
+            entries = list(self._watch)
+        out = []
+        dead = []
+        for w in entries:
+            obj = None if w.dead else w.obj()
+            if obj is not None and w.qaddr and not self._qt.is_valid(obj):
+                obj = None
+            if obj is None:
+                dead.append(w)
+                continue
+            running = w.rtype is _WORKER and is_running(obj)
+            out.append(WatchedResource(w.cid, w.rid, w.rtype, w.released_at, w.owner_dead,
+                                       w.size, True, running))
+            del obj
+        if dead:
+            with self._lock:
+                gone = set(map(id, dead))
+                kept = [w for w in self._watch if id(w) not in gone]
+                self._watch.clear()
+                self._watch.extend(kept)
+                for w in dead:
+                    if w.qaddr:
+                        self._qwatch.pop(w.qaddr, None)
+        return out
+
+    def resources(
+        self, offset: int = 0, limit: int = 500, component_id: str | None = None
+    ) -> tuple[int, list[ResourceInfo]]:
+        """One page of the tracked resources, oldest first, and how many there are in all."""
+        self._after()
+        with self._lock:
+            if component_id is None:
+                total = len(self._records)
+                page = list(itertools.islice(self._records.values(), offset, offset + limit))
+            else:
+                matching = [r for r in self._records.values() if r.comp.cid == component_id]
+                total = len(matching)
+                page = matching[offset:offset + limit]
+        out = []
+        for rec in page:
+            obj = rec.obj()
+            out.append(ResourceInfo(
+                rec.rid, rec.comp.cid, rec.rtype, rec.size, rec.created, rec.thread,
+                type(obj).__name__ if obj is not None else "", obj is not None,
+                dict(rec.metadata) if rec.metadata else None))
+            del obj
+        return total, out
+
+    def is_tracked(self, resource_id: str) -> bool:
+        """Whether ``resource_id`` is tracked now."""
+        return resource_id in self._records
+
+    def component_resource_ids(self, component: object) -> list[str]:
+        """The ids a component owns now."""
+        with self._lock:
+            comp = self._find_locked(component)
+            return [] if comp is None else sorted(comp.rids)
+
+    def iter_component_ids(self) -> Iterator[str]:
+        """Ids of the components registered now."""
+        with self._lock:
+            ids = [c.cid for c in self._components.values()]
+        return iter(ids)
+
+    def prune(self) -> None:
+        """Apply queued deaths and forget dead watch entries (the periodic cleanup)."""
+        self._after()
+        self.watched()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _find_locked(self, component: object) -> _Component | None:
+        comp = self._components.get(id(component))
+        if comp is not None and comp.obj() is component:
+            return comp
+        if self._qt.is_qobject(component) and self._qt.is_valid(component):
+            import shiboken6
+
+            comp = self._qcomponents.get(int(shiboken6.getCppPointer(component)[0]))
+            if comp is not None:  # a new wrapper for a QObject we know: re-key it
+                self._components.pop(comp.key, None)
+                comp.key = id(component)
+                comp.ref = weakref.ref(component)
+                self._components[comp.key] = comp
+                return comp
+        return None
+
+    def _add_component_locked(self, component: object, cid: str, ctype: str) -> _Component:
+        key = id(component)
+        comp = _Component(key, cid, ctype, time.monotonic())
+        if self._qt.is_qobject(component):
+            comp.ref = weakref.ref(component)
+            comp.qaddr = self._qt.watch(component)  # type: ignore[arg-type]
+            self._qcomponents[comp.qaddr] = comp
+        else:
+            try:
+                comp.ref = _KeyedRef(component, self._on_component_collected, key)
+            except TypeError:  # not weakly referenceable: owned until cleaned up explicitly
+                comp.strong = component
+        stale = self._components.get(key)
+        if stale is not None and stale.obj() is None:
+            # The previous holder of this id died and its notice is still queued. A QObject
+            # whose wrapper went while its C++ object lives stays known by address; any other
+            # owner is cleaned up as itself once the lock is released.
+            del self._components[key]
+            if not stale.qaddr:
+                self._pending.append(("stale", stale))
+        self._components[key] = comp
+        return comp
+
+    def _emit_resource(self, kind: EventKind, rec: _Resource, reason: str) -> None:
+        if self._sink is not None:
+            self._sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
+                                      rec.rtype, rec.size, rec.comp.ctype, reason))
+
+    def _emit_component(self, kind: EventKind, comp: _Component, *, reason: str = "",
+                        released: int = 0, callbacks: tuple[CallbackRun, ...] = ()) -> None:
+        if self._sink is not None:
+            self._sink(LifecycleEvent(kind, comp.cid, time.monotonic(),
+                                      component_type=comp.ctype, reason=reason,
+                                      released=released, callbacks=callbacks))
+
+
+def _default_id(component: object) -> str:
+    return f"{type(component).__name__}@{id(component):x}"

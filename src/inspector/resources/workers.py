@@ -1,0 +1,186 @@
+"""Worker coordination: track threads, stop them for real, never destroy a running QThread.
+
+The seed's ``cancel_all_workers`` busy-waited in the GUI thread for ``finished`` signals
+queued to that same thread, so it always timed out. Here cancellation is cooperative
+(``cancel()`` or ``requestInterruption()``, then ``quit()``) and the wait is on the threads
+themselves, against one shared deadline. ``terminate()`` is never called unless the
+coordinator was built with ``allow_terminate=True``, and then it is logged.
+
+Deleting a QThread that still runs aborts the process, so the coordinator holds its workers
+while they run, and a worker that outlives its owner's cleanup is handed to a process-wide
+holding area until it finishes. The inspector reports such a worker as an ``orphan_worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from ._qt import is_running
+from .coordinator import BaseResourceCoordinator, ResourceHandle
+from .service import IResourceManagementService
+from .types import ResourceType
+
+log = logging.getLogger("inspector.resources")
+
+_orphans_lock = threading.Lock()
+_orphans: list[Any] = []
+
+
+def orphaned_workers() -> list[Any]:
+    """Workers whose owners were cleaned up while they still ran, and that run still."""
+    with _orphans_lock:
+        _orphans[:] = [w for w in _orphans if is_running(w)]
+        return list(_orphans)
+
+
+def _hand_over(worker: Any) -> None:
+    with _orphans_lock:
+        _orphans[:] = [w for w in _orphans if is_running(w)]
+        _orphans.append(worker)
+
+
+def request_stop(worker: Any) -> None:
+    """Ask a worker to stop: its own ``cancel()``, else ``requestInterruption()``; then ``quit()``."""
+    try:
+        cancel = getattr(worker, "cancel", None)
+        if callable(cancel):
+            cancel()
+        else:
+            interrupt = getattr(worker, "requestInterruption", None)
+            if callable(interrupt):
+                interrupt()
+        quit_ = getattr(worker, "quit", None)
+        if callable(quit_):
+            quit_()
+    except RuntimeError:  # the C++ thread object is already gone
+        pass
+
+
+def wait_for(worker: Any, timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for ``worker`` to stop; True when it no longer runs."""
+    timeout_s = max(0.0, timeout_s)
+    try:
+        wait = getattr(worker, "wait", None)
+        if callable(wait):  # QThread.wait(ms)
+            return bool(wait(int(timeout_s * 1000)))
+        join = getattr(worker, "join", None)
+        if callable(join):  # threading.Thread
+            join(timeout_s)
+    except RuntimeError:
+        return True
+    return not is_running(worker)
+
+
+class WorkerResourceCoordinator(BaseResourceCoordinator):
+    """A coordinator for components that own worker threads.
+
+    ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop.
+    """
+
+    #: Workers stop before the component's other resources are torn down.
+    cleanup_priority = 20
+
+    def __init__(
+        self,
+        component_id: str,
+        service: IResourceManagementService | None = None,
+        *,
+        stop_timeout_ms: int = 2000,
+        allow_terminate: bool = False,
+    ) -> None:
+        super().__init__(component_id, service)
+        self._workers: dict[str, Any] = {}
+        self._stop_timeout_s = stop_timeout_ms / 1000.0
+        self._allow_terminate = allow_terminate
+
+    def track_worker(
+        self,
+        worker: Any,
+        name: str | None = None,
+        cancel_on_cleanup: bool = True,
+        **metadata: Any,
+    ) -> ResourceHandle:
+        """Track a worker (a QThread, a threading.Thread, anything with ``isRunning``).
+
+        The coordinator holds the worker while it may run, so it cannot be destroyed
+        running; finished workers are let go.
+        """
+        handle = self.track(worker, ResourceType.WORKER, name=name or type(worker).__name__,
+                            auto_cleanup=False, **metadata)
+        with self._lock:
+            if cancel_on_cleanup:
+                self._workers[handle.resource_id] = worker
+            self._let_go_finished_locked()
+        return handle
+
+    def active_workers(self) -> list[ResourceHandle]:
+        """Handles of the workers that are running now."""
+        with self._lock:
+            self._let_go_finished_locked()
+            rids = set(self._workers)
+        return [h for h in self.handles() if h.resource_id in rids
+                and (w := h.resource_ref()) is not None and is_running(w)]
+
+    def cancel_all_workers(self, timeout_ms: int = 5000) -> bool:
+        """Stop every running worker within ``timeout_ms``; True when all have stopped."""
+        with self._lock:
+            workers = [w for w in self._workers.values() if is_running(w)]
+        stopped = _stop_all(workers, timeout_ms / 1000.0)
+        with self._lock:
+            self._let_go_finished_locked()
+        return stopped
+
+    def cleanup_all(self) -> int:
+        """Stop the workers (within ``stop_timeout_ms``), then release everything."""
+        with self._lock:
+            workers = list(self._workers.values())
+            self._workers.clear()
+        running = [w for w in workers if is_running(w)]
+        if not _stop_all(running, self._stop_timeout_s):
+            for worker in running:
+                if not is_running(worker):
+                    continue
+                if self._allow_terminate:
+                    log.error("worker %r of %s ignored cancellation; terminating it",
+                              worker, self._component_id)
+                    worker.terminate()
+                    wait_for(worker, 1.0)
+                else:
+                    log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
+                                worker, self._component_id, self._stop_timeout_s)
+                    _hand_over(worker)
+        return super().cleanup_all()
+
+    def _let_go_finished_locked(self) -> None:
+        self._workers = {rid: w for rid, w in self._workers.items()
+                         if is_running(w) or not _has_finished(w)}
+
+    def __del__(self) -> None:
+        # Dropped without a cleanup: a running QThread must not be destroyed with us.
+        for worker in getattr(self, "_workers", {}).values():
+            if is_running(worker):
+                _hand_over(worker)
+
+
+def _has_finished(worker: Any) -> bool:
+    try:
+        finished = getattr(worker, "isFinished", None)
+        if callable(finished):
+            return bool(finished())
+        ident = getattr(worker, "ident", None)  # threading.Thread: started and no longer alive
+        return ident is not None and not is_running(worker)
+    except RuntimeError:
+        return True
+
+
+def _stop_all(workers: list[Any], timeout_s: float) -> bool:
+    for worker in workers:
+        request_stop(worker)
+    deadline = time.monotonic() + timeout_s
+    stopped = True
+    for worker in workers:
+        stopped = wait_for(worker, deadline - time.monotonic()) and stopped
+    return stopped
