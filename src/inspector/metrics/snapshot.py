@@ -199,5 +199,20 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.to_builtins(self)  # type: ignore[no-any-return]
 
 
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a snapshot; ``snapshot.schema.json`` is this, committed.
+
+    ``schema`` is pinned to its constant, so a reader can rely on the version it names.
+    """
+    schema: dict[str, Any] = msgspec.json.schema(Snapshot)
+    snapshot_def = schema["$defs"]["Snapshot"]
+    snapshot_def["properties"]["schema"] = {"const": SCHEMA}
+    snapshot_def["required"] = sorted({*snapshot_def["required"], "schema"})
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA
+    schema["title"] = "resinspect snapshot"
+    return schema
+
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Snapshot)

@@ -20,19 +20,19 @@ _DIRECT = Qt.ConnectionType.DirectConnection
 class QtBridge:
     """Classifies objects (cached per type) and reports QObject destruction by C++ address."""
 
-    __slots__ = ("_is_qobject_type", "_watcher")
+    __slots__ = ("_watcher", "known_types")
 
     def __init__(self, on_destroyed: Callable[[int], None]) -> None:
         # isinstance(x, QObject) costs 161 ns through shiboken's metatype; a dict hit 28 ns.
-        self._is_qobject_type: dict[type, bool] = {}
+        self.known_types: dict[type, bool] = {}
         self._watcher = _DestroyedWatcher(on_destroyed)
 
     def is_qobject(self, obj: object) -> bool:
         """True when ``obj`` is a QObject (answer cached per type)."""
         tp = type(obj)
-        known = self._is_qobject_type.get(tp)
+        known = self.known_types.get(tp)
         if known is None:
-            known = self._is_qobject_type[tp] = issubclass(tp, QObject)
+            known = self.known_types[tp] = issubclass(tp, QObject)
         return known
 
     def watch(self, obj: QObject) -> int:

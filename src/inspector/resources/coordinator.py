@@ -93,6 +93,7 @@ class BaseResourceCoordinator:
         self._component_ref: Callable[[], Any] | None = None
         self._lock = threading.Lock()
         self._prune_at = 64
+        self._armed = False
 
     @property
     def component_id(self) -> str:
@@ -109,9 +110,14 @@ class BaseResourceCoordinator:
         self._component_ref = _reference(component)
         self._service.register_component(
             component, self._component_id, component_type or type(component).__name__)
-        # A bound method: the service holds it weakly, so this coordinator dies with its owner.
-        self._service.register_cleanup(component, self.cleanup_all, self.cleanup_priority)
+        self._arm(component)
         return self
+
+    def _arm(self, component: object) -> None:
+        # Callbacks are one-shot; the coordinator re-arms when it owns something again.
+        # A bound method: the service holds it weakly, so this coordinator dies with its owner.
+        self._armed = True
+        self._service.register_cleanup(component, self.cleanup_all, self.cleanup_priority)
 
     def track(
         self,
@@ -128,6 +134,8 @@ class BaseResourceCoordinator:
         With ``auto_cleanup`` and no ``cleanup``, file handles are closed and timers stopped.
         """
         component = self._component()
+        if not self._armed:
+            self._arm(component)
         if name:
             metadata["name"] = name
         rid = self._service.track_resource(component, resource_type, resource, size_bytes,
@@ -157,6 +165,7 @@ class BaseResourceCoordinator:
         with self._lock:
             entries = list(self._entries.values())
             self._entries.clear()
+            self._armed = False
         component = self._component_or_none()
         released = 0
         for entry in entries:

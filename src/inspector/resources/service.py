@@ -129,7 +129,8 @@ class ResourceManagementService(QObject):
     def register_cleanup(
         self, component: object, callback: Callable[[], object], priority: int = 10
     ) -> None:
-        """Run ``callback`` at the component's cleanup: higher priority first, ties in order.
+        """Run ``callback`` at the component's next cleanup: higher priority first, ties in
+        registration order; each callback runs once.
 
         A bound method is held weakly; an exception in one callback is logged and the rest
         still run.

@@ -34,32 +34,34 @@ from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, Watched
 log = logging.getLogger("inspector.resources")
 
 _WORKER = ResourceType.WORKER
-_PREFIX = {t: t.value + "-" for t in ResourceType}
+_monotonic = time.monotonic
+_get_ident = threading.get_ident
 _TYPES = tuple(ResourceType)
+
+#: One counter for the process: ids stay unique across services (``next`` is atomic).
+_IDS = itertools.count(1)
 
 #: Released-by-cleanup resources watched for leaks at most (oldest forgotten first).
 WATCH_LIMIT = 4096
 
 
 class _KeyedRef(weakref.ref):  # type: ignore[type-arg]
-    """A weak reference that remembers the key it was filed under (as WeakValueDictionary does)."""
+    """A weak reference that remembers the key it was filed under.
+
+    No Python ``__new__``/``__init__``: construction stays in C (about 220 ns, where
+    WeakValueDictionary's KeyedRef costs 600 ns), and the key is set right after.
+    The slot costs 8 bytes; a bound-method callback per record would cost 72.
+    """
 
     __slots__ = ("key",)
     key: Any
 
-    def __new__(cls, ob: object, callback: Callable[[Any], None], key: Any) -> _KeyedRef:
-        self = weakref.ref.__new__(cls, ob, callback)
-        self.key = key
-        return self
-
-    def __init__(self, ob: object, callback: Callable[[Any], None], key: Any) -> None:
-        super().__init__(ob, callback)
-
 
 class _TypeStats:
-    __slots__ = ("created", "destroyed", "bytes")
+    __slots__ = ("rtype", "created", "destroyed", "bytes")
 
-    def __init__(self) -> None:
+    def __init__(self, rtype: ResourceType) -> None:
+        self.rtype = rtype
         self.created = 0
         self.destroyed = 0
         self.bytes = 0
@@ -83,37 +85,97 @@ class _Callback:
 
 class _Component:
     __slots__ = (
-        "key", "cid", "ctype", "ref", "strong", "qaddr", "rids", "callbacks",
-        "created", "destroyed", "bytes", "registered_at", "cleaned_at", "cleaning", "last_rid",
+        "store", "key", "cid", "ctype", "ref", "strong", "qaddr", "rids", "callbacks",
+        "created", "bytes", "registered_at", "cleaned_at", "cleaning",
     )
 
-    def __init__(self, key: int, cid: str, ctype: str, now: float) -> None:
+    def __init__(self, store: ResourceStore, key: int, cid: str, ctype: str, now: float
+                 ) -> None:
+        self.store = store
         self.key = key
         self.cid = cid
         self.ctype = ctype
         self.ref: Callable[[], object] | None = None
-        self.strong: object = None
+        self.strong: object = None  # only for owners that cannot be weakly referenced
         self.qaddr = 0
         self.rids: set[str] = set()
         self.callbacks: list[_Callback] = []
         self.created = 0
-        self.destroyed = 0
         self.bytes = 0
         self.registered_at = now
         self.cleaned_at = 0.0
         self.cleaning = False
-        self.last_rid = ""
 
     def obj(self) -> object:
-        return self.strong if self.ref is None else self.ref()
+        return None if self.ref is None else self.ref()
 
 
-class _Resource:
-    __slots__ = ("rid", "comp", "rtype", "size", "ref", "strong", "qaddr", "created",
-                 "thread", "metadata")
+class _Strong:
+    """A callable like a weak reference, for owners that cannot be weakly referenced."""
 
-    def obj(self) -> object:
-        return self.strong if self.ref is None else self.ref()
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj: object = obj
+
+    def __call__(self) -> object:
+        return self.obj
+
+
+_QOBJECT_FLAG = 1
+_WORKER_FLAG = 2
+_HELD_FLAG = 4
+_META_FLAG = 8
+_INDEXED = _QOBJECT_FLAG | _WORKER_FLAG | _META_FLAG  # a release has side tables to update
+
+_RECORD_SLOTS = ("rid", "comp", "stats", "size", "qaddr", "flags", "created",
+                 "thread")
+
+
+class _Resource(weakref.ref):  # type: ignore[type-arg]
+    """A tracked resource's record, which is also its weak reference.
+
+    One object instead of a record plus a weak reference: a track allocates once, the
+    collection callback receives the record itself, and each resource costs ~50 bytes less.
+    Calling the record returns the resource, or None once it is gone. ``flags`` tells in one
+    test whether a release has side tables to update (_QOBJECT_FLAG: ``qaddr`` is set;
+    _WORKER_FLAG: in the worker index; _META_FLAG: metadata, which is rare, lives in a side
+    table so the common track stores nothing for it). ``stats`` is the type's counters,
+    kept on the record to spare the release a lookup.
+    """
+
+    __slots__ = _RECORD_SLOTS
+    rid: str
+    comp: _Component
+    stats: _TypeStats
+    size: int
+    qaddr: int
+    flags: int
+    created: float
+    thread: int
+
+
+class _HeldResource:
+    """The record of a resource that cannot be weakly referenced: held until released."""
+
+    __slots__ = (*_RECORD_SLOTS, "strong")
+    rid: str
+    comp: _Component
+    stats: _TypeStats
+    size: int
+    qaddr: int
+    flags: int
+    created: float
+    thread: int
+
+    def __init__(self, strong: object) -> None:
+        self.strong = strong
+
+    def __call__(self) -> object:
+        return self.strong
+
+
+Record = _Resource | _HeldResource
 
 
 class _Watch:
@@ -147,7 +209,6 @@ class ComponentCounts:
     destroyed: int
     bytes: int
     registered_at: float
-    last_resource_id: str
 
     @property
     def live(self) -> int:
@@ -213,13 +274,18 @@ class ResourceStore:
     def __init__(self, sink: Callable[[LifecycleEvent], None] | None = None) -> None:
         self._lock = threading.RLock()
         self._owned = self._lock._is_owned  # type: ignore[attr-defined]
-        self._ids = itertools.count(1)
-        self._records: dict[str, _Resource] = {}
+        self._ids = _IDS
+        self._records: dict[str, Record] = {}
         self._components: dict[int, _Component] = {}
         self._qcomponents: dict[int, _Component] = {}
         self._qresources: dict[int, str] = {}
-        self._workers: dict[str, _Resource] = {}
-        self._types = {t: _TypeStats() for t in _TYPES}
+        self._workers: dict[str, Record] = {}
+        self._metadata: dict[str, dict[str, Any]] = {}
+        self._types = {t: _TypeStats(t) for t in _TYPES}
+        # One lookup gives the id prefix, the type's counters (which name the canonical
+        # member) and flags; the str mix-in means the value string ("cache") finds it too.
+        self._kinds = {t: (t.value + "-", self._types[t], _WORKER_FLAG if t is _WORKER else 0)
+                       for t in _TYPES}
         self._bytes = 0
         self._peak = 0
         self._watch: deque[_Watch] = deque(maxlen=WATCH_LIMIT)
@@ -227,11 +293,13 @@ class ResourceStore:
         self._pending: deque[tuple[str, Any]] = deque()
         self._seq = itertools.count()
         self._qt = QtBridge(self._on_qobject_destroyed)
+        self._qtypes = self._qt.known_types
         self._on_resource_collected = self._resource_collected
         self._on_component_collected = self._component_collected
+        self._on_wrapper_collected = self._wrapper_collected
         self._sink = sink
-        #: Build an event for every resource tracked/released (a Qt receiver or a listener).
-        self.resource_events = False
+        self._resource_events = False
+        self._slow = False
 
     # -- components ---------------------------------------------------------------------
 
@@ -297,64 +365,54 @@ class ResourceStore:
         metadata: dict[str, Any] | None = None,
     ) -> str:
         """Track ``resource`` as owned by ``component``; return its process-unique id."""
+        try:
+            prefix, stats, flags = self._kinds[resource_type]
+        except (KeyError, TypeError):
+            raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
+                            ) from None
         size = size_bytes or 0
         if size < 0:
             raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
-        registered = None
-        rec = _Resource()
-        rec.size = size
-        rec.rtype = resource_type
-        rec.metadata = metadata
-        rec.created = time.monotonic()
-        rec.thread = threading.get_ident()
-        rec.qaddr = 0
-        qobject = self._qt.is_qobject(resource)
-        with self._lock:
-            comp = self._components.get(id(component))
-            if comp is None or comp.obj() is not component:
-                comp = self._find_locked(component)
-                if comp is None:
-                    comp = registered = self._add_component_locked(
-                        component, _default_id(component), "component")
+        qobject = self._qtypes.get(type(resource))
+        if qobject is None:
+            qobject = self._qt.is_qobject(resource)
+        rec: Record
+        if qobject:  # liveness by `destroyed`; the weak reference only reads the object
+            rec = _Resource(resource)
+            flags |= _QOBJECT_FLAG
+        else:
             try:
-                rid = _PREFIX[resource_type] + str(next(self._ids))
-            except KeyError:
-                raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}")
-            rec.rid = rid
+                rec = _Resource(resource, self._on_resource_collected)
+            except TypeError:  # ints, dicts, lists...: held until released
+                rec = _HeldResource(resource)
+                flags |= _HELD_FLAG
+        if metadata:
+            flags |= _META_FLAG
+        rec.stats = stats
+        rec.size = size
+        rec.created = _monotonic()
+        rec.thread = _get_ident()
+        rec.flags = flags
+        with self._lock:
+            comp = self._components.get(id(component))  # every id in it is a live owner's
+            if comp is None:
+                comp = self._owner_locked(component)
+            rec.rid = rid = f"{prefix}{next(_IDS)}"
             rec.comp = comp
-            if qobject:
-                # Liveness by `destroyed`; the weak reference only reads the object.
-                rec.ref = weakref.ref(resource)
-                rec.strong = None
-                rec.qaddr = self._qt.watch(resource)  # type: ignore[arg-type]
-                self._qresources[rec.qaddr] = rid
-            else:
-                try:
-                    rec.ref = _KeyedRef(resource, self._on_resource_collected, rid)
-                    rec.strong = None
-                except TypeError:  # ints, dicts, lists...: held until released
-                    rec.ref = None
-                    rec.strong = resource
             self._records[rid] = rec
             comp.rids.add(rid)
             comp.created += 1
-            comp.last_rid = rid
-            stats = self._types[resource_type]
             stats.created += 1
             if size:
                 comp.bytes += size
                 stats.bytes += size
-                self._bytes += size
-                if self._bytes > self._peak:
-                    self._peak = self._bytes
-            if resource_type is _WORKER:
-                self._workers[rid] = rec
-        if registered is not None:
-            self._emit_component(EventKind.COMPONENT_REGISTERED, registered)
-        if self.resource_events:
-            self._emit_resource(EventKind.RESOURCE_TRACKED, rec, "tracked")
-        if self._pending:
-            self._drain()
+                total = self._bytes = self._bytes + size
+                if total > self._peak:
+                    self._peak = total
+            if flags & _INDEXED:
+                self._index_locked(rec, resource, metadata)
+        if self._slow:  # events wanted, or deaths / registrations queued during the call
+            self._slow_path(EventKind.RESOURCE_TRACKED, rec, "tracked")
         return rid
 
     def release_resource(self, component: object, resource_id: str) -> bool:
@@ -363,15 +421,56 @@ class ResourceStore:
         Ids are unique in the process, so ``component`` is not needed to find the resource;
         it is part of the signature the seed's callers use.
         """
+        # The body of _release_locked, inlined: a call costs as much as three counters.
         with self._lock:
-            rec = self._release_locked(resource_id)
-        if rec is None:
-            return False
-        if self.resource_events:
-            self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "released")
+            rec = self._records.pop(resource_id, None)
+            if rec is None:
+                return False
+            comp = rec.comp
+            comp.rids.discard(resource_id)  # destroyed = created - len(rids): no counter to bump
+            stats = rec.stats
+            stats.destroyed += 1
+            size = rec.size
+            if size:
+                comp.bytes -= size
+                stats.bytes -= size
+                self._bytes -= size
+            if rec.flags & _INDEXED:
+                self._unindex_locked(rec)
+        if self._slow:
+            self._slow_path(EventKind.RESOURCE_RELEASED, rec, "released")
+        return True
+
+    def _index_locked(self, rec: Record, resource: object,
+                      metadata: dict[str, Any] | None) -> None:
+        if rec.flags & _META_FLAG:
+            self._metadata[rec.rid] = metadata
+        if rec.flags & _QOBJECT_FLAG:
+            rec.qaddr = self._qt.watch(resource)  # type: ignore[arg-type]
+            self._qresources[rec.qaddr] = rec.rid
+        if rec.flags & _WORKER_FLAG:
+            self._workers[rec.rid] = rec
+
+    def _slow_path(self, kind: EventKind, rec: Record, reason: str) -> None:
+        if self._resource_events:
+            self._emit_resource(kind, rec, reason)
         if self._pending:
             self._drain()
-        return True
+
+    @property
+    def resource_events(self) -> bool:
+        """Whether an event is built for every resource tracked or released."""
+        return self._resource_events
+
+    @resource_events.setter
+    def resource_events(self, value: bool) -> None:
+        self._resource_events = value
+        self._slow = value or bool(self._pending)
+
+    def _queue(self, item: tuple[str, Any]) -> None:
+        # Every append to the queue goes through here so the hot paths' one flag sees it.
+        self._pending.append(item)
+        self._slow = True
 
     def update_size(self, resource_id: str, size_bytes: int) -> bool:
         """Change a tracked resource's size (a cache that grows); False for an unknown id."""
@@ -384,52 +483,86 @@ class ResourceStore:
             delta = size_bytes - rec.size
             rec.size = size_bytes
             rec.comp.bytes += delta
-            self._types[rec.rtype].bytes += delta
+            rec.stats.bytes += delta
             self._bytes += delta
             if self._bytes > self._peak:
                 self._peak = self._bytes
         return True
 
-    def _release_locked(self, rid: str) -> _Resource | None:
+    def _release_locked(self, rid: str) -> Record | None:
+        # Keep in step with release_resource, which inlines this for speed.
         rec = self._records.pop(rid, None)
         if rec is None:
             return None
         comp = rec.comp
         comp.rids.discard(rid)
-        comp.destroyed += 1
-        stats = self._types[rec.rtype]
+        stats = rec.stats
         stats.destroyed += 1
         size = rec.size
         if size:
             comp.bytes -= size
             stats.bytes -= size
             self._bytes -= size
-        if rec.qaddr:
-            self._qresources.pop(rec.qaddr, None)
-        if rec.rtype is _WORKER:
-            self._workers.pop(rid, None)
+        if rec.flags & _INDEXED:
+            self._unindex_locked(rec)
         return rec
+
+    def _unindex_locked(self, rec: Record) -> None:
+        if rec.flags & _META_FLAG:
+            self._metadata.pop(rec.rid, None)
+        if rec.flags & _QOBJECT_FLAG:
+            self._qresources.pop(rec.qaddr, None)
+        if rec.flags & _WORKER_FLAG:
+            self._workers.pop(rec.rid, None)
 
     # -- death notifications --------------------------------------------------------------
 
-    def _resource_collected(self, ref: _KeyedRef) -> None:
+    def _resource_collected(self, rec: _Resource) -> None:
+        rid = rec.rid
         if self._owned():
-            self._pending.append(("resource", ref.key))
+            self._queue(("resource", rid))
             return
         with self._lock:
-            rec = self._release_locked(ref.key)
+            rec = self._release_locked(rid)
         if rec is not None and self.resource_events:
             self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "collected")
 
     def _component_collected(self, ref: _KeyedRef) -> None:
-        if self._owned():
-            self._pending.append(("component", ref.key))
+        comp = self._forget_owner(ref)
+        if comp is None:
             return
-        self._component_gone_by_key(ref.key, "collected")
+        if self._owned():  # a collection inside one of our own calls: clean up after it
+            self._queue(("stale", comp))
+        else:
+            self._cleanup(comp, reason="collected", unregister=True)
+
+    def _wrapper_collected(self, ref: _KeyedRef) -> None:
+        # A QObject owner's Python wrapper went; its C++ object may live on (a Qt parent
+        # owns it) and is still known by address. Only its id is freed.
+        self._forget_owner(ref)
+
+    def _forget_owner(self, ref: _KeyedRef) -> _Component | None:
+        """Drop a dead owner's id at once, so every id in the table is a live object's.
+
+        That invariant lets the hot path trust an id hit without calling the reference.
+        Popping one entry is safe even inside this thread's own locked section (nothing
+        iterates the live table; readers copy it first).
+        """
+        if self._owned():
+            return self._pop_owner(ref)
+        with self._lock:
+            return self._pop_owner(ref)
+
+    def _pop_owner(self, ref: _KeyedRef) -> _Component | None:
+        comp = self._components.get(ref.key)
+        if comp is None or comp.ref is not ref:
+            return None
+        del self._components[ref.key]
+        return comp
 
     def _on_qobject_destroyed(self, address: int) -> None:
         if self._owned():
-            self._pending.append(("qobject", address))
+            self._queue(("qobject", address))
             return
         self._qobject_gone(address)
 
@@ -446,28 +579,21 @@ class ResourceStore:
         if comp is not None:
             self._cleanup(comp, reason="destroyed", unregister=True)
 
-    def _component_gone_by_key(self, key: int, reason: str) -> None:
-        with self._lock:
-            comp = self._components.get(key)
-            # The id may already belong to a newer object; only a dead reference counts.
-            if comp is None or comp.obj() is not None:
-                return
-        self._cleanup(comp, reason=reason, unregister=True)
-
     def _drain(self) -> None:
         """Apply the deaths that arrived while this thread held the lock."""
         while True:
             try:
                 kind, key = self._pending.popleft()
             except IndexError:
+                self._slow = self._resource_events or bool(self._pending)
                 return
             if kind == "resource":
                 with self._lock:
                     rec = self._release_locked(key)
                 if rec is not None and self.resource_events:
                     self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "collected")
-            elif kind == "component":
-                self._component_gone_by_key(key, "collected")
+            elif kind == "registered":
+                self._emit_component(EventKind.COMPONENT_REGISTERED, key)
             elif kind == "stale":
                 self._cleanup(key, reason="collected", unregister=True)
             else:
@@ -486,10 +612,13 @@ class ResourceStore:
                     self._unregister_locked(comp)
                 return 0
             comp.cleaning = True
-            destroyed_before = comp.destroyed
+            created_before, live_before = comp.created, len(comp.rids)
+            # One-shot: each callback runs at one cleanup. What registers during this
+            # cleanup (a coordinator re-arming) runs at the next one.
             callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
+            comp.callbacks = []
         runs: list[CallbackRun] = []
-        released: list[_Resource] = []
+        released: list[Record] = []
         try:
             for cb in callbacks:
                 fn = cb.resolve()
@@ -512,7 +641,9 @@ class ResourceStore:
                     if rec is not None:
                         released.append(rec)
                         self._watch_locked(rec, now, owner_dead=unregister)
-                count = comp.destroyed - destroyed_before
+                # Released during this cleanup, by callbacks or here, counting any tracked
+                # while the callbacks ran.
+                count = comp.created - created_before + live_before - len(comp.rids)
                 comp.cleaning = False
                 comp.cleaned_at = now
                 if unregister:
@@ -533,30 +664,30 @@ class ResourceStore:
         if comp.qaddr and self._qcomponents.get(comp.qaddr) is comp:
             del self._qcomponents[comp.qaddr]
         comp.callbacks.clear()
-        comp.strong = None
+        if comp.strong is not None:
+            comp.strong = None
+            comp.ref = None
         for watch in self._watch:
             if watch.ckey is comp:
                 watch.owner_dead = True
 
-    def _watch_locked(self, rec: _Resource, now: float, *, owner_dead: bool) -> None:
-        if rec.ref is None:  # held strongly until now: dropping it is all that can happen
+    def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool) -> None:
+        if rec.flags & _HELD_FLAG:  # held strongly until now: dropping it is all that can happen
             return
-        if rec.qaddr:
-            ref = rec.ref
-        else:
-            obj = rec.ref()
-            if obj is None:
-                return
-            ref = weakref.ref(obj)
-            del obj
+        qaddr = rec.qaddr if rec.flags & _QOBJECT_FLAG else 0
+        obj = rec()
+        if obj is None:
+            return
+        ref = weakref.ref(obj)
+        del obj
         watch = _Watch()
         watch.cid = rec.comp.cid
         watch.ckey = rec.comp
         watch.rid = rec.rid
-        watch.rtype = rec.rtype
+        watch.rtype = rec.stats.rtype
         watch.size = rec.size
         watch.ref = ref
-        watch.qaddr = rec.qaddr
+        watch.qaddr = qaddr
         watch.released_at = now
         watch.owner_dead = owner_dead
         watch.dead = False
@@ -565,8 +696,8 @@ class ResourceStore:
             if oldest.qaddr:
                 self._qwatch.pop(oldest.qaddr, None)
         self._watch.append(watch)
-        if rec.qaddr:
-            self._qwatch[rec.qaddr] = watch
+        if qaddr:
+            self._qwatch[qaddr] = watch
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -577,9 +708,9 @@ class ResourceStore:
             by_type = {t: TypeCounts(s.created, s.destroyed, s.bytes)
                        for t, s in self._types.items()}
             comps = tuple(
-                ComponentCounts(c.cid, c.ctype, c.created, c.destroyed, c.bytes,
-                                c.registered_at, c.last_rid)
-                for c in self._components.values())
+                ComponentCounts(c.cid, c.ctype, c.created, c.created - len(c.rids), c.bytes,
+                                c.registered_at)
+                for c in list(self._components.values()))
             return StoreAggregate(by_type, comps, self._bytes, self._peak)
 
     def workers(self) -> list[WorkerState]:
@@ -589,7 +720,7 @@ class ResourceStore:
             recs = list(self._workers.values())
         out = []
         for rec in recs:
-            obj = rec.obj()
+            obj = rec()
             out.append(WorkerState(rec.rid, rec.comp.cid, obj is not None and is_running(obj),
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
@@ -638,13 +769,20 @@ class ResourceStore:
                 page = matching[offset:offset + limit]
         out = []
         for rec in page:
-            obj = rec.obj()
+            obj = rec()
             out.append(ResourceInfo(
-                rec.rid, rec.comp.cid, rec.rtype, rec.size, rec.created, rec.thread,
+                rec.rid, rec.comp.cid, rec.stats.rtype, rec.size, rec.created, rec.thread,
                 type(obj).__name__ if obj is not None else "", obj is not None,
-                dict(rec.metadata) if rec.metadata else None))
+                dict(self._metadata.get(rec.rid) or {}) if rec.flags & _META_FLAG else None))
             del obj
         return total, out
+
+    def newest_resource_id(self, component_id: str) -> str:
+        """The most recently tracked resource of a component ("" when none): O(its size)."""
+        with self._lock:
+            rids = [rid for c in self._components.values() if c.cid == component_id
+                    for rid in c.rids]
+        return max(rids, key=lambda rid: int(rid.rsplit("-", 1)[1]), default="")
 
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
@@ -669,6 +807,13 @@ class ResourceStore:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _owner_locked(self, component: object) -> _Component:
+        comp = self._find_locked(component)
+        if comp is None:
+            comp = self._add_component_locked(component, _default_id(component), "component")
+            self._queue(("registered", comp))
+        return comp
+
     def _find_locked(self, component: object) -> _Component | None:
         comp = self._components.get(id(component))
         if comp is not None and comp.obj() is component:
@@ -678,40 +823,37 @@ class ResourceStore:
 
             comp = self._qcomponents.get(int(shiboken6.getCppPointer(component)[0]))
             if comp is not None:  # a new wrapper for a QObject we know: re-key it
-                self._components.pop(comp.key, None)
+                if self._components.get(comp.key) is comp:
+                    del self._components[comp.key]
                 comp.key = id(component)
-                comp.ref = weakref.ref(component)
+                comp.ref = ref = _KeyedRef(component, self._on_wrapper_collected)
+                ref.key = comp.key
                 self._components[comp.key] = comp
                 return comp
         return None
 
     def _add_component_locked(self, component: object, cid: str, ctype: str) -> _Component:
         key = id(component)
-        comp = _Component(key, cid, ctype, time.monotonic())
+        comp = _Component(self, key, cid, ctype, time.monotonic())
         if self._qt.is_qobject(component):
-            comp.ref = weakref.ref(component)
+            comp.ref = ref = _KeyedRef(component, self._on_wrapper_collected)
+            ref.key = key
             comp.qaddr = self._qt.watch(component)  # type: ignore[arg-type]
             self._qcomponents[comp.qaddr] = comp
         else:
             try:
-                comp.ref = _KeyedRef(component, self._on_component_collected, key)
+                comp.ref = ref = _KeyedRef(component, self._on_component_collected)
+                ref.key = key
             except TypeError:  # not weakly referenceable: owned until cleaned up explicitly
                 comp.strong = component
-        stale = self._components.get(key)
-        if stale is not None and stale.obj() is None:
-            # The previous holder of this id died and its notice is still queued. A QObject
-            # whose wrapper went while its C++ object lives stays known by address; any other
-            # owner is cleaned up as itself once the lock is released.
-            del self._components[key]
-            if not stale.qaddr:
-                self._pending.append(("stale", stale))
+                comp.ref = _Strong(component)
         self._components[key] = comp
         return comp
 
-    def _emit_resource(self, kind: EventKind, rec: _Resource, reason: str) -> None:
+    def _emit_resource(self, kind: EventKind, rec: Record, reason: str) -> None:
         if self._sink is not None:
             self._sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
-                                      rec.rtype, rec.size, rec.comp.ctype, reason))
+                                      rec.stats.rtype, rec.size, rec.comp.ctype, reason))
 
     def _emit_component(self, kind: EventKind, comp: _Component, *, reason: str = "",
                         released: int = 0, callbacks: tuple[CallbackRun, ...] = ()) -> None:

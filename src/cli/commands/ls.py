@@ -1,0 +1,39 @@
+"""``resinspect ls``: the live applications, read from their sidecars without connecting."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True,
+              help="A JSON list of objects (pid, app, socket, started_at, uptime_s, versions).")
+def ls(as_json: bool) -> None:
+    """List the live applications that can be inspected."""
+    import time
+
+    from cli import reader
+
+    apps = sorted(reader.list_apps(), key=lambda a: a.pid)
+    now = time.time()
+    if as_json:
+        import json
+
+        click.echo(json.dumps([
+            {"pid": a.pid, "app": a.app, "socket": str(a.socket), "started_at": a.started_at,
+             "uptime_s": round(max(0.0, now - a.started_at), 3), "versions": dict(a.versions),
+             "protocol": a.protocol}
+            for a in apps
+        ], indent=2))
+        return
+    if not apps:
+        click.echo("No live applications. Call inspector.attach() in one to inspect it.")
+        return
+    from cli.console import make_console
+    from cli.render import render_ls
+
+    console = make_console()
+    table = render_ls(apps, now=now)
+    if not console.is_terminal:  # a pipe has no width: one line per application
+        console.width = max(console.width, table.required_width())
+    console.print(table)

@@ -1,0 +1,179 @@
+"""Where snapshots come from: a live application's socket or a file. The commands' one seam.
+
+Commands call :func:`open_reader` and :func:`list_apps` through this module (``reader.
+open_reader(...)``, never ``from cli.reader import open_reader``), so tests replace them
+with fakes by monkeypatching this module's attributes.
+
+A recording is newline-delimited JSON, one snapshot a line (what ``resinspect record``
+writes); a snapshot file is one JSON document, compact or indented.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from inspector.errors import BadInput
+
+if TYPE_CHECKING:
+    from inspector.metrics.snapshot import Snapshot
+    from inspector.server.client import InspectorClient
+
+#: How long a request to a live application may take before the CLI gives up on it.
+DEFAULT_TIMEOUT_S = 5.0
+
+
+class SnapshotReader(Protocol):
+    """A source of snapshots: one now, or a stream of them."""
+
+    def get_current_snapshot(self) -> Snapshot:
+        """The application's state now (for a file: its last snapshot)."""
+        ...
+
+    def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
+        """Snapshots about every ``interval`` seconds until the source ends.
+
+        A live source raises ``ConnectionLost`` when the application goes away.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the connection or file; safe to call twice."""
+        ...
+
+
+class AppDescription(Protocol):
+    """What discovery knows about a live application without connecting to it."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def app(self) -> str: ...
+
+    @property
+    def socket(self) -> Path: ...
+
+    @property
+    def started_at(self) -> float:
+        """Wall-clock start time, seconds since the epoch."""
+        ...
+
+    @property
+    def versions(self) -> dict[str, str]: ...
+
+    @property
+    def protocol(self) -> int: ...
+
+
+class SocketReader:
+    """Snapshots from a live application over its socket (:class:`InspectorClient`)."""
+
+    def __init__(self, path: Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        # Imported here: only the commands that connect pay for the client.
+        from inspector.server.client import InspectorClient
+
+        self.path = path
+        self._client: InspectorClient = InspectorClient(path, timeout=timeout)
+
+    def get_current_snapshot(self) -> Snapshot:
+        """One ``snapshot`` request."""
+        return self._client.snapshot()
+
+    def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
+        """The application's pushes after ``subscribe`` (``interval`` seconds apart)."""
+        yield from self._client.subscribe(interval)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._client.close()
+
+
+class FileReader:
+    """Snapshots from a snapshot file or a recording (NDJSON, one snapshot a line)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def snapshots(self) -> Iterator[Snapshot]:
+        """Every snapshot in the file, in order; ``BadInput`` for anything else."""
+        import msgspec
+
+        from inspector.metrics.snapshot import Snapshot
+
+        try:
+            data = self.path.read_bytes()
+        except OSError as err:
+            raise BadInput(f"cannot read {self.path}: {err.strerror or err}") from None
+        if not data.strip():
+            raise BadInput(f"{self.path}: empty file, no snapshot in it")
+        try:  # one document, compact or indented over many lines ...
+            snap = Snapshot.from_json(data)
+        except msgspec.ValidationError as err:  # (a subclass of DecodeError: caught first)
+            raise BadInput(f"{self.path}: not a resinspect snapshot: {err}") from None
+        except msgspec.DecodeError:
+            pass  # ... or not one JSON document: a recording, one snapshot a line
+        else:
+            yield _checked(snap, str(self.path))
+            return
+        for lineno, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                snap = Snapshot.from_json(line)
+            except msgspec.DecodeError as err:
+                raise BadInput(f"{self.path}:{lineno}: not a resinspect snapshot: {err}"
+                               ) from None
+            yield _checked(snap, f"{self.path}:{lineno}")
+
+    def get_current_snapshot(self) -> Snapshot:
+        """The last snapshot in the file."""
+        last: Snapshot | None = None
+        for last in self.snapshots():  # noqa: B007 - only the last one is wanted
+            pass
+        assert last is not None  # snapshots() raises for a file without any
+        return last
+
+    def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
+        """The file's snapshots in order, ``interval`` seconds apart (0: as fast as read)."""
+        for index, snap in enumerate(self.snapshots()):
+            if index and interval > 0:
+                time.sleep(interval)
+            yield snap
+
+    def close(self) -> None:
+        """Nothing to release: the file is read whole and closed at once."""
+
+
+def _checked(snap: Snapshot, where: str) -> Snapshot:
+    from inspector.metrics.snapshot import SCHEMA
+
+    if snap.schema != SCHEMA:
+        raise BadInput(f"{where}: schema {snap.schema!r} is not {SCHEMA!r}, "
+                       "the one this resinspect reads")
+    return snap
+
+
+def open_reader(
+    pid: int | None = None,
+    socket: str | Path | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> SnapshotReader:
+    """A connected reader for the application chosen by ``pid``/``socket`` (or the only one).
+
+    Raises ``NoApplication``, ``AmbiguousApplication``, ``ConnectionFailed``,
+    ``AccessDenied`` or ``ProtocolError``.
+    """
+    from cli.options import resolve_target
+
+    return SocketReader(resolve_target(pid, socket), timeout=timeout)
+
+
+def list_apps() -> Sequence[AppDescription]:
+    """The live applications, from their sidecar files (no connection is made)."""
+    from inspector.server.discovery import list_apps as discover
+
+    return discover()

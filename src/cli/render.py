@@ -1,0 +1,339 @@
+"""Rich renderables for ``resinspect``: they build what to show and never print.
+
+The one layout rule that matters: a component id (or a socket path) is never cut and never
+broken across lines when the width allows it. Tables are therefore :class:`KeyedTable`s,
+which measure their rows at render time and, if the id column would have to shrink, show
+each row as the id on a line of its own followed by the other fields - rather than let rich
+fold or ellipsise the id.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
+    from cli.reader import AppDescription
+    from inspector.metrics.snapshot import Snapshot
+
+_BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+#: Table layout: one space of padding each side of a column, a one-cell separator.
+_CELL_OVERHEAD = 3
+
+
+# -- formatting ----------------------------------------------------------------------------
+
+
+def format_bytes(n: int | float) -> str:
+    """``512 B``, ``2.9 KiB``, ``12.0 MiB``: binary units, one decimal."""
+    if abs(n) < 1024:
+        return f"{int(n)} B"
+    value = float(n)
+    for unit in _BYTE_UNITS:
+        value /= 1024
+        # Carry on when rounding would print "1024.0 KiB".
+        if abs(round(value, 1)) < 1024 or unit == _BYTE_UNITS[-1]:
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``2h03m``, ``4d05h``: two units at most, as ``top`` shows it."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def format_ms(ms: float) -> str:
+    """``0 ms``, ``120 ms``, ``3.2 s``."""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+def is_blocked(snapshot: Snapshot) -> bool:
+    """Whether the GUI thread counts as frozen in ``snapshot``."""
+    return snapshot.event_loop_blocked or (
+        snapshot.event_loop_lag_ms >= snapshot.lag_threshold_ms > 0)
+
+
+# -- a table that never breaks its key column ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a :class:`KeyedTable`. Only ``wrap`` columns (free text) may wrap."""
+
+    header: str
+    justify: JustifyMethod = "left"
+    wrap: bool = False
+    style: str = ""
+
+
+Cell = str | Text
+
+
+class KeyedTable:
+    """A titled table whose ``key`` column (an id) is never cut or folded while it fits.
+
+    If the console is too narrow for the table with the key whole, every row is drawn as
+    the key on its own line and the other fields, labelled, on the next. A key longer than
+    the whole console is folded onto several lines, never cut.
+    """
+
+    #: Space a wrapping column is assumed to need when deciding whether the table fits.
+    WRAP_BUDGET = 12
+
+    def __init__(
+        self,
+        title: str,
+        columns: Sequence[Col],
+        rows: Iterable[Sequence[Cell]],
+        *,
+        key: int = 0,
+        empty: str = "",
+        footer: str = "",
+    ) -> None:
+        self.title = title
+        self.columns = list(columns)
+        self.rows = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+        self.key = key
+        self.empty = empty
+        self.footer = footer
+
+    def required_width(self) -> int:
+        """Columns the table needs to show every key whole on one line."""
+        total = 0
+        for index, col in enumerate(self.columns):
+            widest = max([len(col.header), *(row[index].cell_len for row in self.rows)])
+            total += min(widest, self.WRAP_BUDGET) if col.wrap else widest
+        return total + _CELL_OVERHEAD * len(self.columns)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.rows:
+            yield Text(self.title, style="bold")
+            if self.empty:
+                yield Text("  " + self.empty, style="dim")
+            return
+        if self.required_width() <= options.max_width:
+            yield self._table()
+        else:
+            yield from self._stacked()
+        if self.footer:
+            yield Text(self.footer, style="dim")
+
+    def _table(self) -> Table:
+        table = Table(
+            title=self.title,
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            header_style="bold",
+        )
+        for index, col in enumerate(self.columns):
+            if index == self.key:
+                # Fold rather than ellipsis should the width change under us: never cut.
+                table.add_column(col.header, justify=col.justify, style=col.style or None,
+                                 no_wrap=True, overflow="fold")
+            else:
+                table.add_column(col.header, justify=col.justify, style=col.style or None,
+                                 no_wrap=not col.wrap, overflow="fold")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
+
+    def _stacked(self) -> Iterable[RenderableType]:
+        yield Text(self.title, style="bold")
+        for row in self.rows:
+            key = row[self.key].copy()
+            key.stylize("bold")
+            key.overflow = "fold"
+            key.no_wrap = False
+            yield key
+            fields = Text(overflow="fold")
+            for index, (col, cell) in enumerate(zip(self.columns, row, strict=True)):
+                if index == self.key or not cell.plain:
+                    continue
+                if fields.plain:
+                    fields.append("  ")
+                fields.append(f"{col.header.lower()} ", style="dim")
+                fields.append_text(cell)
+            # Padding, not leading spaces: a wrapped line stays under its row.
+            yield Padding(fields, (0, 0, 0, 4))
+
+
+def plain_width(snapshot: Snapshot) -> int:
+    """Columns that show every table of ``snapshot`` as a table, each id whole on its row.
+
+    Output that is not a terminal has no width of its own: widening it to this gives
+    ``grep`` and ``awk`` one line per component, and the reader whole ids.
+    """
+    tables = (_by_type(snapshot), _components(snapshot, None), _suspects(snapshot))
+    return max(t.required_width() for t in tables)
+
+
+# -- top -----------------------------------------------------------------------------------
+
+
+def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> RenderableType:
+    """One frame of ``resinspect top``.
+
+    Header, the red banner with the GUI thread's stack while the event loop is blocked,
+    resources by type, components by live bytes (the first ``max_rows`` when given) and
+    leak suspects.
+    """
+    parts: list[RenderableType] = [_title(snapshot)]
+    if is_blocked(snapshot):
+        parts.append(render_blocked_banner(snapshot))
+    parts += [
+        _summary(snapshot),
+        Text(""),
+        _by_type(snapshot),
+        Text(""),
+        _components(snapshot, max_rows),
+        Text(""),
+        _suspects(snapshot),
+    ]
+    return Group(*parts)
+
+
+def _title(s: Snapshot) -> Text:
+    clock = time.strftime("%H:%M:%S", time.localtime(s.timestamp))
+    return Text.assemble(
+        (s.app, "bold cyan"), "  pid ", (str(s.pid), "bold"),
+        "  up ", format_duration(s.uptime_s), "  at ", clock,
+    )
+
+
+def _summary(s: Snapshot) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column()
+    grid.add_row(
+        "RSS", f"{format_bytes(s.rss_bytes)} (peak {format_bytes(s.peak_rss_bytes)})",
+        "Tracked",
+        f"{format_bytes(s.tracked_bytes)} (peak {format_bytes(s.peak_tracked_bytes)})",
+    )
+    grid.add_row(
+        "Resources",
+        f"{s.live_resources} live / {s.created_total} created / {s.destroyed_total} destroyed",
+        "Workers", f"{s.active_workers} active",
+    )
+    grid.add_row(
+        "Caches", f"{format_bytes(s.cache_bytes)} in {s.cache_entries} entries",
+        "Event loop", _lag(s),
+    )
+    return grid
+
+
+def _lag(s: Snapshot) -> Text:
+    if is_blocked(s):
+        return Text(f"BLOCKED, lag {format_ms(s.event_loop_lag_ms)}", style="bold red")
+    if s.event_loop_lag_ms > 0:
+        return Text(f"lag {format_ms(s.event_loop_lag_ms)}", style="yellow")
+    return Text("ok, lag 0 ms", style="green")
+
+
+def render_blocked_banner(snapshot: Snapshot) -> Panel:
+    """The red panel shown while the GUI thread is stuck: for how long, and where."""
+    lines: list[RenderableType] = [
+        Text(f"The GUI thread has not turned its event loop for "
+             f"{format_ms(snapshot.event_loop_lag_ms)} "
+             f"(threshold {format_ms(snapshot.lag_threshold_ms)})."),
+        Text("GUI thread stack, innermost last:", style="bold"),
+    ]
+    if snapshot.gui_stack:
+        lines += [Text("  " + frame, overflow="fold") for frame in snapshot.gui_stack]
+    else:
+        lines.append(Text("  (no stack captured yet)", style="dim"))
+    return Panel(Group(*lines), title="EVENT LOOP BLOCKED", title_align="left",
+                 border_style="bold red")
+
+
+def _by_type(s: Snapshot) -> KeyedTable:
+    items = sorted(((name, t) for name, t in s.by_type.items() if t.created or t.live),
+                   key=lambda item: (-item[1].bytes, -item[1].live, item[0]))
+    return KeyedTable(
+        "Resources by type",
+        [Col("Type"), Col("Live", "right"), Col("Created", "right"),
+         Col("Destroyed", "right"), Col("Bytes", "right")],
+        [[name, str(t.live), str(t.created), str(t.destroyed), format_bytes(t.bytes)]
+         for name, t in items],
+        empty="nothing tracked yet",
+    )
+
+
+def _components(s: Snapshot, max_rows: int | None) -> KeyedTable:
+    comps = sorted(s.components, key=lambda c: (-c.bytes, -c.live, c.id))
+    hidden = 0
+    if max_rows is not None and len(comps) > max_rows:
+        hidden = len(comps) - max_rows
+        comps = comps[:max_rows]
+    return KeyedTable(
+        "Components by live bytes",
+        [Col("Component"), Col("Type"), Col("Live", "right"), Col("Bytes", "right"),
+         Col("State")],
+        [[c.id, c.type, str(c.live), format_bytes(c.bytes),
+          Text("alive", style="green") if c.alive else Text("gone", style="red")]
+         for c in comps],
+        empty="no components registered",
+        footer=f"... and {hidden} more components" if hidden else "",
+    )
+
+
+def _suspects(s: Snapshot) -> KeyedTable:
+    suspects = sorted(s.leak_suspects, key=lambda x: (-x.age_s, x.component_id, x.resource_id))
+    columns = [Col("Component"), Col("Type"), Col("Resource"), Col("Reason", style="yellow"),
+               Col("Age", "right")]
+    with_detail = any(x.detail for x in suspects)
+    if with_detail:
+        columns.append(Col("Detail", wrap=True))
+    rows: list[list[Cell]] = []
+    for x in suspects:
+        row: list[Cell] = [x.component_id, x.resource_type, x.resource_id or "-", x.reason,
+                           format_duration(x.age_s)]
+        if with_detail:
+            row.append(x.detail)
+        rows.append(row)
+    return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
+                      empty="no leak suspects")
+
+
+# -- ls ------------------------------------------------------------------------------------
+
+
+def render_ls(apps: Sequence[AppDescription], *, now: float | None = None) -> KeyedTable:
+    """The table of ``resinspect ls``: pid, app, uptime and socket of each live application."""
+    now = time.time() if now is None else now
+    rows: list[list[Cell]] = [
+        [str(a.pid), a.app, format_duration(now - a.started_at), str(a.socket)]
+        for a in sorted(apps, key=lambda a: a.pid)
+    ]
+    return KeyedTable(
+        "Live applications",
+        [Col("PID", "right"), Col("App"), Col("Uptime", "right"), Col("Socket")],
+        rows,
+        key=3,  # the socket path is what one copies into --socket: keep it whole
+        empty="none",
+    )

@@ -1,0 +1,183 @@
+"""``attach()``: instrument an application in one call (DESIGN.md, Public API).
+
+It builds the metrics model on the shared resource service, starts the socket server and,
+given a main window, docks the panel on it. It never raises into the application: a part
+that cannot start is logged once as a warning and left out, and the rest still works.
+``RESINSPECT=0`` in the environment makes it a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMainWindow
+
+    from .metrics.model import MetricsModel
+    from .resources import IResourceManagementService
+    from .server.server import InspectorServer
+    from .ui import InspectorDock
+
+log = logging.getLogger("inspector")
+
+#: Values of ``RESINSPECT`` that turn ``attach()`` off.
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+class Attachment:
+    """What :func:`attach` set up. Parts that are off or failed to start are None.
+
+    :meth:`close` stops them all (server first, so no client reads a closing model); it is
+    idempotent and also runs at ``QCoreApplication.aboutToQuit``.
+    """
+
+    def __init__(self, model: MetricsModel | None = None, server: InspectorServer | None = None,
+                 dock: InspectorDock | None = None) -> None:
+        self.model = model
+        self.server = server
+        #: The ``inspector.ui.InspectorDock`` docked on the window, if any.
+        self.dock = dock
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def active(self) -> bool:
+        """Whether anything was set up and is not closed yet."""
+        return not self._closed and self.model is not None
+
+    def close(self) -> None:
+        """Stop the server, detach the dock and stop the model; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self.server is not None:
+            _quietly("closing the inspector server", self.server.close)
+        if self.dock is not None:
+            _quietly("detaching the inspector dock", self._detach_dock)
+        if self.model is not None:
+            _quietly("closing the metrics model", self.model.close)
+
+    def _detach_dock(self) -> None:
+        assert self.dock is not None
+        # RuntimeError: Qt already deleted the dock with its window.
+        with contextlib.suppress(RuntimeError):
+            self.dock.set_source(None)  # stop reading a model that is going away
+
+    def __enter__(self) -> Attachment:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        parts = [name for name in ("model", "server", "dock") if getattr(self, name) is not None]
+        state = "closed" if self._closed else "open"
+        return f"<Attachment {state}: {', '.join(parts) or 'nothing'}>"
+
+
+def attach(
+    window: QMainWindow | None = None,
+    *,
+    name: str | None = None,
+    service: IResourceManagementService | None = None,
+    serve: bool = True,
+    dock: bool = True,
+) -> Attachment:
+    """Instrument this application: model, socket server, and a dock on ``window``.
+
+    ``window`` is a ``QMainWindow`` to dock the panel on (right area); ``name`` is the app
+    name ``hello``, snapshots and ``resinspect ls`` report (default: the script's name);
+    ``service`` defaults to the process's shared ``ResourceManagementService``. With
+    ``serve=False`` no socket is opened; with ``dock=False`` no panel is built.
+
+    Never raises: whatever cannot start is logged once and left as None on the handle.
+    """
+    if os.environ.get("RESINSPECT", "").strip().lower() in _OFF:
+        handle = Attachment()
+        handle._closed = True
+        return handle
+    try:
+        model = _start_model(service, name)
+    except Exception as exc:
+        log.warning("resinspect: inspector not attached: %s", _one_line(exc))
+        return Attachment()
+    handle = Attachment(model)
+    if serve:
+        handle.server = _start_server(model, name)
+    if window is not None and dock:
+        handle.dock = _dock_on(window, model)
+    _close_at_quit(handle)
+    return handle
+
+
+def _start_model(service: IResourceManagementService | None, name: str | None) -> MetricsModel:
+    from .metrics.model import MetricsModel
+    from .resources import IResourceManagementService, get_service
+
+    if service is None:
+        # mypy refuses an abstract class for type[T]; the locator keys by the interface.
+        service = get_service(IResourceManagementService)  # type: ignore[type-abstract]
+    model = MetricsModel(service, app=name)
+    model.start()
+    return model
+
+
+def _start_server(model: MetricsModel, name: str | None) -> InspectorServer | None:
+    try:
+        from .server.server import InspectorServer
+
+        return InspectorServer(model, app=name).start()
+    except Exception as exc:
+        # One line, no traceback: a refused runtime directory is a setup matter, not a bug.
+        log.warning("resinspect: socket server not started (the dock still works): %s",
+                    _one_line(exc))
+        return None
+
+
+def _dock_on(window: QMainWindow, model: MetricsModel) -> InspectorDock | None:
+    try:
+        from PySide6.QtCore import Qt
+
+        from .ui import InspectorDock
+
+        panel = InspectorDock(model, window)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+        return panel
+    except Exception as exc:
+        log.warning("resinspect: inspector dock not added: %s", _one_line(exc))
+        return None
+
+
+def _close_at_quit(handle: Attachment) -> None:
+    try:
+        from PySide6.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(handle.close)
+    except Exception as exc:  # pragma: no cover - atexit still closes the server
+        log.debug("resinspect: not hooked to aboutToQuit: %s", exc)
+
+
+def _quietly(what: str, step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception:
+        log.exception("resinspect: %s failed", what)
+
+
+def _one_line(exc: BaseException) -> str:
+    from .errors import ResinspectError
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, ResinspectError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,135 @@
+"""Exporters: pure functions of snapshots and histories. No state, no I/O, no Qt.
+
+Prometheus text comes from prometheus_client through a custom collector, never formatted by
+hand, so its escaping and exposition rules are the library's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+
+from .snapshot import History, Snapshot
+
+_GAUGES = (
+    ("live_resources", "Resources tracked now"),
+    ("tracked_bytes", "Bytes of the resources tracked now"),
+    ("peak_tracked_bytes", "Highest tracked bytes since start"),
+    ("rss_bytes", "Resident memory of the process"),
+    ("peak_rss_bytes", "Peak resident memory of the process"),
+    ("active_workers", "Tracked workers running now"),
+    ("cache_bytes", "Bytes of live CACHE and THUMBNAIL resources"),
+    ("cache_entries", "Live CACHE and THUMBNAIL resources"),
+    ("event_loop_lag_ms", "Milliseconds since the GUI event loop last turned (0 when on time)"),
+    ("uptime_s", "Seconds since the inspector started"),
+)
+
+
+def snapshot_to_json(snapshot: Snapshot) -> bytes:
+    """The snapshot as compact JSON (schema ``resinspect.snapshot/1``)."""
+    return snapshot.to_json()
+
+
+def snapshot_to_csv(snapshot: Snapshot) -> str:
+    """The snapshot in long form: ``metric,resource_type,component_id,value`` rows.
+
+    Long form keeps one file shape whatever types and components exist, so runs compare
+    with any spreadsheet or ``pandas.pivot``.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["metric", "resource_type", "component_id", "value"])
+    for name, _ in _GAUGES:
+        writer.writerow([name, "", "", getattr(snapshot, name)])
+    writer.writerow(["created_total", "", "", snapshot.created_total])
+    writer.writerow(["destroyed_total", "", "", snapshot.destroyed_total])
+    for type_name, stats in sorted(snapshot.by_type.items()):
+        for field in ("live", "created", "destroyed", "bytes"):
+            writer.writerow([f"type_{field}", type_name, "", getattr(stats, field)])
+    for comp in snapshot.components:
+        writer.writerow(["component_live", "", comp.id, comp.live])
+        writer.writerow(["component_bytes", "", comp.id, comp.bytes])
+    for suspect in snapshot.leak_suspects:
+        writer.writerow([f"suspect_{suspect.reason}", suspect.resource_type,
+                         suspect.component_id, suspect.resource_id])
+    return out.getvalue()
+
+
+def history_to_csv(history: History) -> str:
+    """The history in wide form: one row per sample, one column per gauge and per type."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    types = sorted(history.live_by_type)
+    writer.writerow(["t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
+                     "cache_bytes", "event_loop_lag_ms", *(f"live_{t}" for t in types)])
+    for i, t in enumerate(history.t):
+        writer.writerow([t, history.rss_bytes[i], history.tracked_bytes[i],
+                         history.live_resources[i], history.active_workers[i],
+                         history.cache_bytes[i], history.event_loop_lag_ms[i],
+                         *(history.live_by_type[name][i] for name in types)])
+    return out.getvalue()
+
+
+def snapshot_to_prometheus(snapshot: Snapshot) -> str:
+    """Prometheus text exposition of one application's snapshot."""
+    return snapshots_to_prometheus([snapshot])
+
+
+def snapshots_to_prometheus(snapshots: Sequence[Snapshot]) -> str:
+    """Prometheus text for several applications, told apart by ``app`` and ``pid`` labels."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_SnapshotCollector(snapshots))
+    return generate_latest(registry).decode()
+
+
+class _SnapshotCollector:
+    """A prometheus_client custom collector over fixed snapshots."""
+
+    def __init__(self, snapshots: Iterable[Snapshot]) -> None:
+        self._snapshots = list(snapshots)
+
+    def collect(self) -> Iterator[object]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        app_labels = ["app", "pid"]
+        for name, doc in _GAUGES:
+            family = GaugeMetricFamily(f"resinspect_{name}", doc, labels=app_labels)
+            for s in self._snapshots:
+                family.add_metric([s.app, str(s.pid)], float(getattr(s, name)))
+            yield family
+        created = CounterMetricFamily("resinspect_resources_created",
+                                      "Resources tracked since start", labels=[*app_labels, "type"])
+        destroyed = CounterMetricFamily("resinspect_resources_destroyed",
+                                        "Resources released since start",
+                                        labels=[*app_labels, "type"])
+        live = GaugeMetricFamily("resinspect_type_live_resources", "Live resources by type",
+                                 labels=[*app_labels, "type"])
+        type_bytes = GaugeMetricFamily("resinspect_type_bytes", "Tracked bytes by type",
+                                       labels=[*app_labels, "type"])
+        comp_live = GaugeMetricFamily("resinspect_component_live_resources",
+                                      "Live resources by owning component",
+                                      labels=[*app_labels, "component"])
+        comp_bytes = GaugeMetricFamily("resinspect_component_bytes",
+                                       "Tracked bytes by owning component",
+                                       labels=[*app_labels, "component"])
+        suspects = GaugeMetricFamily("resinspect_leak_suspects", "Leak suspects by reason",
+                                     labels=[*app_labels, "reason"])
+        for s in self._snapshots:
+            base = [s.app, str(s.pid)]
+            for type_name, st in sorted(s.by_type.items()):
+                created.add_metric([*base, type_name], float(st.created))
+                destroyed.add_metric([*base, type_name], float(st.destroyed))
+                live.add_metric([*base, type_name], float(st.live))
+                type_bytes.add_metric([*base, type_name], float(st.bytes))
+            for comp in s.components:
+                comp_live.add_metric([*base, comp.id], float(comp.live))
+                comp_bytes.add_metric([*base, comp.id], float(comp.bytes))
+            reasons: dict[str, int] = {}
+            for suspect in s.leak_suspects:
+                reasons[suspect.reason] = reasons.get(suspect.reason, 0) + 1
+            for reason, count in sorted(reasons.items()):
+                suspects.add_metric([*base, reason], float(count))
+        yield from (created, destroyed, live, type_bytes, comp_live, comp_bytes, suspects)

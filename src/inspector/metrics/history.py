@@ -1,0 +1,75 @@
+"""Fixed-size ring buffers of the main gauges: bounded memory however long the app runs."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from .snapshot import History, Marker
+
+_COLUMNS = ("t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
+            "cache_bytes", "event_loop_lag_ms")
+
+
+class HistoryRings:
+    """One ring per gauge and per resource type, plus a ring of lifecycle markers."""
+
+    def __init__(self, size: int = 600, marker_size: int = 500) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._cols: dict[str, deque[float]] = {c: deque(maxlen=size) for c in _COLUMNS}
+        self._by_type: dict[str, deque[int]] = {}
+        self._markers: deque[Marker] = deque(maxlen=marker_size)
+
+    def append(self, values: dict[str, float], live_by_type: dict[str, int]) -> None:
+        """Add one sample; a type seen for the first time is back-filled with zeros."""
+        with self._lock:
+            n = len(self._cols["t"])
+            for name, ring in self._cols.items():
+                ring.append(values[name])
+            for type_name, live in live_by_type.items():
+                ring_t = self._by_type.get(type_name)
+                if ring_t is None:
+                    ring_t = self._by_type[type_name] = deque([0] * n, maxlen=self.size)
+                ring_t.append(live)
+            for type_name, ring_t in self._by_type.items():
+                if type_name not in live_by_type:
+                    ring_t.append(0)
+
+    def mark(self, marker: Marker) -> None:
+        """Record a lifecycle moment (thread-safe: a deque append)."""
+        self._markers.append(marker)
+
+    def markers(self, last: int | None = None) -> list[Marker]:
+        """The newest ``last`` markers (all when None), oldest first."""
+        markers = list(self._markers)
+        return markers if last is None else markers[-last:]
+
+    def clear(self) -> None:
+        """Forget every sample and marker."""
+        with self._lock:
+            for ring in self._cols.values():
+                ring.clear()
+            self._by_type.clear()
+            self._markers.clear()
+
+    def __len__(self) -> int:
+        return len(self._cols["t"])
+
+    def to_history(self) -> History:
+        """A consistent copy of the rings, oldest first."""
+        with self._lock:
+            cols = {name: list(ring) for name, ring in self._cols.items()}
+            by_type = {name: list(ring) for name, ring in self._by_type.items()}
+            markers = list(self._markers)
+        return History(
+            t=cols["t"],
+            rss_bytes=[int(v) for v in cols["rss_bytes"]],
+            tracked_bytes=[int(v) for v in cols["tracked_bytes"]],
+            live_resources=[int(v) for v in cols["live_resources"]],
+            active_workers=[int(v) for v in cols["active_workers"]],
+            cache_bytes=[int(v) for v in cols["cache_bytes"]],
+            event_loop_lag_ms=cols["event_loop_lag_ms"],
+            live_by_type=by_type,
+            markers=markers,
+        )

@@ -1,0 +1,258 @@
+"""``MetricsModel``: what the dock, the socket server and the exporters all read.
+
+The model adds nothing to the service's hot paths. The service's store already keeps exact
+counters under its own lock; the model reads them when it samples or snapshots, and listens
+only to component-level events (registrations, cleanups, deaths), which are rare. So tracking
+costs the same with or without an inspector attached, and created - destroyed = live holds
+in every snapshot because all counters are copied under one lock.
+
+Nothing here needs the GUI thread: a sampler thread fills the history, and lag and the GUI
+stack are read from the event-loop probe, so a frozen application still answers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from inspector.resources import (
+    IResourceManagementService,
+    ResourceManagementService,
+    ResourceType,
+    process_memory,
+)
+from inspector.resources.types import EventKind, LifecycleEvent
+
+from .history import HistoryRings
+from .probe import LoopProbe
+from .snapshot import (
+    CallbackAudit,
+    ComponentStats,
+    History,
+    LeakSuspect,
+    Marker,
+    ResourceEntry,
+    ResourcePage,
+    Snapshot,
+    TeardownAudit,
+    TypeStats,
+    WorkerInfo,
+)
+from .suspects import GrowthDetector, SuspectPolicy, watched_suspects
+
+log = logging.getLogger("inspector.metrics")
+
+_CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
+_MARKER_KIND = {
+    EventKind.COMPONENT_REGISTERED: "registered",
+    EventKind.CLEANUP_PERFORMED: "cleaned_up",
+    EventKind.COMPONENT_UNREGISTERED: "destroyed",
+}
+
+
+def default_app_name() -> str:
+    """The running script's name, as ``ls`` and snapshots report it by default."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
+    name = Path(argv0).stem if argv0 not in ("", "-c", "-m") else ""
+    return name or "python"
+
+
+class MetricsModel:
+    """The inspector's view of one service: counters, history, lag, suspects and audits.
+
+    ``service`` is passed in (tests build their own). Call :meth:`start` to run the
+    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now.
+    """
+
+    def __init__(
+        self,
+        service: IResourceManagementService,
+        *,
+        app: str | None = None,
+        sample_interval_s: float = 1.0,
+        history_size: int = 600,
+        probe_interval_ms: int = 100,
+        lag_threshold_ms: float = 500.0,
+        policy: SuspectPolicy | None = None,
+        audit_size: int = 100,
+    ) -> None:
+        if not isinstance(service, ResourceManagementService):
+            raise TypeError("MetricsModel reads a ResourceManagementService's counters; "
+                            f"got {type(service).__name__}")
+        self.service = service
+        self.app = app or default_app_name()
+        self.pid = os.getpid()
+        self.policy = policy or SuspectPolicy()
+        self.sample_interval_s = sample_interval_s
+        self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms)
+        self._started_mono = time.monotonic()
+        self._started_wall = time.time()
+        self._history = HistoryRings(history_size)
+        self._growth = GrowthDetector(self.policy)
+        self._growth_lock = threading.Lock()
+        self._audits: deque[TeardownAudit] = deque(maxlen=audit_size)
+        self._departed: dict[str, tuple[str, float]] = {}
+        self._seq = itertools.count(1)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        service.add_listener(self._on_event)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the sampler thread and, on the GUI thread, the event-loop heartbeat."""
+        self.probe.start()
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="resinspect-sampler",
+                                            daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop sampling and stop listening to the service."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self.probe.stop()
+        self.service.remove_listener(self._on_event)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.sample_interval_s):
+            try:
+                self.sample()
+            except Exception:  # the sampler must outlive one bad sample
+                log.exception("metrics sample failed")
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def uptime_s(self) -> float:
+        """Seconds since the model started."""
+        return time.monotonic() - self._started_mono
+
+    def sample(self) -> None:
+        """Append one sample to the history and close a growth window when one is due."""
+        agg = self.service.aggregate()
+        now = time.monotonic()
+        rss, _ = process_memory()
+        active = sum(1 for w in self.service.workers() if w.running)
+        cache_bytes = sum(agg.by_type[t].bytes for t in _CACHE_TYPES)
+        self._history.append(
+            {"t": round(now - self._started_mono, 3), "rss_bytes": rss,
+             "tracked_bytes": agg.tracked_bytes, "live_resources": agg.live_total,
+             "active_workers": active, "cache_bytes": cache_bytes,
+             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1)},
+            {t.value: c.live for t, c in agg.by_type.items() if c.created})
+        with self._growth_lock:
+            self._growth.observe(agg, now, self.service.store.newest_resource_id)
+
+    def snapshot(self) -> Snapshot:
+        """The application now. Costs O(types + components + workers), never O(resources)."""
+        agg = self.service.aggregate()
+        now = time.monotonic()
+        rss, peak_rss = process_memory()
+        workers = self.service.workers()
+        lag, blocked, stack = self.probe.read()
+        suspects = self.leak_suspects(now)
+        by_type = {t.value: TypeStats(live=c.live, created=c.created, destroyed=c.destroyed,
+                                      bytes=c.bytes)
+                   for t, c in agg.by_type.items() if c.created}
+        components = [
+            ComponentStats(id=c.component_id, type=c.component_type, live=c.live, bytes=c.bytes,
+                           alive=True, created=c.created, destroyed=c.destroyed,
+                           age_s=round(now - c.registered_at, 3))
+            for c in agg.components]
+        alive_ids = {c.component_id for c in agg.components}
+        for cid in sorted({s.component_id for s in suspects} - alive_ids - {"*"}):
+            ctype, gone_at = self._departed.get(cid, ("component", now))
+            components.append(ComponentStats(id=cid, type=ctype, live=0, bytes=0, alive=False,
+                                             age_s=round(now - gone_at, 3)))
+        components.sort(key=lambda c: (-c.bytes, -c.live, c.id))
+        cache = [agg.by_type[t] for t in _CACHE_TYPES]
+        return Snapshot(
+            pid=self.pid, app=self.app, timestamp=time.time(),
+            uptime_s=round(now - self._started_mono, 3),
+            created_total=agg.created_total, destroyed_total=agg.destroyed_total,
+            live_resources=agg.live_total, tracked_bytes=agg.tracked_bytes,
+            peak_tracked_bytes=agg.peak_tracked_bytes, rss_bytes=rss, peak_rss_bytes=peak_rss,
+            active_workers=sum(1 for w in workers if w.running),
+            cache_bytes=sum(c.bytes for c in cache), cache_entries=sum(c.live for c in cache),
+            event_loop_lag_ms=round(lag, 1), gui_stack=stack, by_type=by_type,
+            components=components, leak_suspects=suspects, seq=next(self._seq),
+            event_loop_blocked=blocked, lag_threshold_ms=self.probe.threshold_ms,
+            workers=[WorkerInfo(resource_id=w.resource_id, component_id=w.component_id,
+                                running=w.running, age_s=round(now - w.tracked_at, 3),
+                                type_name=w.type_name) for w in workers],
+            markers=self._history.markers(50),
+            audits=list(self._audits),
+        )
+
+    def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
+        """Every current suspect: retained, orphaned, growing. Never forces a collection."""
+        now = time.monotonic() if now is None else now
+        found = watched_suspects(self.service.watched(), now, self.policy)
+        with self._growth_lock:
+            found.extend(self._growth.suspects(now))
+        return found
+
+    def resources(self, offset: int = 0, limit: int = 500,
+                  component_id: str | None = None) -> ResourcePage:
+        """A page of the full resource listing (the one O(resources) call)."""
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+        total, rows = self.service.store.resources(offset, limit, component_id)
+        now = time.monotonic()
+        items = [ResourceEntry(resource_id=r.resource_id, component_id=r.component_id,
+                               resource_type=r.resource_type.value, size_bytes=r.size_bytes,
+                               age_s=round(now - r.tracked_at, 3), thread_id=r.thread_id,
+                               type_name=r.type_name, alive=r.alive,
+                               metadata=_plain(r.metadata))
+                 for r in rows]
+        return ResourcePage(total=total, offset=offset, items=items)
+
+    def history(self) -> History:
+        """The ring buffers, oldest first, with lifecycle markers."""
+        return self._history.to_history()
+
+    def clear_history(self) -> None:
+        """Forget the history and markers (counters are untouched)."""
+        self._history.clear()
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _on_event(self, event: LifecycleEvent) -> None:
+        kind = _MARKER_KIND.get(event.kind)
+        if kind is None:
+            return
+        t = round(event.time - self._started_mono, 3)
+        if event.kind is EventKind.CLEANUP_PERFORMED:
+            if event.reason in ("destroyed", "collected"):
+                kind = ""  # the unregistration that follows marks it as destroyed
+            self._audits.append(TeardownAudit(
+                component_id=event.component_id, reason=event.reason, t=t,
+                released=event.released,
+                callbacks=[CallbackAudit(name=c.name, priority=c.priority, order=c.order,
+                                         duration_ms=round(c.duration_ms, 3), error=c.error)
+                           for c in event.callbacks]))
+        elif event.kind is EventKind.COMPONENT_UNREGISTERED:
+            self._departed[event.component_id] = (event.component_type or "component",
+                                                  event.time)
+            if len(self._departed) > 1024:  # bounded: forget the oldest departures
+                for cid in list(self._departed)[:256]:
+                    del self._departed[cid]
+        if kind:
+            self._history.mark(Marker(t=t, kind=kind, component_id=event.component_id))
+
+
+def _plain(metadata: dict[str, object] | None) -> dict[str, object] | None:
+    # Metadata may hold any object; a listing carries only JSON-safe values.
+    if not metadata:
+        return None
+    return {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
+            for k, v in metadata.items()}

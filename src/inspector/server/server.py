@@ -1,0 +1,712 @@
+"""The socket server: answers the CLI from its own thread, whatever the GUI thread is doing.
+
+One ``selectors`` loop on a daemon thread serves every client through non-blocking sockets,
+so a slow or stalled client can hold up neither another client nor the application:
+
+* requests are read into a per-client buffer of at most one line (1 MiB); at most
+  ``LINES_PER_TURN`` are answered per client per turn, so a flooding client cannot starve
+  the others;
+* replies go to a per-client queue sent as the kernel accepts; a client whose unsent bytes
+  pass ``max_queue``, or that accepts nothing for ``stall_timeout`` seconds, is dropped with a
+  logged reason;
+* a subscription push that falls due while the client still has unsent bytes is skipped and
+  counted (``seq`` and ``dropped`` in every push make gaps visible): a client that is behind
+  gets the newest state when it catches up, not a backlog of stale ones.
+
+Security (DESIGN.md): the socket lives in a private 0700 directory, is 0600 from the moment
+it exists (umask around ``bind``), and the peer's uid is checked with ``SO_PEERCRED`` before
+a single byte is read or sent. There is no TCP and no abstract-namespace socket.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import logging
+import os
+import platform
+import selectors
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+
+from ..errors import ServerAlreadyRunning
+from . import discovery
+from .protocol import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    LINE_TOO_LONG,
+    MAX_LINE,
+    METHOD_NOT_FOUND,
+    METHODS,
+    PROTOCOL_VERSION,
+    ProtocolViolation,
+    Request,
+    encode_error,
+    encode_push,
+    encode_result,
+    negotiate,
+    parse_request,
+)
+from .source import SnapshotSource
+from .stacks import thread_stacks
+
+log = logging.getLogger("inspector.server")
+
+#: Shortest subscription interval (seconds); shorter requests are raised to it.
+MIN_INTERVAL = 0.05
+#: Longest page of ``resources``.
+MAX_PAGE = 10_000
+#: Requests answered per client per loop turn (fairness between clients).
+LINES_PER_TURN = 64
+_READ_CHUNK = 1 << 16
+_MIB = 1 << 20
+_PEERCRED = struct.Struct("3i")
+_SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
+
+# Two servers starting at once in one process must not both decide the path is free.
+_start_lock = threading.Lock()
+
+
+class _NoParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    pass
+
+
+class _HelloParams(msgspec.Struct, frozen=True):
+    protocol: list[int] | None = None
+
+
+class _SubscribeParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 1.0
+
+
+class _ResourcesParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE)] = 500
+    component_id: str | None = None
+
+
+_P = TypeVar("_P")
+
+
+def _params(params: dict[str, Any], kind: type[_P]) -> _P:
+    try:
+        return msgspec.convert(params, kind)
+    except msgspec.ValidationError as exc:
+        raise ProtocolViolation(INVALID_PARAMS, f"invalid params: {exc}") from None
+
+
+class _Client:
+    """One connection's state; touched only by the server thread."""
+
+    __slots__ = ("closing", "eof", "events", "head_offset", "inbuf", "interval", "label",
+                 "last_progress", "next_push", "out", "out_bytes", "pushes_dropped", "seq",
+                 "sock")
+
+    def __init__(self, sock: socket.socket, peer_pid: int | None) -> None:
+        self.sock = sock
+        self.label = f"client pid {peer_pid}" if peer_pid else f"client fd {sock.fileno()}"
+        self.inbuf = bytearray()
+        self.out: deque[bytes] = deque()
+        self.out_bytes = 0
+        self.head_offset = 0
+        self.last_progress = time.monotonic()
+        self.events = 0
+        self.closing = False  # answer what is queued, then close (after a fatal request)
+        self.eof = False  # the client shut down its side; finish its requests, then close
+        self.interval: float | None = None  # subscribed while not None
+        self.next_push = 0.0
+        self.seq = 0
+        self.pushes_dropped = 0
+
+
+class InspectorServer:
+    """Serves a metrics model over ``<runtime>/resinspect/<pid>.sock`` (DESIGN.md).
+
+    ``runtime_dir`` is ``<runtime>`` (default ``$XDG_RUNTIME_DIR``, else
+    ``<tmp>/resinspect-<uid>``); the socket and its sidecar go in its ``resinspect``
+    subdirectory. ``max_queue`` bounds a client's unsent bytes and ``stall_timeout`` how long
+    it may accept none of them; past either it is dropped. Use as a context manager, or
+    call :meth:`start` and :meth:`close` (also run at interpreter exit).
+    """
+
+    def __init__(
+        self,
+        model: SnapshotSource,
+        *,
+        app: str | None = None,
+        runtime_dir: Path | None = None,
+        max_clients: int = 64,
+        max_queue: int = 16 * _MIB,
+        stall_timeout: float = 30.0,
+    ) -> None:
+        self.model = model
+        self.app = app if app is not None else str(getattr(model, "app", "") or "python")
+        self.max_clients = max_clients
+        self.max_queue = max_queue
+        self.stall_timeout = stall_timeout
+        self._runtime = runtime_dir
+        self._pid = os.getpid()
+        self._uid = os.geteuid()
+        self._started_at = time.time()
+        self._path: Path | None = None
+        self._sidecar: Path | None = None
+        self._inode: int | None = None
+        self._listener: socket.socket | None = None
+        self._sel: selectors.BaseSelector | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._state_lock = threading.Lock()
+        self._closed = False
+        self._stop = False
+        self._clients: dict[int, _Client] = {}
+        self._busy: set[_Client] = set()
+        self._subscribers: set[_Client] = set()
+        self._turn_snapshot: bytes | None = None
+        self._snapshot_failed = False
+        self._accept_paused_until = 0.0
+        self._counters = {"accepted": 0, "refused_uid": 0, "refused_full": 0, "dropped": 0,
+                          "requests": 0, "errors": 0}
+        self._methods = {
+            "hello": self._hello, "snapshot": self._snapshot, "subscribe": self._subscribe,
+            "unsubscribe": self._unsubscribe, "resources": self._resources,
+            "history": self._history, "stacks": self._stacks,
+        }
+        assert set(self._methods) == set(METHODS)
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        """The socket's path (known before :meth:`start`)."""
+        if self._path is None:
+            self._path = discovery.socket_path(self._pid, self._runtime)
+        return self._path
+
+    @property
+    def sidecar_path(self) -> Path:
+        """The sidecar's path beside the socket."""
+        return discovery.sidecar_for(self.path)
+
+    @property
+    def running(self) -> bool:
+        """Whether the serving thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def versions(self) -> dict[str, str]:
+        """Versions hello and the sidecar report."""
+        from .. import __version__
+
+        try:
+            import PySide6
+
+            pyside = str(PySide6.__version__)
+        except ImportError:  # pragma: no cover - a dependency
+            pyside = ""
+        return {"python": platform.python_version(), "PySide6": pyside,
+                "resinspect": __version__}
+
+    def stats(self) -> dict[str, int]:
+        """Counters: accepted, refused_uid, refused_full, dropped, requests, errors, clients."""
+        return {**self._counters, "clients": len(self._clients)}
+
+    def start(self) -> InspectorServer:
+        """Create the socket and sidecar and start serving; returns self.
+
+        Raises ``UnsafeRuntimeDirectory``, ``SocketPathTooLong`` or ``ServerAlreadyRunning``
+        (in which case nothing on disk was touched).
+        """
+        with self._state_lock:
+            if self._closed:
+                raise RuntimeError("this InspectorServer was closed; make a new one")
+            if self._thread is not None:
+                return self
+            directory = discovery.ensure_runtime_dir(self._runtime)
+            path = self._path = directory / f"{self._pid}.sock"
+            discovery.check_socket_path(path)
+            discovery.remove_stale(self._runtime)
+            with _start_lock:
+                self._claim(path)
+                self._listener = self._bind(path)
+            try:
+                self._sidecar = discovery.write_sidecar(discovery.AppInfo(
+                    pid=self._pid, app=self.app, socket=path, started_at=self._started_at,
+                    versions=self.versions(), protocol=PROTOCOL_VERSION))
+                self._sel = selectors.DefaultSelector()
+                self._wake_r, self._wake_w = socket.socketpair()
+                self._wake_r.setblocking(False)
+                self._wake_w.setblocking(False)
+                self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+                self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+                self._thread = threading.Thread(target=self._run, name="resinspect-server",
+                                                daemon=True)
+                self._thread.start()
+            except BaseException:
+                self._cleanup()
+                raise
+            atexit.register(self.close)
+            log.debug("serving %s at %s", self.app, path)
+            return self
+
+    def close(self) -> None:
+        """Stop serving and remove the socket and sidecar; idempotent."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._stop = True
+        atexit.unregister(self.close)
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"x")
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        self._cleanup()
+
+    def __enter__(self) -> InspectorServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- starting and stopping ------------------------------------------------------------
+
+    def _claim(self, path: Path) -> None:
+        """Make ``path`` free: a live server there wins; a dead one's socket is replaced."""
+        if not os.path.lexists(path):
+            return
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(os.fspath(path))
+        except OSError as exc:
+            if exc.errno not in (errno.ECONNREFUSED, errno.ENOTSOCK, errno.ENOENT):
+                raise ServerAlreadyRunning(
+                    f"cannot tell whether a server listens at {path}: {exc.strerror}") from None
+        else:
+            raise ServerAlreadyRunning(f"a resinspect server already listens at {path}")
+        finally:
+            probe.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    def _bind(self, path: Path) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            # bind() creates the file with 0777 & ~umask: 0600 from its first moment. The
+            # umask is process-wide, so keep the window as short as one syscall.
+            old = os.umask(0o177)
+            try:
+                sock.bind(os.fspath(path))
+            finally:
+                os.umask(old)
+            self._inode = os.lstat(path).st_ino
+            sock.listen(min(self.max_clients, socket.SOMAXCONN))
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _cleanup(self) -> None:
+        """Close sockets and remove our files: only in the process that made them (a forked
+        child runs atexit too) and only if they are still ours."""
+        for sock in (self._listener, self._wake_r, self._wake_w):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+        if self._sel is not None and not self.running:
+            with contextlib.suppress(Exception):
+                self._sel.close()
+        if os.getpid() != self._pid or self._path is None or self._inode is None:
+            return
+        try:
+            ours = os.lstat(self._path).st_ino == self._inode
+        except FileNotFoundError:
+            ours = False
+        if ours:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._path)
+        if self._sidecar is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._sidecar)
+        self._inode = None
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        sel = self._sel
+        assert sel is not None
+        try:
+            while not self._stop:
+                events = sel.select(self._timeout())
+                self._turn_snapshot = None
+                for key, mask in events:
+                    if key.data == "wake":
+                        self._drain_wake()
+                    elif key.data == "listen":
+                        self._accept()
+                    else:
+                        self._service(key.data, mask)
+                for client in list(self._busy):
+                    self._guarded(client, self._process_lines)
+                now = time.monotonic()
+                self._push_due(now)
+                self._drop_stalled(now)
+                self._resume_accept(now)
+        except Exception:  # the app keeps running; only the inspector's socket goes away
+            log.exception("resinspect server stopped after an unexpected error")
+        finally:
+            for client in list(self._clients.values()):
+                self._close_client(client)
+            sel.close()
+
+    def _timeout(self) -> float | None:
+        if self._busy:
+            return 0.0
+        now = time.monotonic()
+        deadlines = [c.next_push for c in self._subscribers]
+        deadlines += [c.last_progress + self.stall_timeout
+                      for c in self._clients.values() if c.out]
+        if self._accept_paused_until:
+            deadlines.append(self._accept_paused_until)
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - now)
+
+    def _drain_wake(self) -> None:
+        assert self._wake_r is not None
+        with contextlib.suppress(OSError):
+            self._wake_r.recv(4096)
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        for _ in range(16):
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # Out of descriptors, typically: the listener stays readable, so pause
+                # accepting rather than spin.
+                log.warning("resinspect: cannot accept connections for now: %s", exc)
+                self._pause_accept()
+                return
+            self._admit(sock)
+
+    def _pause_accept(self) -> None:
+        assert self._sel is not None
+        assert self._listener is not None
+        self._accept_paused_until = time.monotonic() + 0.5
+        self._sel.unregister(self._listener)
+
+    def _resume_accept(self, now: float) -> None:
+        if self._accept_paused_until and now >= self._accept_paused_until:
+            assert self._sel is not None
+            assert self._listener is not None
+            self._accept_paused_until = 0.0
+            self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+
+    def _admit(self, sock: socket.socket) -> None:
+        peer_pid, peer_uid = _peer_credentials(sock)
+        if peer_uid is not None and peer_uid != self._uid:
+            # Closed before a byte is read or written: another user learns nothing.
+            self._counters["refused_uid"] += 1
+            log.warning("resinspect: refused a connection from uid %d (pid %s): not uid %d",
+                        peer_uid, peer_pid, self._uid)
+            sock.close()
+            return
+        if len(self._clients) >= self.max_clients:
+            self._counters["refused_full"] += 1
+            log.warning("resinspect: refused a connection from pid %s: %d clients already "
+                        "connected (max_clients)", peer_pid, len(self._clients))
+            sock.close()
+            return
+        sock.setblocking(False)
+        client = _Client(sock, peer_pid)
+        self._clients[sock.fileno()] = client
+        self._counters["accepted"] += 1
+        self._set_interest(client)
+
+    def _service(self, client: _Client, mask: int) -> None:
+        if mask & selectors.EVENT_WRITE:
+            self._guarded(client, self._flush)
+        if mask & selectors.EVENT_READ and client.sock.fileno() >= 0:
+            self._guarded(client, self._read)
+
+    def _guarded(self, client: _Client, step: Any) -> None:
+        """Run one client's step; a bug there drops that client, never the server."""
+        try:
+            step(client)
+        except Exception as exc:
+            log.exception("resinspect: error serving %s", client.label)
+            self._drop(client, f"internal error: {exc!r}")
+
+    # -- reading and answering ------------------------------------------------------------
+
+    def _read(self, client: _Client) -> None:
+        try:
+            data = client.sock.recv(_READ_CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._close_client(client, f"read failed: {exc.strerror}")
+            return
+        if not data:
+            client.eof = True
+        elif client.closing:
+            return  # a fatal request was answered; what follows is discarded unread
+        else:
+            client.inbuf += data
+        self._process_lines(client)
+
+    def _process_lines(self, client: _Client) -> None:
+        buf = client.inbuf
+        start = 0
+        handled = 0
+        # Busy while answering, so that a reply flushed at once cannot close a client that
+        # has shut down its side before the rest of its requests are answered.
+        self._busy.add(client)
+        while handled < LINES_PER_TURN and not client.closing and client.sock.fileno() >= 0:
+            end = buf.find(b"\n", start)
+            if end < 0:
+                break
+            line = bytes(buf[start:end])
+            start = end + 1
+            handled += 1
+            if len(line) > MAX_LINE:
+                self._line_too_long(client)
+                break
+            self._answer(client, line)
+        if client.sock.fileno() < 0:
+            return
+        del buf[:start]
+        if not client.closing and len(buf) > MAX_LINE and b"\n" not in buf:
+            self._line_too_long(client)
+        if not client.closing and b"\n" in buf:
+            self._busy.add(client)
+        else:
+            self._busy.discard(client)
+        self._finish_or_wait(client)
+
+    def _line_too_long(self, client: _Client) -> None:
+        # The rest of the line cannot be found without reading up to the next newline, which
+        # a hostile client may never send: answer once and close.
+        client.inbuf.clear()
+        client.closing = True
+        self._busy.discard(client)
+        self._unsubscribe_client(client)
+        self._counters["errors"] += 1
+        self._queue(client, encode_error(None, LINE_TOO_LONG,
+                                         f"line longer than {MAX_LINE} bytes; closing"))
+
+    def _answer(self, client: _Client, line: bytes) -> None:
+        self._counters["requests"] += 1
+        request_id = None
+        try:
+            request = parse_request(line.removesuffix(b"\r"))
+            request_id = request.id
+            handler = self._methods.get(request.method)
+            if handler is None:
+                raise ProtocolViolation(METHOD_NOT_FOUND,
+                                        f"method not found: {request.method!r}", request_id)
+            reply = encode_result(request_id, handler(client, request))
+        except ProtocolViolation as exc:
+            self._counters["errors"] += 1
+            reply = encode_error(exc.request_id if exc.request_id is not None else request_id,
+                                 exc.code, exc.message)
+        except Exception as exc:
+            self._counters["errors"] += 1
+            log.exception("resinspect: request failed")
+            reply = encode_error(request_id, INTERNAL_ERROR,
+                                 f"internal error: {type(exc).__name__}: {exc}")
+        self._queue(client, reply)
+
+    # -- methods (each returns the reply's result) -----------------------------------------
+
+    def _hello(self, client: _Client, request: Request) -> dict[str, Any]:
+        params = _params(request.params, _HelloParams)
+        return {"app": self.app, "pid": self._pid, "versions": self.versions(),
+                "protocol": negotiate(params.protocol), "methods": list(METHODS),
+                "started_at": self._started_at}
+
+    def _snapshot(self, client: _Client, request: Request) -> msgspec.Raw:
+        _params(request.params, _NoParams)
+        return msgspec.Raw(self._snapshot_json())
+
+    def _snapshot_json(self) -> bytes:
+        # One snapshot per loop turn, shared by every request and push of that turn.
+        if self._turn_snapshot is None:
+            self._turn_snapshot = self.model.snapshot().to_json()
+        return self._turn_snapshot
+
+    def _subscribe(self, client: _Client, request: Request) -> dict[str, Any]:
+        params = _params(request.params, _SubscribeParams)
+        interval = max(MIN_INTERVAL, params.interval)
+        client.interval = interval
+        client.next_push = time.monotonic()  # the first push right after this reply
+        self._subscribers.add(client)
+        return {"interval": interval, "seq": client.seq, "dropped": client.pushes_dropped}
+
+    def _unsubscribe(self, client: _Client, request: Request) -> dict[str, Any]:
+        _params(request.params, _NoParams)
+        # Pushes are queued only by this thread, so none can follow the reply queued next.
+        was = self._unsubscribe_client(client)
+        return {"unsubscribed": was, "seq": client.seq, "dropped": client.pushes_dropped}
+
+    def _unsubscribe_client(self, client: _Client) -> bool:
+        was = client.interval is not None
+        client.interval = None
+        self._subscribers.discard(client)
+        return was
+
+    def _resources(self, client: _Client, request: Request) -> Any:
+        params = _params(request.params, _ResourcesParams)
+        return self.model.resources(params.offset, params.limit, params.component_id)
+
+    def _history(self, client: _Client, request: Request) -> Any:
+        _params(request.params, _NoParams)
+        return self.model.history()
+
+    def _stacks(self, client: _Client, request: Request) -> dict[str, Any]:
+        _params(request.params, _NoParams)
+        return thread_stacks()
+
+    # -- subscriptions --------------------------------------------------------------------
+
+    def _push_due(self, now: float) -> None:
+        for client in list(self._subscribers):
+            interval = client.interval
+            if interval is None or client.next_push > now:
+                continue
+            client.seq += 1
+            if client.out_bytes:
+                # Still behind: a stale snapshot would only put it further behind.
+                client.pushes_dropped += 1
+            else:
+                try:
+                    data = self._snapshot_json()
+                except Exception:
+                    self._log_snapshot_failure()
+                    client.pushes_dropped += 1
+                else:
+                    self._queue(client, encode_push(data, client.seq, client.pushes_dropped))
+            client.next_push += interval
+            if client.next_push <= now:
+                client.next_push = now + interval  # after a stall, no burst of catch-up pushes
+
+    def _log_snapshot_failure(self) -> None:
+        if not self._snapshot_failed:
+            self._snapshot_failed = True
+            log.exception("resinspect: the model failed to take a snapshot for a push")
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _queue(self, client: _Client, data: bytes) -> None:
+        if client.sock.fileno() < 0:
+            return
+        if client.out_bytes > self.max_queue:
+            self._drop(client, f"more than {self.max_queue} bytes unsent (not reading)")
+            return
+        if not client.out:
+            client.last_progress = time.monotonic()
+        client.out.append(data)
+        client.out_bytes += len(data)
+        self._flush(client)
+
+    def _flush(self, client: _Client) -> None:
+        out = client.out
+        while out:
+            head = out[0]
+            try:
+                sent = client.sock.send(memoryview(head)[client.head_offset:], _SEND_FLAGS)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._close_client(client, f"send failed: {exc.strerror}")
+                return
+            client.last_progress = time.monotonic()
+            client.out_bytes -= sent
+            client.head_offset += sent
+            if client.head_offset < len(head):
+                break  # the kernel buffer is full; wait for EVENT_WRITE
+            out.popleft()
+            client.head_offset = 0
+        self._finish_or_wait(client)
+
+    def _drop_stalled(self, now: float) -> None:
+        for client in list(self._clients.values()):
+            if client.out and now - client.last_progress > self.stall_timeout:
+                self._drop(client, f"accepted no data for {self.stall_timeout:g} s")
+
+    def _finish_or_wait(self, client: _Client) -> None:
+        if client.sock.fileno() < 0:
+            return
+        if (client.closing or client.eof) and not client.out and client not in self._busy:
+            self._close_client(client)
+        else:
+            self._set_interest(client)
+
+    def _set_interest(self, client: _Client) -> None:
+        assert self._sel is not None
+        events = 0
+        if not (client.closing or client.eof) and len(client.inbuf) <= MAX_LINE:
+            events |= selectors.EVENT_READ
+        if client.out:
+            events |= selectors.EVENT_WRITE
+        if events == client.events:
+            return
+        if client.events == 0:
+            self._sel.register(client.sock, events, client)
+        elif events == 0:
+            self._sel.unregister(client.sock)
+        else:
+            self._sel.modify(client.sock, events, client)
+        client.events = events
+
+    def _drop(self, client: _Client, reason: str) -> None:
+        self._counters["dropped"] += 1
+        log.warning("resinspect: dropped %s: %s", client.label, reason)
+        self._close_client(client)
+
+    def _close_client(self, client: _Client, reason: str = "") -> None:
+        if reason:
+            log.debug("resinspect: closing %s: %s", client.label, reason)
+        fd = client.sock.fileno()
+        if fd < 0:
+            return
+        if client.events and self._sel is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._sel.unregister(client.sock)
+        client.events = 0
+        self._clients.pop(fd, None)
+        self._busy.discard(client)
+        self._subscribers.discard(client)
+        client.out.clear()
+        client.out_bytes = 0
+        client.inbuf.clear()
+        client.sock.close()
+
+
+def _peer_credentials(sock: socket.socket) -> tuple[int | None, int | None]:
+    """(pid, uid) of the peer, or Nones where the platform cannot tell."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:  # pragma: no cover - not Linux; the 0700 directory still protects
+        return None, None
+    try:
+        pid, uid, _gid = _PEERCRED.unpack(
+            sock.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))
+    except OSError:  # pragma: no cover
+        return None, None
+    return pid, uid

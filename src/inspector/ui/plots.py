@@ -1,0 +1,406 @@
+"""Four linked pyqtgraph plots over the model's history, with lifecycle markers.
+
+Every graphics item is made once: a refresh only calls ``setData`` on existing curves and
+moves pooled marker lines, because creating and deleting items each second is what makes a
+live plot slow and its memory grow. The four plots share their time axis, so a jump in one
+lines up with the marker of the component that caused it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QApplication, QWidget
+
+from inspector.metrics.snapshot import History, Marker
+
+#: Most recent marker lines drawn per plot; older ones fall off instead of piling up items.
+MAX_MARKERS = 20
+#: Markers closer than this many seconds (or 1/300 of the plotted span) share one line: a
+#: burst of registrations at start-up is one event to the eye, and one item to paint.
+MARKER_GAP_S = 1.0
+#: Which kind colours a shared line, most telling first.
+_KIND_RANK = {"destroyed": 0, "cleaned_up": 1, "registered": 2}
+
+MARKER_COLOURS: dict[str, str] = {
+    "registered": "#66bb6a",
+    "cleaned_up": "#ffa726",
+    "destroyed": "#ef5350",
+}
+_OTHER_MARKER_COLOUR = "#bdbdbd"
+
+#: Fixed colours per resource type, so a type keeps its colour across runs and windows.
+TYPE_COLOURS: dict[str, str] = {
+    "worker": "#42a5f5",
+    "thread": "#5c6bc0",
+    "timer": "#26c6da",
+    "qobject": "#9ccc65",
+    "widget": "#d4e157",
+    "file_handle": "#ffca28",
+    "cache": "#ff7043",
+    "thumbnail": "#ec407a",
+    "memory": "#ab47bc",
+    "network": "#8d6e63",
+    "custom": "#78909c",
+}
+_SPARE_COLOURS = ("#e0e0e0", "#80cbc4", "#f48fb1", "#b39ddb", "#a5d6a7", "#ffe082")
+
+_MAX_LABEL = 28
+#: Marker labels run up the line from near the bottom of the plot, inside the view.
+_LABEL_OPTS: dict[str, Any] = {
+    "position": 0.03, "rotateAxis": (1, 0), "anchors": [(0, 1), (0, 1)],
+}
+
+
+def _window_pointers() -> set[int]:
+    return {shiboken6.getCppPointer(w)[0] for w in QApplication.topLevelWidgets()}
+
+
+def _pen(colour: str) -> Any:
+    # Width 1 (cosmetic) on purpose: wider pens take Qt's slow stroking path.
+    return pg.mkPen(colour, width=1)
+
+
+@dataclass(frozen=True)
+class MarkerGroup:
+    """Markers drawn as one line: at ``t`` (the first one's time), coloured by ``kind``."""
+
+    t: float
+    kind: str
+    component_id: str
+    count: int
+
+    @property
+    def label(self) -> str:
+        cid = self.component_id
+        if len(cid) > _MAX_LABEL:
+            cid = cid[: _MAX_LABEL - 1] + "…"
+        more = f" +{self.count - 1}" if self.count > 1 else ""
+        return f"{self.kind} {cid}{more}"
+
+
+def group_markers(markers: Sequence[Marker], gap: float) -> list[MarkerGroup]:
+    """Merge markers less than ``gap`` seconds after the group's first one (input sorted
+    by time); a group takes the most telling kind among its markers and that kind's first
+    component."""
+    groups: list[MarkerGroup] = []
+    start = 0
+    n = len(markers)
+    while start < n:
+        end = start + 1
+        t0 = markers[start].t
+        while end < n and markers[end].t - t0 < gap:
+            end += 1
+        lead = min(markers[start:end], key=lambda m: _KIND_RANK.get(m.kind, 3))
+        groups.append(MarkerGroup(t=t0, kind=lead.kind, component_id=lead.component_id,
+                                  count=end - start))
+        start = end
+    return groups
+
+
+def _format_literal(text: str) -> str:
+    # InfLineLabel runs str.format(value=...) on its text: braces in ids must be escaped.
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+@dataclass
+class _MarkerLayer:
+    """A pool of vertical lines on one plot, reused refresh after refresh."""
+
+    plot: Any
+    labelled: bool
+    lines: list[Any] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+
+    def show(self, groups: Sequence[MarkerGroup]) -> None:
+        for i, group in enumerate(groups):
+            colour = MARKER_COLOURS.get(group.kind, _OTHER_MARKER_COLOUR)
+            if i == len(self.lines):
+                self._add_line(colour)
+            line = self.lines[i]
+            if self.kinds[i] != group.kind:
+                line.setPen(_pen(colour))
+                if self.labelled:
+                    line.label.setColor(colour)
+                self.kinds[i] = group.kind
+            line.setValue(group.t)
+            if self.labelled:
+                line.label.setFormat(_format_literal(group.label))
+            line.setVisible(True)
+        for line in self.lines[len(groups) :]:
+            line.setVisible(False)
+
+    def _add_line(self, colour: str) -> None:
+        if self.labelled:
+            line = pg.InfiniteLine(
+                angle=90, movable=False, pen=_pen(colour), label="",
+                labelOpts=dict(_LABEL_OPTS, color=colour),
+            )
+        else:
+            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(colour))
+        # Markers must not widen the autorange: the data decides the view.
+        self.plot.addItem(line, ignoreBounds=True)
+        self.lines.append(line)
+        self.kinds.append("")
+
+    @property
+    def visible_count(self) -> int:
+        return sum(1 for line in self.lines if line.isVisible())
+
+
+class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    """A 2x2 grid: memory, live resources by type, workers and cache, event-loop lag.
+
+    ``curves`` maps a stable name to each curve (``"rss"``, ``"tracked"``, ``"workers"``,
+    ``"cache"``, ``"lag"``, and ``"type:<resource type>"`` per type); ``data(name)`` is what
+    a curve was given.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        windows_before = _window_pointers()
+        super().__init__(parent)
+        self.curves: dict[str, Any] = {}
+        self._signature: tuple[object, ...] | None = None
+        self._marker_signature: tuple[object, ...] | None = None
+        self._x: np.ndarray = np.empty(0)
+        #: The marker lines on show, newest last.
+        self.marker_groups: list[MarkerGroup] = []
+
+        self.memory_plot = self.addPlot(row=0, col=0, title="memory")
+        self.types_plot = self.addPlot(row=0, col=1, title="live resources by type")
+        self.workers_plot = self.addPlot(row=1, col=0, title="active workers · cache")
+        self.lag_plot = self.addPlot(row=1, col=1, title="event-loop lag")
+        self.plots = (self.memory_plot, self.types_plot, self.workers_plot, self.lag_plot)
+
+        for plot in self.plots:
+            # No grid: with one, every axis spans its whole plot and is repainted with each
+            # curve change, which doubled the cost of a refresh (bench/bench_dock.py).
+            plot.setLabel("bottom", "t", units="s")
+            # Seconds since start: "ks" after a quarter of an hour would only confuse.
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+            if plot is not self.memory_plot:
+                plot.setXLink(self.memory_plot)
+
+        self._right_views: list[tuple[Any, Any]] = []
+        rss_colour, workers_colour = "#42a5f5", "#42a5f5"
+        self.memory_plot.addLegend(offset=(5, 5))
+        self.memory_plot.setLabel("left", "RSS", units="B", color=rss_colour)
+        self._add_curve("rss", self.memory_plot, rss_colour, "RSS")
+        self._add_right_curve("tracked", self.memory_plot, "#ffa726", name="tracked", units="B")
+
+        self.types_plot.addLegend(offset=(5, 5))
+
+        self.workers_plot.addLegend(offset=(5, 5))
+        self.workers_plot.setLabel("left", "workers", color=workers_colour)
+        self._add_curve("workers", self.workers_plot, workers_colour, "workers")
+        self._add_right_curve("cache", self.workers_plot, "#ff7043", name="cache", units="B")
+
+        self.lag_plot.setLabel("left", units="ms")
+        self.lag_plot.getAxis("left").enableAutoSIPrefix(False)
+        self._add_curve("lag", self.lag_plot, "#ef5350", None)
+        self.threshold_line = pg.InfiniteLine(
+            pos=500.0, angle=0, movable=False,
+            pen=pg.mkPen("#ef5350", width=1, style=Qt.PenStyle.DashLine),
+        )
+        # Ignored by autorange, so a calm application's few ms of lag stay readable.
+        self.lag_plot.addItem(self.threshold_line, ignoreBounds=True)
+
+        # Lines on every plot, so a jump anywhere lines up with its cause; labels on one
+        # plot only: a rotated label costs more to paint than its line (bench_dock.py).
+        self._marker_layers = [
+            _MarkerLayer(plot, labelled=plot is self.types_plot) for plot in self.plots
+        ]
+        self._adopt_orphans(windows_before)
+
+    def _adopt_orphans(self, windows_before: set[int]) -> None:
+        """Make the parentless widgets pyqtgraph just built (context menus, their option
+        panels) children of this widget.
+
+        pyqtgraph creates them without a parent, so they are top-level windows that live
+        until Python's cycle collector happens to free the plot items: a host that deletes
+        the dock would keep dozens of hidden windows. As children they die with the plots.
+        """
+        for widget in QApplication.topLevelWidgets():
+            if (
+                widget.parentWidget() is None
+                and widget is not self
+                and shiboken6.getCppPointer(widget)[0] not in windows_before
+            ):
+                widget.setParent(self, widget.windowFlags())
+
+    def sizeHint(self) -> QSize:
+        """Room for four readable plots; the dock's splitter starts from this."""
+        return QSize(640, 440)
+
+    def minimumSizeHint(self) -> QSize:
+        """Below this the axes eat the plots."""
+        return QSize(320, 240)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _add_curve(self, key: str, plot: Any, colour: str, name: str | None) -> Any:
+        curve = plot.plot(pen=_pen(colour), name=name)
+        self._tune(curve)
+        self.curves[key] = curve
+        return curve
+
+    @staticmethod
+    def _tune(curve: Any) -> None:
+        # Cheap when the view shows everything, a large saving once the user zooms in or the
+        # history is longer than the plot is wide.
+        curve.setDownsampling(auto=True, method="peak")
+        curve.setClipToView(True)
+
+    def _add_right_curve(
+        self, key: str, plot: Any, colour: str, *, name: str, units: str
+    ) -> Any:
+        """A curve on its own right-hand axis (pyqtgraph's MultiplePlotAxes pattern).
+
+        For pairs whose scales differ by orders of magnitude: tracked bytes are often a
+        thousandth of RSS, and on one axis they would be a flat line at zero.
+        """
+        view = pg.ViewBox()
+        plot.showAxis("right")
+        plot.scene().addItem(view)
+        axis = plot.getAxis("right")
+        axis.linkToView(view)
+        axis.setLabel(name, units=units, color=colour)
+        axis.setTextPen(colour)
+        view.setXLink(plot)
+        curve = pg.PlotDataItem(pen=_pen(colour))
+        self._tune(curve)
+        view.addItem(curve)
+        if plot.legend is not None:
+            plot.legend.addItem(curve, name)
+        self.curves[key] = curve
+        self._right_views.append((plot, view))
+
+        def sync() -> None:
+            view.setGeometry(plot.vb.sceneBoundingRect())
+            view.linkedViewChanged(plot.vb, view.XAxis)
+
+        plot.vb.sigResized.connect(sync)
+        return curve
+
+    def _type_curve(self, type_name: str) -> Any:
+        key = f"type:{type_name}"
+        curve = self.curves.get(key)
+        if curve is None:
+            n_types = sum(1 for k in self.curves if k.startswith("type:"))
+            colour = TYPE_COLOURS.get(type_name, _SPARE_COLOURS[n_types % len(_SPARE_COLOURS)])
+            curve = self._add_curve(key, self.types_plot, colour, type_name)
+        return curve
+
+    # -- updates ---------------------------------------------------------------------
+
+    def set_threshold(self, lag_threshold_ms: float) -> None:
+        """Move the dashed line that marks the lag above which the loop counts as blocked."""
+        if self.threshold_line.value() != lag_threshold_ms:
+            self.threshold_line.setValue(lag_threshold_ms)
+
+    def set_history(self, history: History, t_floor: float | None = None) -> bool:
+        """Plot ``history`` from just after ``t_floor`` on; False when nothing changed.
+
+        ``t_floor`` hides what came before a *clear history*. Returns without touching any
+        item when the history is the one already plotted (same length and ends).
+        """
+        t = history.t
+        start = 0 if t_floor is None else bisect.bisect_right(t, t_floor)
+        signature = (
+            len(t), t[0] if t else None, t[-1] if t else None, start, len(history.live_by_type)
+        )
+        changed = signature != self._signature
+        if changed:
+            self._signature = signature
+            x = self._x = np.asarray(t[start:], dtype=np.float64)
+            columns: list[tuple[str, Sequence[float]]] = [
+                ("rss", history.rss_bytes),
+                ("tracked", history.tracked_bytes),
+                ("workers", history.active_workers),
+                ("cache", history.cache_bytes),
+                ("lag", history.event_loop_lag_ms),
+            ]
+            for key, column in columns:
+                self._set_curve(self.curves[key], x, column, start)
+            seen = set()
+            for type_name, column in history.live_by_type.items():
+                self._set_curve(self._type_curve(type_name), x, column, start)
+                seen.add(f"type:{type_name}")
+            for key, curve in self.curves.items():
+                if key.startswith("type:") and key not in seen:
+                    curve.setData([], [])
+        changed = self._set_markers(history.markers, self._x, t_floor) or changed
+        if changed:
+            # Settle autorange and view transforms now. Left to the paint, pyqtgraph's
+            # ViewBox changes its transform inside the paint, which queues a second full
+            # paint of every plot: twice the cost of each refresh.
+            self.scene().prepareForPaint()
+        return changed
+
+    @staticmethod
+    def _set_curve(curve: Any, x: np.ndarray, column: Sequence[float], start: int) -> None:
+        y = np.asarray(column[start:], dtype=np.float64)
+        # A source whose columns disagree in length (a truncated recording, a remote source
+        # mid-update) must not crash the refresh: plot the common prefix.
+        n = min(len(x), len(y))
+        curve.setData(x[:n], y[:n])
+
+    def _set_markers(
+        self, markers: Sequence[Marker], x: np.ndarray, t_floor: float | None
+    ) -> bool:
+        groups: list[MarkerGroup] = []
+        if len(x):
+            lo = float(x[0]) if t_floor is None else max(float(x[0]), t_floor)
+            gap = max(MARKER_GAP_S, (float(x[-1]) - float(x[0])) / 300.0)
+            # Markers are in time order: find the first one in view by bisection.
+            first = bisect.bisect_left(markers, lo, key=lambda m: m.t)
+            # Only the newest few thousand can end up among the MAX_MARKERS lines shown.
+            first = max(first, len(markers) - 50 * MAX_MARKERS)
+            groups = group_markers(markers[first:], gap)[-MAX_MARKERS:]
+        signature = tuple(groups)
+        if signature == self._marker_signature:
+            return False
+        self._marker_signature = signature
+        self.marker_groups = groups
+        for layer in self._marker_layers:
+            layer.show(groups)
+        return True
+
+    def data(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The x and y values curve ``name`` holds (before clipping and downsampling)."""
+        x, y = self.curves[name].getOriginalDataset()
+        if x is None or y is None:
+            return np.empty(0), np.empty(0)
+        return x, y
+
+    @property
+    def marker_count(self) -> int:
+        """How many marker lines are shown on each plot now."""
+        return self._marker_layers[0].visible_count
+
+    @property
+    def marker_items(self) -> int:
+        """How many marker line items exist on all plots (bounded by ``MAX_MARKERS`` each)."""
+        return sum(len(layer.lines) for layer in self._marker_layers)
+
+    def clear_view(self) -> None:
+        """Empty every curve and marker and let the axes range over new data again."""
+        for curve in self.curves.values():
+            curve.setData([], [])
+        for layer in self._marker_layers:
+            layer.show(())
+        self._signature = None
+        self._marker_signature = None
+        self._x = np.empty(0)
+        self.marker_groups = []
+        for plot in self.plots:
+            plot.enableAutoRange()
+        for _plot, view in self._right_views:
+            view.enableAutoRange()
