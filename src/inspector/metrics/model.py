@@ -206,14 +206,8 @@ class MetricsModel:
         """A page of the full resource listing (the one O(resources) call)."""
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
-        total, rows = self.service.store.resources(offset, limit, component_id)
-        now = time.monotonic()
-        items = [ResourceEntry(resource_id=r.resource_id, component_id=r.component_id,
-                               resource_type=r.resource_type.value, size_bytes=r.size_bytes,
-                               age_s=round(now - r.tracked_at, 3), thread_id=r.thread_id,
-                               type_name=r.type_name, alive=r.alive,
-                               metadata=_plain(r.metadata))
-                 for r in rows]
+        total, items = self.service.store.resource_rows(offset, limit, component_id,
+                                                        ResourceEntry)
         return ResourcePage(total=total, offset=offset, items=items)
 
     def history(self) -> History:
@@ -248,11 +242,3 @@ class MetricsModel:
                     del self._departed[cid]
         if kind:
             self._history.mark(Marker(t=t, kind=kind, component_id=event.component_id))
-
-
-def _plain(metadata: dict[str, object] | None) -> dict[str, object] | None:
-    # Metadata may hold any object; a listing carries only JSON-safe values.
-    if not metadata:
-        return None
-    return {str(k): v if isinstance(v, (str, int, float, bool)) or v is None else repr(v)
-            for k, v in metadata.items()}

@@ -1,0 +1,443 @@
+"""The metrics model against a real service, real QThreads and a real event loop."""
+
+from __future__ import annotations
+
+import gc
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
+
+from inspector.metrics import (
+    GROWTH,
+    ORPHAN_WORKER,
+    RETAINED_AFTER_CLEANUP,
+    SCHEMA,
+    MetricsModel,
+    Snapshot,
+)
+from inspector.metrics.snapshot import json_schema
+from inspector.metrics.suspects import SuspectPolicy
+from inspector.resources import (
+    BaseController,
+    ResourceManagementService,
+    ResourceType,
+    WorkerResourceCoordinator,
+)
+
+SCHEMA_FILE = (__import__("pathlib").Path(__file__).resolve().parents[2]
+               / "src" / "inspector" / "metrics" / "snapshot.schema.json")
+
+FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
+                     growth_windows=3)
+
+
+class Owner:
+    pass
+
+
+class Thing:
+    pass
+
+
+@pytest.fixture
+def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
+    m = MetricsModel(service, app="test-app", policy=FAST)
+    yield m
+    m.close()
+
+
+def validate(snapshot: Snapshot) -> dict[str, Any]:
+    data = json.loads(snapshot.to_json())
+    jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
+    return data
+
+
+def test_committed_schema_matches_the_structs() -> None:
+    assert json.loads(SCHEMA_FILE.read_text()) == json_schema()
+
+
+def test_snapshot_counts_types_components_and_cache(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    cache_owner, ui = Owner(), Owner()
+    service.register_component(cache_owner, "CacheOwner", "controller")
+    service.register_component(ui, "UI", "tab")
+    keep = [Thing() for _ in range(5)]
+    for t in keep[:3]:
+        service.track_resource(cache_owner, ResourceType.THUMBNAIL, t, 1000)
+    service.track_resource(cache_owner, ResourceType.CACHE, keep[3], 5000)
+    rid = service.track_resource(ui, ResourceType.WIDGET, keep[4], 10)
+    service.release_resource(ui, rid)
+    snap = model.snapshot()
+    data = validate(snap)
+    assert data["schema"] == SCHEMA
+    assert (snap.created_total, snap.destroyed_total, snap.live_resources) == (5, 1, 4)
+    assert snap.tracked_bytes == 8000
+    assert snap.peak_tracked_bytes == 8010
+    assert (snap.cache_bytes, snap.cache_entries) == (8000, 4)
+    assert snap.by_type["thumbnail"].live == 3
+    assert snap.by_type["widget"].destroyed == 1
+    assert [c.id for c in snap.components] == ["CacheOwner", "UI"]  # by live bytes
+    assert snap.components[0].live == 4
+    assert snap.components[0].type == "controller"
+    assert snap.rss_bytes > 0
+    assert snap.peak_rss_bytes >= snap.rss_bytes
+    assert snap.app == "test-app"
+    assert snap.leak_suspects == []
+    assert Snapshot.from_json(snap.to_json()) == snap
+
+
+def test_snapshot_seq_rises(model: MetricsModel) -> None:
+    seqs = [model.snapshot().seq for _ in range(3)]
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 3
+
+
+def test_active_workers_counts_running_workers(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owner = QObject()
+    coord = WorkerResourceCoordinator("Workers", service).bind_to_component(owner)
+    stop = threading.Event()
+
+    class Waiting(QThread):
+        def run(self) -> None:
+            stop.wait(10)
+
+    idle = Waiting()
+    running = [Waiting(), Waiting()]
+    for w in [idle, *running]:
+        coord.track_worker(w)
+    for w in running:
+        w.start()
+    deadline = time.monotonic() + 5
+    while model.snapshot().active_workers < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    snap = model.snapshot()
+    assert snap.active_workers == 2
+    assert sorted(w.running for w in snap.workers) == [False, True, True]
+    stop.set()
+    for w in running:
+        assert w.wait(5000)
+    assert model.snapshot().active_workers == 0
+
+
+def test_16_threads_exact_counts_and_consistent_snapshots_while_running(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owners = [Owner() for _ in range(4)]
+    for i, o in enumerate(owners):
+        service.register_component(o, f"Owner{i}")
+    done = threading.Event()
+    inconsistent: list[str] = []
+    snapshots = 0
+
+    def reader() -> None:
+        nonlocal snapshots
+        while not done.is_set():
+            s = model.snapshot()
+            snapshots += 1
+            if s.created_total - s.destroyed_total != s.live_resources:
+                inconsistent.append("totals")
+            if sum(t.live for t in s.by_type.values()) != s.live_resources:
+                inconsistent.append("types")
+            if sum(c.live for c in s.components if c.alive) != s.live_resources:
+                inconsistent.append("components")
+            if sum(t.bytes for t in s.by_type.values()) != s.tracked_bytes:
+                inconsistent.append("bytes")
+
+    barrier = threading.Barrier(16)
+
+    def writer(n: int) -> None:
+        owner = owners[n % 4]
+        barrier.wait()
+        kept = []
+        for i in range(10_000):
+            thing = Thing()
+            rid = service.track_resource(owner, ResourceType.CACHE, thing, 3)
+            if i % 100 == 0:
+                kept.append(thing)
+            else:
+                service.release_resource(owner, rid)
+        keep_alive.extend(kept)
+
+    keep_alive: list[Thing] = []
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for t in readers + writers:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    for t in readers:
+        t.join()
+    assert inconsistent == []
+    assert snapshots > 10
+    final = model.snapshot()
+    assert final.created_total == 160_000
+    assert final.live_resources == len(keep_alive) == 1600
+    assert final.destroyed_total == 158_400
+    assert final.tracked_bytes == 4800
+
+
+def test_retained_after_cleanup_from_a_real_cleanup(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owner = Owner()
+    service.register_component(owner, "Leaky")
+    leaked = Thing()  # someone else keeps this after the owner's cleanup
+    service.track_resource(owner, ResourceType.CACHE, leaked, 64)
+    service.track_resource(owner, ResourceType.CACHE, Thing(), 64)  # collected at once
+    service.cleanup_component(owner)
+    assert model.leak_suspects() == []  # not yet: LeakCanary waits before suspecting
+    time.sleep(0.25)
+    (suspect,) = model.snapshot().leak_suspects
+    assert (suspect.component_id, suspect.resource_type, suspect.reason) == (
+        "Leaky", "cache", RETAINED_AFTER_CLEANUP)
+    assert suspect.resource_id.startswith("cache-")
+    assert suspect.age_s >= 0.2
+    del leaked
+    assert model.leak_suspects() == []  # gone once it is gone, without a gc.collect()
+
+
+def test_orphan_worker_when_a_qobject_owner_dies_while_its_qthread_runs(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    stop = threading.Event()
+
+    class Stubborn(QThread):
+        def cancel(self) -> None:
+            pass  # ignores cancellation
+
+        def run(self) -> None:
+            stop.wait(10)
+
+    class Controller(BaseController):
+        def _create_resource_coordinator(self, cid: str, svc: Any) -> WorkerResourceCoordinator:
+            return WorkerResourceCoordinator(cid, svc, stop_timeout_ms=50)
+
+    ctl = Controller("Doomed", service=service)
+    worker = Stubborn()
+    ctl.resources.track_worker(worker)
+    worker.start()
+    ctl.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    time.sleep(0.15)
+    snap = model.snapshot()
+    orphans = [s for s in snap.leak_suspects if s.reason == ORPHAN_WORKER]
+    assert [(s.component_id, s.resource_type) for s in orphans] == [("Doomed", "worker")]
+    assert any(c.id == "Doomed" and not c.alive for c in snap.components)
+    stop.set()
+    assert worker.wait(5000)
+    assert [s for s in model.leak_suspects() if s.reason == ORPHAN_WORKER] == []
+
+
+def test_growth_from_a_cache_that_keeps_growing(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owner = Owner()
+    service.register_component(owner, "Gallery")
+    cache = []
+    for _ in range(5):  # one window per sample (window length 0 in this policy)
+        for _ in range(10):
+            t = Thing()
+            cache.append(t)
+            service.track_resource(owner, ResourceType.THUMBNAIL, t, 100)
+        model.sample()
+    growth = [s for s in model.leak_suspects() if s.reason == GROWTH]
+    assert [(s.component_id, s.resource_type) for s in growth] == [("Gallery", "thumbnail")]
+    assert growth[0].resource_id == f"thumbnail-{max(int(r.resource_id.split('-')[1]) for r in model.resources(component_id='Gallery', limit=100).items)}"
+    model.sample()  # a window with no growth clears it
+    assert [s for s in model.leak_suspects() if s.reason == GROWTH] == []
+
+
+def test_no_suspects_on_a_clean_run(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    stop = threading.Event()
+
+    class Polite(QThread):
+        def cancel(self) -> None:
+            stop.set()
+
+        def run(self) -> None:
+            stop.wait(10)
+
+    class Controller(BaseController):
+        def _create_resource_coordinator(self, cid: str, svc: Any) -> WorkerResourceCoordinator:
+            return WorkerResourceCoordinator(cid, svc)
+
+    for round_ in range(4):
+        ctl = Controller(f"Clean{round_}", service=service)
+        worker = Polite()
+        ctl.resources.track_worker(worker)
+        worker.start()
+        for _ in range(20):
+            ctl.resources.track(Thing(), ResourceType.THUMBNAIL, size_bytes=10)
+        model.sample()
+        ctl.cleanup()
+        stop.clear()
+        del worker
+        ctl.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        model.sample()
+    gc.collect()
+    time.sleep(0.25)
+    model.sample()
+    assert model.snapshot().leak_suspects == []
+
+
+def test_lag_and_gui_stack_while_the_gui_thread_sleeps(
+    qapp: Any, service: ResourceManagementService
+) -> None:
+    model = MetricsModel(service, probe_interval_ms=20, lag_threshold_ms=200)
+    model.start()
+    seen: list[Snapshot] = []
+
+    def freeze_for_a_while() -> None:
+        time.sleep(0.8)
+
+    def watch() -> None:
+        time.sleep(0.5)
+        seen.append(model.snapshot())
+
+    try:
+        app = QCoreApplication.instance()
+        assert app is not None
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:  # let the heartbeat run
+            app.processEvents()
+        assert model.snapshot().event_loop_lag_ms == 0.0
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        QTimer.singleShot(0, freeze_for_a_while)
+        deadline = time.monotonic() + 2
+        while watcher.is_alive() and time.monotonic() < deadline:
+            app.processEvents()
+        watcher.join()
+        (frozen,) = seen
+        assert frozen.event_loop_lag_ms > 200
+        assert frozen.event_loop_blocked
+        assert any(frame.startswith("freeze_for_a_while (") for frame in frozen.gui_stack)
+        assert frozen.gui_stack[-1].startswith("freeze_for_a_while")  # innermost last
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            app.processEvents()
+        after = model.snapshot()
+        assert after.event_loop_lag_ms == 0.0
+        assert after.gui_stack == []
+    finally:
+        model.close()
+
+
+def test_history_rings_are_bounded_and_markers_recorded(
+    service: ResourceManagementService,
+) -> None:
+    model = MetricsModel(service, history_size=10)
+    owner = Owner()
+    service.register_component(owner, "Marked")
+    keep = []
+    for _ in range(25):
+        keep.append(Thing())
+        service.track_resource(owner, ResourceType.MEMORY, keep[-1], 1)
+        model.sample()
+    service.cleanup_component(owner)
+    del owner
+    gc.collect()
+    history = model.history()
+    assert len(history.t) == 10
+    assert history.live_resources[-1] == 25
+    assert history.live_by_type["memory"][-1] == 25
+    assert len(history.live_by_type["memory"]) == 10
+    assert [m.kind for m in history.markers] == ["registered", "cleaned_up", "destroyed"]
+    assert {m.component_id for m in history.markers} == {"Marked"}
+    model.clear_history()
+    assert model.history().t == []
+    model.close()
+
+
+def test_teardown_audit_records_order_duration_and_errors(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owner = Owner()
+    service.register_component(owner, "Audited")
+
+    def slow() -> None:
+        time.sleep(0.02)
+
+    def broken() -> None:
+        raise OSError("disk full")
+
+    service.register_cleanup(owner, slow, priority=5)
+    service.register_cleanup(owner, broken, priority=9)
+    service.cleanup_component(owner)
+    (audit,) = model.snapshot().audits
+    assert audit.component_id == "Audited"
+    assert [c.name.rsplit(".", 1)[-1] for c in audit.callbacks] == ["broken", "slow"]
+    assert [c.order for c in audit.callbacks] == [0, 1]
+    assert audit.callbacks[0].error == "OSError: disk full"
+    assert audit.callbacks[1].duration_ms >= 15
+
+
+def test_resources_listing_is_paged(service: ResourceManagementService,
+                                    model: MetricsModel) -> None:
+    owner = Owner()
+    service.register_component(owner, "Lister")
+    keep = [Thing() for _ in range(30)]
+    for i, t in enumerate(keep):
+        service.track_resource(owner, ResourceType.FILE_HANDLE, t, i, {"path": f"/f{i}",
+                                                                        "obj": object()})
+    page = model.resources(offset=10, limit=5)
+    assert page.total == 30
+    assert page.offset == 10
+    assert [e.size_bytes for e in page.items] == [10, 11, 12, 13, 14]
+    assert page.items[0].type_name == "Thing"
+    assert page.items[0].metadata is not None
+    assert page.items[0].metadata["path"] == "/f10"
+    assert page.items[0].metadata["obj"].startswith("<object")
+    with pytest.raises(ValueError, match="negative"):
+        model.resources(offset=-1)
+
+
+def test_model_rejects_a_foreign_service() -> None:
+    with pytest.raises(TypeError, match="ResourceManagementService"):
+        MetricsModel(object())  # type: ignore[arg-type]
+
+
+def test_sampler_thread_fills_history(service: ResourceManagementService) -> None:
+    model = MetricsModel(service, sample_interval_s=0.02)
+    model.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(model.history().t) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(model.history().t) >= 5
+    finally:
+        model.close()
+    n = len(model.history().t)
+    time.sleep(0.1)
+    assert len(model.history().t) == n  # closed: no more samples
+
+
+def test_retained_after_a_coordinators_own_cleanup(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    # The coordinator releases its resources inside its cleanup callback; they must be
+    # watched like the ones the service releases itself.
+    from inspector.resources import BaseResourceCoordinator
+
+    owner = Owner()
+    coord = BaseResourceCoordinator("Coordinated", service).bind_to_component(owner)
+    kept = Thing()
+    coord.track(kept, ResourceType.THUMBNAIL, size_bytes=5)
+    service.cleanup_component(owner)
+    time.sleep(0.25)
+    suspects = model.leak_suspects()
+    assert [(s.component_id, s.reason) for s in suspects] == [
+        ("Coordinated", RETAINED_AFTER_CLEANUP)]
