@@ -41,8 +41,8 @@ EXIT_BROKEN_PIPE = 141
 def resinspect() -> None:
     """Inspect the resources of live PySide6 applications.
 
-    An application instrumented with ``inspector.attach()`` listens on a private local
-    socket; ``resinspect ls`` lists them, ``top`` watches one, ``snapshot`` exports one.
+    An application instrumented with inspector.attach() listens on a private local socket:
+    `resinspect ls` lists them, `top` watches one, `snapshot` exports one.
     """
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.panel import Panel
@@ -122,7 +123,7 @@ class KeyedTable:
         """Columns the table needs to show every key whole on one line."""
         total = 0
         for index, col in enumerate(self.columns):
-            widest = max([len(col.header), *(row[index].cell_len for row in self.rows)])
+            widest = max([cell_len(col.header), *(row[index].cell_len for row in self.rows)])
             total += min(widest, self.WRAP_BUDGET) if col.wrap else widest
         return total + _CELL_OVERHEAD * len(self.columns)
 
@@ -327,7 +328,8 @@ def render_ls(apps: Sequence[AppDescription], *, now: float | None = None) -> Ke
     """The table of ``resinspect ls``: pid, app, uptime and socket of each live application."""
     now = time.time() if now is None else now
     rows: list[list[Cell]] = [
-        [str(a.pid), a.app, format_duration(now - a.started_at), str(a.socket)]
+        [str(a.pid), a.app or "?",
+         format_duration(now - a.started_at) if a.started_at > 0 else "?", str(a.socket)]
         for a in sorted(apps, key=lambda a: a.pid)
     ]
     return KeyedTable(

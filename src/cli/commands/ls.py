@@ -7,7 +7,8 @@ import click
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True,
-              help="A JSON list of objects (pid, app, socket, started_at, uptime_s, versions).")
+              help="A JSON list of objects: pid, app, socket, started_at, uptime_s (null when "
+                   "unknown), versions, protocol.")
 def ls(as_json: bool) -> None:
     """List the live applications that can be inspected."""
     import time
@@ -20,9 +21,17 @@ def ls(as_json: bool) -> None:
         import json
 
         click.echo(json.dumps([
-            {"pid": a.pid, "app": a.app, "socket": str(a.socket), "started_at": a.started_at,
-             "uptime_s": round(max(0.0, now - a.started_at), 3), "versions": dict(a.versions),
-             "protocol": a.protocol}
+            {
+                "pid": a.pid,
+                "app": a.app,
+                "socket": str(a.socket),
+                "started_at": a.started_at,
+                # A sidecar without a start time gives 0: say "unknown", not 55 years.
+                "uptime_s": round(max(0.0, now - a.started_at), 3) if a.started_at > 0
+                else None,
+                "versions": dict(a.versions),
+                "protocol": a.protocol,
+            }
             for a in apps
         ], indent=2))
         return

@@ -228,6 +228,10 @@ class WorkerState:
 R = TypeVar("R")
 
 
+def _row(*fields: Any) -> tuple[Any, ...]:
+    return fields
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceInfo:
     """One tracked resource, for listings (never used on hot paths)."""
@@ -771,7 +775,7 @@ class ResourceStore:
         offset: int = 0,
         limit: int = 500,
         component_id: str | None = None,
-        make: Callable[..., R] = tuple,  # type: ignore[assignment]
+        make: Callable[..., R] = _row,  # type: ignore[assignment]
     ) -> tuple[int, list[R]]:
         """One page of the tracked resources, oldest first, and how many there are in all.
 

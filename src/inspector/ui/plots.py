@@ -23,16 +23,17 @@ from inspector.metrics.snapshot import History, Marker
 
 #: Most recent marker lines drawn per plot; older ones fall off instead of piling up items.
 MAX_MARKERS = 20
-#: Markers closer than this many seconds (or 1/300 of the plotted span) share one line: a
-#: burst of registrations at start-up is one event to the eye, and one item to paint.
-MARKER_GAP_S = 1.0
+#: Markers closer than this many pixels share one line (about a label's height, as labels
+#: run up the line): a burst of registrations at start-up is one event to the eye, and one
+#: item to paint.
+MARKER_GAP_PX = 14
 #: Which kind colours a shared line, most telling first.
 _KIND_RANK = {"destroyed": 0, "cleaned_up": 1, "registered": 2}
 
 MARKER_COLOURS: dict[str, str] = {
-    "registered": "#66bb6a",
-    "cleaned_up": "#ffa726",
-    "destroyed": "#ef5350",
+    "registered": "#81c784",
+    "cleaned_up": "#ffd54f",
+    "destroyed": "#e57373",
 }
 _OTHER_MARKER_COLOUR = "#bdbdbd"
 
@@ -45,10 +46,10 @@ TYPE_COLOURS: dict[str, str] = {
     "widget": "#d4e157",
     "file_handle": "#ffca28",
     "cache": "#ff7043",
-    "thumbnail": "#ec407a",
-    "memory": "#ab47bc",
-    "network": "#8d6e63",
-    "custom": "#78909c",
+    "thumbnail": "#ba68c8",
+    "memory": "#f06292",
+    "network": "#a1887f",
+    "custom": "#90a4ae",
 }
 _SPARE_COLOURS = ("#e0e0e0", "#80cbc4", "#f48fb1", "#b39ddb", "#a5d6a7", "#ffe082")
 
@@ -202,6 +203,9 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._add_curve("workers", self.workers_plot, workers_colour, "workers")
         self._add_right_curve("cache", self.workers_plot, "#ff7043", name="cache", units="B")
 
+        # Counts are counts: no "x0.001" scale on an axis of a constant 0 or 1.
+        for plot in (self.types_plot, self.workers_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)
         self.lag_plot.setLabel("left", units="ms")
         self.lag_plot.getAxis("left").enableAutoSIPrefix(False)
         self._add_curve("lag", self.lag_plot, "#ef5350", None)
@@ -358,7 +362,8 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         groups: list[MarkerGroup] = []
         if len(x):
             lo = float(x[0]) if t_floor is None else max(float(x[0]), t_floor)
-            gap = max(MARKER_GAP_S, (float(x[-1]) - float(x[0])) / 300.0)
+            width_px = max(50.0, float(self.types_plot.vb.width()))
+            gap = (float(x[-1]) - float(x[0])) * MARKER_GAP_PX / width_px
             # Markers are in time order: find the first one in view by bisection.
             first = bisect.bisect_left(markers, lo, key=lambda m: m.t)
             # Only the newest few thousand can end up among the MAX_MARKERS lines shown.
