@@ -20,12 +20,12 @@ import tracemalloc
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
 
-import msgspec  # noqa: E402
-from _harness import interleaved, record  # noqa: E402
-from PySide6.QtCore import QCoreApplication  # noqa: E402
+import msgspec
+from PySide6.QtCore import QCoreApplication
 
-from inspector.metrics import MetricsModel, ResourceEntry, ResourcePage  # noqa: E402
-from inspector.resources import ResourceManagementService, ResourceType  # noqa: E402
+from _harness import interleaved, record
+from inspector.metrics import MetricsModel, ResourceEntry, ResourcePage
+from inspector.resources import ResourceManagementService, ResourceType
 
 N = 100_000
 

@@ -23,11 +23,11 @@ from collections import defaultdict
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
 
-from _harness import interleaved, per_op_us, record  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QObject  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
-from inspector.metrics import MetricsModel  # noqa: E402
-from inspector.resources import ResourceManagementService, ResourceType  # noqa: E402
+from _harness import interleaved, per_op_us, record
+from inspector.metrics import MetricsModel
+from inspector.resources import ResourceManagementService, ResourceType
 
 N = 20_000
 ROUNDS = 15
@@ -42,7 +42,7 @@ class Owner:
 
 
 class _Rec:
-    __slots__ = ("rid", "owner", "rtype", "size", "ref", "created", "thread")
+    __slots__ = ("created", "owner", "ref", "rid", "rtype", "size", "thread")
 
 
 class RealisticStore:

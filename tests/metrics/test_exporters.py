@@ -27,7 +27,9 @@ class Thing:
     pass
 
 
-def make_snapshot(service: ResourceManagementService, app: str = "exp") -> tuple[Snapshot, list[Thing]]:
+def make_snapshot(
+    service: ResourceManagementService, app: str = "exp"
+) -> tuple[Snapshot, list[Thing]]:
     owner = Owner()
     service.register_component(owner, 'Odd "name"\\with\nnewline', "controller")
     keep = [Thing() for _ in range(3)]

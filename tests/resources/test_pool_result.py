@@ -83,7 +83,8 @@ def test_pool_is_thread_safe() -> None:
 def test_result() -> None:
     ok = Result.success(5)
     bad: Result[int] = Result.failure("no input")
-    assert ok and ok.unwrap() == 5
+    assert ok
+    assert ok.unwrap() == 5
     assert not bad
     with pytest.raises(ValueError, match="no input"):
         bad.unwrap()

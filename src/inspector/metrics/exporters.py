@@ -9,6 +9,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
 
 from .snapshot import History, Snapshot
 
@@ -91,7 +95,7 @@ class _SnapshotCollector:
     def __init__(self, snapshots: Iterable[Snapshot]) -> None:
         self._snapshots = list(snapshots)
 
-    def collect(self) -> Iterator[object]:
+    def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         app_labels = ["app", "pid"]

@@ -8,13 +8,12 @@ object (10 ns; on a QObject it would cost 150 ns), ten times a second by default
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-import traceback
-from types import FrameType
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
+
+from .stacks import thread_stacks
 
 
 class _Beat:
@@ -86,13 +85,4 @@ class LoopProbe:
         blocked = lag > self.threshold_ms
         if not blocked or self._gui_ident is None:
             return lag, blocked, []
-        frame = sys._current_frames().get(self._gui_ident)
-        return lag, blocked, format_stack(frame)
-
-
-def format_stack(frame: FrameType | None, limit: int = 40) -> list[str]:
-    """A thread's stack as ``"function (file:line)"`` strings, innermost last."""
-    if frame is None:
-        return []
-    summary = traceback.extract_stack(frame, limit=limit)
-    return [f"{fs.name} ({fs.filename}:{fs.lineno})" for fs in summary]
+        return lag, blocked, thread_stacks().get(self._gui_ident, [])

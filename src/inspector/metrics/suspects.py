@@ -49,7 +49,7 @@ def watched_suspects(watched: Iterable[WatchedResource], now: float,
 
 
 class _Series:
-    __slots__ = ("values", "rising_since")
+    __slots__ = ("rising_since", "values")
 
     def __init__(self, windows: int) -> None:
         self.values: deque[tuple[int, int]] = deque(maxlen=windows + 1)

@@ -42,7 +42,7 @@ class ResourceHandle:
 
 
 class _Entry:
-    __slots__ = ("handle", "cleanup")
+    __slots__ = ("cleanup", "handle")
 
     def __init__(self, handle: ResourceHandle, cleanup: Cleanup | None) -> None:
         self.handle = handle

@@ -8,7 +8,6 @@ emitted only while something is connected to it (an emit with no receiver still 
 
 from __future__ import annotations
 
-import abc
 import atexit
 import logging
 import resource as _rusage
@@ -21,30 +20,35 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, QThread, QTimer, Signal
 
-from .store import ResourceStore, StoreAggregate, WatchedResource, WorkerState
-from .types import EventKind, LifecycleEvent, ResourceType
+from .store import ResourceStore, StoreAggregate, WorkerState
+from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 
 log = logging.getLogger("inspector.resources")
 
 _RESOURCE_KINDS = (EventKind.RESOURCE_TRACKED, EventKind.RESOURCE_RELEASED)
 
 
-class IResourceManagementService(abc.ABC):
-    """What controllers, coordinators and the inspector need from a resource service."""
+class IResourceManagementService:
+    """What controllers, coordinators and the inspector need from a resource service.
 
-    @abc.abstractmethod
+    A plain class that implementations inherit, not an ABC or a Protocol: a QObject cannot
+    also inherit from an ABC (the metaclasses conflict), ``ABC.register`` is invisible to type
+    checkers, and mypy refuses to pass an abstract class or a Protocol where
+    ``get_service(IResourceManagementService)`` expects a ``type``.
+    """
+
     def register_component(
         self, component: object, component_id: str, component_type: str = "component"
     ) -> None:
         """Start tracking an owner; it is cleaned up when it is destroyed or collected."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def register_cleanup(
         self, component: object, callback: Callable[[], object], priority: int = 10
     ) -> None:
         """Run ``callback`` at the component's cleanup: higher priority first, ties in order."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def track_resource(
         self,
         component: object,
@@ -54,29 +58,30 @@ class IResourceManagementService(abc.ABC):
         metadata: dict[str, Any] | None = None,
     ) -> str:
         """Track a resource owned by ``component``; return an id unique in the process."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def release_resource(self, component: object, resource_id: str) -> bool:
         """Stop tracking a resource; False for an unknown id, never an exception."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def cleanup_component(self, component: object) -> int:
         """Run the component's callbacks, release its resources, return how many."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def cleanup_all(self) -> int:
         """Clean up every component; return how many resources were released."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def get_statistics(self) -> dict[str, Any]:
         """Counts by type and component, bytes and peaks."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
+        raise NotImplementedError
 
 
-class ResourceManagementService(QObject):
+class ResourceManagementService(QObject, IResourceManagementService):
     """Thread-safe registry of components and the resources they own.
 
     Lifecycle signals carry one :class:`~inspector.resources.types.LifecycleEvent` each
@@ -290,13 +295,13 @@ class ResourceManagementService(QObject):
         if self._connected[event.kind.value]:
             getattr(self, event.kind.value).emit(event)
 
-    def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 (Qt's name)
+    def connectNotify(self, signal: QMetaMethod) -> None:
         name = bytes(signal.name().data()).decode()
         if name in self._connected:
             self._connected[name] = True
             self._update_resource_events()
 
-    def disconnectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 (Qt's name)
+    def disconnectNotify(self, signal: QMetaMethod) -> None:
         # isSignalConnected() here deadlocks (DESIGN.md); the periodic cleanup re-checks.
         # Until then a stale "connected" flag costs an emit with no receiver, never an event.
         name = bytes(signal.name().data()).decode()
@@ -317,8 +322,6 @@ class ResourceManagementService(QObject):
             or self._connected[EventKind.RESOURCE_RELEASED.value]
             or any(r for _, r in self._listeners))
 
-
-IResourceManagementService.register(ResourceManagementService)
 
 _LIVE_SERVICES: weakref.WeakSet[ResourceManagementService] = weakref.WeakSet()
 

@@ -59,7 +59,7 @@ class _KeyedRef(weakref.ref):  # type: ignore[type-arg]
 
 
 class _TypeStats:
-    __slots__ = ("rtype", "name", "created", "destroyed", "bytes")
+    __slots__ = ("bytes", "created", "destroyed", "name", "rtype")
 
     def __init__(self, rtype: ResourceType) -> None:
         self.rtype = rtype
@@ -70,7 +70,7 @@ class _TypeStats:
 
 
 class _Callback:
-    __slots__ = ("fn", "weak", "priority", "seq", "name")
+    __slots__ = ("fn", "name", "priority", "seq", "weak")
 
     def __init__(self, fn: Callable[[], object], priority: int, seq: int) -> None:
         # A bound method is held weakly: a component that registers its own method must
@@ -87,8 +87,20 @@ class _Callback:
 
 class _Component:
     __slots__ = (
-        "store", "key", "cid", "ctype", "ref", "strong", "qaddr", "rids", "callbacks",
-        "created", "bytes", "registered_at", "cleaned_at", "cleaning",
+        "bytes",
+        "callbacks",
+        "cid",
+        "cleaned_at",
+        "cleaning",
+        "created",
+        "ctype",
+        "key",
+        "qaddr",
+        "ref",
+        "registered_at",
+        "rids",
+        "store",
+        "strong",
     )
 
     def __init__(self, store: ResourceStore, key: int, cid: str, ctype: str, now: float
@@ -178,8 +190,28 @@ Record = _Resource | _HeldResource
 
 
 class _Watch:
-    __slots__ = ("cid", "ckey", "rid", "rtype", "size", "ref", "qaddr", "released_at",
-                 "owner_dead", "dead")
+    __slots__ = (
+        "cid",
+        "ckey",
+        "dead",
+        "owner_dead",
+        "qaddr",
+        "ref",
+        "released_at",
+        "rid",
+        "rtype",
+        "size",
+    )
+    cid: str
+    ckey: _Component
+    rid: str
+    rtype: ResourceType
+    size: int
+    ref: Callable[[], object] | None
+    qaddr: int
+    released_at: float
+    owner_dead: bool
+    dead: bool
 
     def obj(self) -> object:
         return None if self.ref is None else self.ref()
@@ -417,8 +449,7 @@ class ResourceStore:
                 comp.bytes += size
                 stats.bytes += size
                 total = self._bytes = self._bytes + size
-                if total > self._peak:
-                    self._peak = total
+                self._peak = max(self._peak, total)
             if flags & _INDEXED:
                 self._index_locked(rec, resource, metadata)
         if self._slow:  # events wanted, or deaths / registrations queued during the call
@@ -453,7 +484,7 @@ class ResourceStore:
 
     def _index_locked(self, rec: Record, resource: object,
                       metadata: dict[str, Any] | None) -> None:
-        if rec.flags & _META_FLAG:
+        if rec.flags & _META_FLAG and metadata:
             self._metadata[rec.rid] = metadata
         if rec.flags & _QOBJECT_FLAG:
             address = self._qt.watch(resource)  # type: ignore[arg-type]
@@ -496,8 +527,7 @@ class ResourceStore:
             rec.comp.bytes += delta
             rec.stats.bytes += delta
             self._bytes += delta
-            if self._bytes > self._peak:
-                self._peak = self._bytes
+            self._peak = max(self._peak, self._bytes)
         return True
 
     def _release_locked(self, rid: str) -> Record | None:
@@ -534,9 +564,9 @@ class ResourceStore:
             self._queue(("resource", rid))
             return
         with self._lock:
-            rec = self._release_locked(rid)
-        if rec is not None and self.resource_events:
-            self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "collected")
+            released = self._release_locked(rid)
+        if released is not None and self.resource_events:
+            self._emit_resource(EventKind.RESOURCE_RELEASED, released, "collected")
 
     def _component_collected(self, ref: _KeyedRef) -> None:
         comp = self._forget_owner(ref)
@@ -565,10 +595,11 @@ class ResourceStore:
             return self._pop_owner(ref)
 
     def _pop_owner(self, ref: _KeyedRef) -> _Component | None:
-        comp = self._components.get(ref.key)
+        key = ref.key
+        comp = self._components.get(key)
         if comp is None or comp.ref is not ref:
             return None
-        del self._components[ref.key]
+        del self._components[key]
         return comp
 
     def _on_qobject_destroyed(self, address: int) -> None:
@@ -797,7 +828,7 @@ class ResourceStore:
                 total = len(matching)
                 page = matching[offset:offset + limit]
             metadata = self._metadata
-            rows = [
+            rows: list[R] = [
                 make(rec.rid, rec.comp.cid, rec.stats.name, rec.size,
                      round(now - rec.created, 3), rec.thread,
                      "" if (obj := rec()) is None else type(obj).__name__, obj is not None,
@@ -810,6 +841,7 @@ class ResourceStore:
         self, offset: int = 0, limit: int = 500, component_id: str | None = None
     ) -> tuple[int, list[ResourceInfo]]:
         """One page of the tracked resources, oldest first, and how many there are in all."""
+        rows: list[tuple[Any, ...]]
         total, rows = self.resource_rows(offset, limit, component_id)
         return total, [ResourceInfo(r[0], r[1], ResourceType(r[2]), *r[3:]) for r in rows]
 
@@ -859,7 +891,8 @@ class ResourceStore:
         if self._qt.is_qobject(component) and self._qt.is_valid(component):
             import shiboken6
 
-            comp = self._qcomponents.get(int(shiboken6.getCppPointer(component)[0]))
+            address = int(shiboken6.getCppPointer(component)[0])  # type: ignore[arg-type]
+            comp = self._qcomponents.get(address)
             if comp is not None:  # a new wrapper for a QObject we know: re-key it
                 if self._components.get(comp.key) is comp:
                     del self._components[comp.key]

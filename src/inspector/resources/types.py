@@ -9,11 +9,12 @@ import enum
 from dataclasses import dataclass, field
 
 
-class ResourceType(str, enum.Enum):
+class ResourceType(enum.StrEnum):
     """What kind of thing a tracked resource is.
 
-    A ``str`` mix-in on purpose: hashing a plain ``Enum`` member runs Python code (113 ns
-    measured), a ``str`` one hashes in C (21 ns), and the type is a dict key on the hot path.
+    A ``StrEnum`` on purpose: hashing a plain ``Enum`` member runs Python code (113 ns
+    measured), a ``str`` one hashes in C (21-26 ns), and the type is a dict key on the hot
+    path. Its value string (``"cache"``) is accepted wherever a type is.
     """
 
     WORKER = "worker"
@@ -28,11 +29,8 @@ class ResourceType(str, enum.Enum):
     NETWORK = "network"
     CUSTOM = "custom"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class EventKind(str, enum.Enum):
+class EventKind(enum.StrEnum):
     """The lifecycle events a service reports; each has a Qt signal of the same name."""
 
     COMPONENT_REGISTERED = "component_registered"

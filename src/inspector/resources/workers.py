@@ -43,7 +43,7 @@ def _hand_over(worker: Any) -> None:
 
 
 def request_stop(worker: Any) -> None:
-    """Ask a worker to stop: its own ``cancel()``, else ``requestInterruption()``; then ``quit()``."""
+    """Ask a worker to stop: its ``cancel()``, else ``requestInterruption()``; then ``quit()``."""
     try:
         cancel = getattr(worker, "cancel", None)
         if callable(cancel):

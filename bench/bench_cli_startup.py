@@ -1,0 +1,123 @@
+"""Benchmark how fast ``resinspect snapshot`` answers, against the bare cost of its libraries.
+
+Measured as wall time of whole processes, as a user sees it, medians of interleaved rounds
+(so drift hits both alike):
+
+* ``baseline``: ``python -c "import click, rich.live"`` - the interpreter plus the two
+  libraries a rich click tool cannot do without (0.10 s in DESIGN.md, measured facts).
+* ``snapshot``: the installed ``resinspect snapshot --socket <socket>`` against a real
+  application (``tests/apps/tracked_app.py``): start-up, discovery, connect, hello, one
+  snapshot, JSON to stdout. Goal: at most 1.5x ``baseline``.
+* ``version``: ``resinspect --version``, the floor of the command itself.
+
+When the application cannot be started (no server yet), only ``version`` is compared.
+Results go to ``bench/results/cli_startup.json``.
+Run: ``.venv/bin/python bench/bench_cli_startup.py [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "cli_startup.json"
+APP = ROOT / "tests" / "apps" / "tracked_app.py"
+TARGET_RATIO = 1.5
+
+_SCRIPT = Path(sys.executable).with_name("resinspect")
+RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "cli"]
+
+
+def wall(cmd: list[str], env: dict[str, str]) -> float:
+    """Seconds for ``cmd`` to run to completion; it must succeed."""
+    started = time.perf_counter()
+    result = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{cmd} failed ({result.returncode}): {result.stderr.decode()[-500:]}")
+    return elapsed
+
+
+def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[str], Path] | None:
+    """tracked_app.py and its socket, or None if it cannot serve (yet)."""
+    proc = subprocess.Popen([sys.executable, str(APP)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("READY"):
+        proc.kill()
+        proc.wait()
+        return None
+    sock = Path(env["XDG_RUNTIME_DIR"]) / "resinspect" / f"{proc.pid}.sock"
+    return (proc, sock) if sock.exists() else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args()
+
+    runtime = Path(tempfile.mkdtemp(prefix="ri-bench-", dir="/tmp"))
+    runtime.chmod(0o700)
+    env = dict(os.environ)
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR=str(runtime))
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+
+    cases: dict[str, list[str]] = {
+        "baseline": [sys.executable, "-c", "import click, rich.live"],
+        "version": [*RESINSPECT, "--version"],
+    }
+    started = start_app(env)
+    if started is not None:
+        cases["snapshot"] = [*RESINSPECT, "snapshot", "--socket", str(started[1])]
+    try:
+        for cmd in cases.values():  # warm the page cache and .pyc files
+            wall(cmd, env)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(args.rounds):
+            for name, cmd in cases.items():
+                times[name].append(wall(cmd, env))
+    finally:
+        if started is not None:
+            started[0].terminate()
+            started[0].wait(10)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+    medians = {name: statistics.median(ts) for name, ts in times.items()}
+    measured = "snapshot" if "snapshot" in medians else "version"
+    ratio = medians[measured] / medians["baseline"]
+    result: dict[str, Any] = {
+        "benchmark": "cli_startup",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "median_s": {name: round(m, 4) for name, m in medians.items()},
+        "min_s": {name: round(min(ts), 4) for name, ts in times.items()},
+        "measured": measured,
+        "ratio": round(ratio, 3),
+        "target_ratio": TARGET_RATIO,
+        "ok": ratio <= TARGET_RATIO,
+        "commands": {name: " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))
+                     for name, cmd in cases.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0 if result["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
