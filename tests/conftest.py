@@ -13,8 +13,9 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("RESINSPECT_LOG", "warning")
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -33,15 +34,16 @@ def service(qapp: object) -> Iterator[object]:
 
 
 @pytest.fixture
-def runtime_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-                ) -> Path:
-    """A private XDG_RUNTIME_DIR, short enough for AF_UNIX paths (108 bytes)."""
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private XDG_RUNTIME_DIR, short enough for AF_UNIX paths (108 bytes), removed after."""
+    import shutil
     import tempfile
 
     path = Path(tempfile.mkdtemp(prefix="ri-", dir="/tmp"))
     path.chmod(0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
-    return path
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def python_env(runtime: Path | None = None) -> dict[str, str]:
@@ -55,3 +57,30 @@ def python_env(runtime: Path | None = None) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+if TYPE_CHECKING:
+    from tests.apps.harness import App
+
+
+@pytest.fixture
+def start_app(runtime_dir: Path) -> Iterator[Callable[..., App]]:
+    """``start_app(*args, script=...)``: a real app process, stopped at the end of the test."""
+    from tests.apps.harness import App
+
+    apps: list[App] = []
+
+    def start(*args: str, **kwargs: object) -> App:
+        app = App(runtime_dir, *args, **kwargs)  # type: ignore[arg-type]
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+
+
+@pytest.fixture
+def app(start_app: Callable[..., App]) -> App:
+    """One tests/apps/tracked_app.py, running until the test ends."""
+    return start_app()

@@ -13,11 +13,9 @@ import fcntl
 import json
 import os
 import pty
-import queue
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import threading
 import time
@@ -27,86 +25,8 @@ from pathlib import Path
 import pytest
 
 from inspector.metrics.snapshot import Snapshot
-from tests.conftest import APPS, PYTHON, ROOT, python_env
-
-TRACKED_APP = APPS / "tracked_app.py"
-_SCRIPT = Path(sys.executable).with_name("resinspect")
-#: The console script as installed; ``python -m cli`` where it is not.
-RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "cli"]
-
-
-class App:
-    """A running tracked_app.py; its stdout lines are collected by a thread."""
-
-    def __init__(self, runtime: Path, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [PYTHON, str(TRACKED_APP), *args], env=python_env(runtime),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        ready = self.expect("READY", timeout=30)
-        self.pid = int(ready.split()[1])
-        assert self.pid == self.proc.pid
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.strip())
-
-    def expect(self, prefix: str, timeout: float) -> str:
-        """The next stdout line starting with ``prefix``; fails if the app dies first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    stderr = self.proc.stderr.read() if self.proc.stderr else ""
-                    pytest.fail(f"tracked_app exited {self.proc.returncode}: {stderr[-2000:]}")
-                continue
-            if line.startswith(prefix):
-                return line
-        pytest.fail(f"tracked_app printed no {prefix!r} within {timeout} s")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
-@pytest.fixture
-def start_app(runtime_dir: Path) -> Iterator[Callable[..., App]]:
-    """``start_app(*args)``: a tracked_app.py process, stopped at the end of the test."""
-    apps: list[App] = []
-
-    def start(*args: str) -> App:
-        app = App(runtime_dir, *args)
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
-
-
-@pytest.fixture
-def app(start_app: Callable[..., App]) -> App:
-    """One tracked_app.py, running until the test ends."""
-    return start_app()
-
-
-def resinspect(runtime: Path, *args: str, timeout: float = 30
-               ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``resinspect`` with ``args`` against ``runtime``."""
-    return subprocess.run([*RESINSPECT, *args], env=python_env(runtime), capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, check=False)
+from tests.apps.harness import RESINSPECT, TRACKED_APP, App, resinspect  # noqa: F401
+from tests.conftest import PYTHON, ROOT, python_env
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], contains: str = "") -> None:

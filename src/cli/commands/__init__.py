@@ -15,4 +15,6 @@ COMMANDS: dict[str, LazyCommand] = {
     "snapshot": LazyCommand("cli.commands.snapshot:snapshot",
                             "Print one snapshot of an application (JSON, CSV or Prometheus)."),
     "top": LazyCommand("cli.commands.top:top", "Live view of an application's resources."),
+    "view": LazyCommand("cli.commands.view:view",
+                        "The inspector panel in a window, on a live app or a recording."),
 }

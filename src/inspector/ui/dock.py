@@ -234,7 +234,11 @@ class InspectorDock(QDockWidget):
             self._set_error(f"source failed: {exc}")
             return
         self._apply(snapshot, history)
-        if self._error_kind == "source":
+        # A remote source keeps its last snapshot once the application is gone, and says so.
+        gone = getattr(source, "error", None)
+        if gone:
+            self._set_error(f"application gone: {gone}")
+        elif self._error_kind == "source":
             self._set_error("")
 
     def clear_history(self) -> None:
