@@ -443,3 +443,62 @@ def test_retained_after_a_coordinators_own_cleanup(
     suspects = model.leak_suspects()
     assert [(s.component_id, s.reason) for s in suspects] == [
         ("Coordinated", RETAINED_AFTER_CLEANUP)]
+
+
+def test_service_and_model_die_by_reference_count(qapp: Any) -> None:
+    # In a reference cycle, their QObjects (the service, its timer, the destroyed watcher)
+    # would be freed by the garbage collector from whatever thread it runs in, and Qt
+    # crashes on a timer deleted from a thread that does not own it.
+    import weakref
+
+    gc.disable()
+    try:
+        service = ResourceManagementService()
+        model = MetricsModel(service)
+        owner = Owner()
+        kept = Thing()
+        service.register_component(owner, "O")
+        service.track_resource(owner, ResourceType.CACHE, kept, 1)
+        service.track_resource(owner, ResourceType.QOBJECT, QObject())
+        service.resource_tracked.connect(lambda e: None)
+        refs = [weakref.ref(service), weakref.ref(model), weakref.ref(service.store)]
+        del service, model
+        assert [r() for r in refs] == [None, None, None]
+    finally:
+        gc.enable()
+
+
+def test_gui_stack_is_taken_by_the_gui_thread_itself(qapp: Any,
+                                                     service: ResourceManagementService
+                                                     ) -> None:
+    from inspector.metrics.stacks import STACK_SIGNAL, MainThreadStack
+
+    main = MainThreadStack()
+    assert main.install()
+    try:
+        import signal
+
+        assert signal.getsignal(STACK_SIGNAL) == main._handle
+        got: list[list[str] | None] = []
+        inside = threading.Event()
+
+        def ask() -> None:
+            inside.wait(5)
+            got.append(main.read(timeout=2))
+
+        asker = threading.Thread(target=ask)
+        asker.start()
+
+        def busy_in_python() -> None:
+            inside.set()
+            while asker.is_alive():
+                time.sleep(0.01)
+
+        busy_in_python()
+        asker.join()
+        (stack,) = got
+        assert stack is not None
+        assert stack[-1].startswith("busy_in_python (")
+    finally:
+        main.uninstall()
+    assert signal.getsignal(STACK_SIGNAL) in (signal.SIG_DFL, None)

@@ -11,10 +11,18 @@ from __future__ import annotations
 from cli.lazy import LazyCommand
 
 COMMANDS: dict[str, LazyCommand] = {
+    "demo": LazyCommand("cli.commands.demo:demo",
+                        "Run the sample application with the inspector docked."),
     "ls": LazyCommand("cli.commands.ls:ls", "List the live applications that can be inspected."),
     "snapshot": LazyCommand("cli.commands.snapshot:snapshot",
                             "Print one snapshot of an application (JSON, CSV or Prometheus)."),
     "top": LazyCommand("cli.commands.top:top", "Live view of an application's resources."),
     "view": LazyCommand("cli.commands.view:view",
                         "The inspector panel in a window, on a live app or a recording."),
+    "record": LazyCommand("cli.commands.record:record",
+                          "Record snapshots over time to a file, one JSON object a line."),
+    "diff": LazyCommand("cli.commands.diff:diff",
+                        "What grew between two snapshots or recordings; fail on budgets."),
+    "exporter": LazyCommand("cli.commands.exporter:exporter",
+                            "Serve every live application's metrics to Prometheus."),
 }

@@ -11,9 +11,12 @@ import click
 from cli.options import target_options
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from cli.reader import SnapshotReader
+    from cli.render import KeyedTable
+    from inspector.metrics.snapshot import Snapshot
 
 
 @click.command()
@@ -22,13 +25,28 @@ if TYPE_CHECKING:
               help="Seconds between updates.")
 @click.option("--once", is_flag=True,
               help="Print one frame and exit (the default when stdout is not a terminal).")
-def top(pid: int | None, socket: Path | None, interval: float, once: bool) -> None:
+@click.option("--replay", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE",
+              help="Show a recording (`resinspect record`) as if live, with its lifecycle "
+                   "markers, at the recorded pace; with --interval, one recorded interval "
+                   "lasts that long. --once shows its last frame.")
+@click.pass_context
+def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: float, once: bool,
+        replay: Path | None) -> None:
     """Live view of an application's resources. Ctrl-C leaves."""
     from cli import reader
     from cli.console import make_console
     from cli.render import plain_width, render_top
 
     console = make_console()
+    if replay is not None:
+        if pid is not None or socket is not None:
+            raise click.UsageError("--replay shows a file: it takes no --pid or --socket",
+                                   ctx=ctx)
+        # Only an --interval given on the command line rescales the recorded pace.
+        given = ctx.get_parameter_source("interval") is click.core.ParameterSource.COMMANDLINE
+        _replay(console, replay, interval if given else None, once)
+        return
     with closing(reader.open_reader(pid, socket)) as source:
         if once or not console.is_terminal:
             snap = source.get_current_snapshot()
@@ -60,3 +78,93 @@ def _live(console: Console, source: SnapshotReader, interval: float) -> None:
               redirect_stdout=False, redirect_stderr=False) as live:
         for snap in source.iter_snapshots(interval):
             live.update(render_top(snap, max_rows=frame()), refresh=True)
+
+
+# -- replay ------------------------------------------------------------------------------------
+
+
+def _replay(console: Console, path: Path, interval: float | None, once: bool) -> None:
+    import time
+
+    from rich.live import Live
+
+    from cli.render import plain_width
+    from inspector.fleet.recording import load_recording, replay_delays
+
+    recording = load_recording(path)
+    frames = recording.snapshots
+    if once or not console.is_terminal:
+        last = frames[-1]
+        if not console.is_terminal:  # as a live frame: every id and the path unbroken
+            console.width = max(console.width, plain_width(last), _markers_width(last),
+                                _where(path, frames, len(frames) - 1).cell_len)
+        console.print(_replay_frame(path, frames, len(frames) - 1, None))
+        return
+
+    def rows() -> int:
+        return max(5, console.height - 34)
+
+    delays = replay_delays(frames, interval)
+    with suppress(KeyboardInterrupt), Live(
+            _replay_frame(path, frames, 0, None, rows()), console=console, screen=False,
+            auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
+        live.refresh()
+        for index in range(1, len(frames)):
+            time.sleep(delays[index])
+            live.update(_replay_frame(path, frames, index, frames[index - 1], rows()),
+                        refresh=True)
+
+
+def _replay_frame(path: Path, frames: list[Snapshot], index: int, previous: Snapshot | None,
+                  max_rows: int | None = None) -> RenderableType:
+    """A frame of ``top``, a line saying where in the recording it is, and the markers."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from cli.render import render_top
+
+    return Group(_where(path, frames, index), render_top(frames[index], max_rows=max_rows),
+                 Text(""), _markers(frames[index], previous, max_rows))
+
+
+def _where(path: Path, frames: list[Snapshot], index: int) -> Text:
+    """``replay FILE  frame 3/40  at +2s of 39s``."""
+    from rich.text import Text
+
+    from cli.render import format_duration
+
+    start = frames[0].timestamp
+    return Text.assemble(
+        ("replay ", "bold magenta"), str(path), f"  frame {index + 1}/{len(frames)}",
+        f"  at +{format_duration(frames[index].timestamp - start)}"
+        f" of {format_duration(frames[-1].timestamp - start)}")
+
+
+def _markers(snap: Snapshot, previous: Snapshot | None, max_rows: int | None) -> KeyedTable:
+    """The snapshot's lifecycle markers, newest last; those new since ``previous`` in bold."""
+    from rich.text import Text
+
+    from cli.render import Col, KeyedTable, format_duration
+
+    seen = {(m.t, m.kind, m.component_id) for m in previous.markers} if previous else set()
+    markers = list(snap.markers)
+    hidden = 0
+    if max_rows is not None and len(markers) > max_rows:
+        hidden = len(markers) - max_rows
+        markers = markers[-max_rows:]
+    styles = {"registered": "green", "cleaned_up": "yellow", "destroyed": "red"}
+    rows: list[list[str | Text]] = []
+    for m in markers:
+        new = previous is not None and (m.t, m.kind, m.component_id) not in seen
+        rows.append([Text(m.component_id, style="bold" if new else ""),
+                     Text(m.kind, style=styles.get(m.kind, "")),
+                     f"up {format_duration(m.t)}",
+                     f"{format_duration(max(0.0, snap.uptime_s - m.t))} ago"])
+    return KeyedTable(
+        "Lifecycle markers", [Col("Component"), Col("Event"), Col("At", "right"),
+                              Col("When", "right")], rows,
+        empty="none recorded", footer=f"... and {hidden} earlier" if hidden else "")
+
+
+def _markers_width(snap: Snapshot) -> int:
+    return _markers(snap, None, None).required_width()

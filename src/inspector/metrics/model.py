@@ -27,6 +27,7 @@ from inspector.resources import (
     ResourceType,
     process_memory,
 )
+from inspector.resources.orphans import orphaned_workers
 from inspector.resources.types import EventKind, LifecycleEvent
 
 from .history import HistoryRings
@@ -88,13 +89,13 @@ class MetricsModel:
         self.service = service
         self.app = app or default_app_name()
         self.pid = os.getpid()
-        self.policy = policy or SuspectPolicy()
+        self._policy = policy or SuspectPolicy()
         self.sample_interval_s = sample_interval_s
         self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms)
         self._started_mono = time.monotonic()
         self._started_wall = time.time()
         self._history = HistoryRings(history_size)
-        self._growth = GrowthDetector(self.policy)
+        self._growth = GrowthDetector(self._policy)
         self._growth_lock = threading.Lock()
         self._audits: deque[TeardownAudit] = deque(maxlen=audit_size)
         self._departed: dict[str, tuple[str, float]] = {}
@@ -102,6 +103,17 @@ class MetricsModel:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         service.add_listener(self._on_event)
+
+    @property
+    def policy(self) -> SuspectPolicy:
+        """The leak detector's thresholds; assigning one resets the growth windows."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: SuspectPolicy) -> None:
+        with self._growth_lock:
+            self._policy = policy
+            self._growth = GrowthDetector(policy)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -196,6 +208,8 @@ class MetricsModel:
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""
         now = time.monotonic() if now is None else now
+        # A held orphan that has finished is let go first, or it would read as retained.
+        orphaned_workers()
         found = watched_suspects(self.service.watched(), now, self.policy)
         with self._growth_lock:
             found.extend(self._growth.suspects(now))

@@ -13,7 +13,7 @@ import time
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
-from .stacks import thread_stacks
+from .stacks import MainThreadStack, stack_of
 
 
 class _Beat:
@@ -37,6 +37,8 @@ class LoopProbe:
         self._timer: QTimer | None = None
         self._holder: QObject | None = None
         self._gui_ident: int | None = None
+        #: Takes the GUI thread's stack from the GUI thread itself (see stacks.py).
+        self.main_stack = MainThreadStack()
 
     @property
     def running(self) -> bool:
@@ -51,6 +53,7 @@ class LoopProbe:
         if app is None or app.thread() is not QThread.currentThread():
             return False
         self._gui_ident = threading.get_ident()
+        self.main_stack.install()  # only when the GUI thread is the main thread
         self._beat.last = time.monotonic()
         beat = self._beat
         clock = time.monotonic
@@ -71,6 +74,7 @@ class LoopProbe:
             self._timer.stop()
             self._timer = None
             self._holder = None
+        self.main_stack.uninstall()
 
     def lag_ms(self, now: float | None = None) -> float:
         """Milliseconds since the loop last turned, or 0 when it turns on time."""
@@ -85,4 +89,4 @@ class LoopProbe:
         blocked = lag > self.threshold_ms
         if not blocked or self._gui_ident is None:
             return lag, blocked, []
-        return lag, blocked, thread_stacks().get(self._gui_ident, [])
+        return lag, blocked, stack_of(self._gui_ident, self.main_stack)

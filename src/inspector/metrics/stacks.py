@@ -1,57 +1,121 @@
-"""Python stacks of every thread, read without creating frame objects.
+"""Python stacks of other threads, read as safely as CPython allows.
 
-``sys._current_frames()`` materialises frame objects for other threads' live frames, and on
-CPython 3.11 that has crashed processes (python/cpython#111363, #99110 follow-ups): seen here
-too, twice, while threads came and went. An inspector must never crash what it inspects, so
-stacks come from ``faulthandler.dump_traceback``, which walks the interpreter's frames in C
-without allocating (it is written to work even inside a crash handler) and writes text to a
-file descriptor, here an anonymous in-memory file.
+Reading another thread's frames is where an inspector can crash its host. Both obvious tools
+crashed this project's tests on CPython 3.11 while QThreads came and went (PySide creates and
+drops Python thread states for them): ``faulthandler.dump_traceback`` walks the thread-state
+list without the runtime's lock, and ``sys._current_frames()`` materialises frame objects for
+other threads' live frames (python/cpython#111363 is one open report).
+
+So the stack that matters most, the GUI thread's while it is frozen, is taken by the GUI
+thread itself: :class:`MainThreadStack` installs a signal handler (the main thread runs every
+Python signal handler, and PEP 475 resumes the ``sleep`` or I/O call it interrupted), and the
+handler formats its own frame. Only when that thread does not come back to Python within a
+moment (it is blocked inside a C++ call that holds off signals) do we fall back to
+``sys._current_frames()``. The all-thread listing (the ``stacks`` request, on demand) uses
+``sys._current_frames()``, which at least holds the runtime's lock while it walks threads.
 """
 
 from __future__ import annotations
 
-import faulthandler
+import contextlib
 import os
-import re
-import tempfile
+import signal
+import sys
 import threading
-from typing import IO
+import traceback
+from types import FrameType
 
-_THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-f]+)", re.IGNORECASE)
-_FRAME = re.compile(r'^\s+File "(?P<file>.*)", line (?P<line>\d+|\?\?\?) in (?P<func>.*)$')
-
-
-def _scratch() -> IO[bytes]:
-    if hasattr(os, "memfd_create"):
-        return os.fdopen(os.memfd_create("resinspect-stacks"), "w+b")
-    return tempfile.TemporaryFile()
+#: The signal the GUI thread's stack is requested with. SIGURG is ignored by default, so a
+#: stray one is harmless, and applications almost never use it.
+STACK_SIGNAL = getattr(signal, os.environ.get("RESINSPECT_STACK_SIGNAL", "SIGURG"),
+                       signal.SIGURG)
 
 
-def thread_stacks() -> dict[int, list[str]]:
-    """Every thread's stack as ``"function (file:line)"`` frames, innermost last.
-
-    faulthandler keeps at most 100 frames a thread, innermost ones.
-    """
-    with _scratch() as scratch:
-        faulthandler.dump_traceback(scratch, all_threads=True)
-        scratch.seek(0)
-        text = scratch.read().decode("utf-8", "replace")
-    return parse_dump(text)
+def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
+    """A stack as ``"function (file:line)"`` strings, innermost last."""
+    if frame is None:
+        return []
+    return [f"{fs.name} ({fs.filename}:{fs.lineno})"
+            for fs in traceback.extract_stack(frame, limit=limit)]
 
 
-def parse_dump(text: str) -> dict[int, list[str]]:
-    """Parse faulthandler's text: threads' frames, most recent first, become innermost last."""
-    stacks: dict[int, list[str]] = {}
-    current: list[str] | None = None
-    for line in text.splitlines():
-        head = _THREAD.match(line)
-        if head:
-            current = stacks.setdefault(int(head.group(1), 16), [])
-            continue
-        frame = _FRAME.match(line)
-        if frame and current is not None:
-            current.append(f"{frame['func']} ({frame['file']}:{frame['line']})")
-    return {ident: frames[::-1] for ident, frames in stacks.items()}
+class MainThreadStack:
+    """The main thread's stack, formatted by the main thread itself on request."""
+
+    def __init__(self) -> None:
+        self._installed = False
+        self._previous: object = None
+        self._lock = threading.Lock()
+        self._ready = threading.Event()
+        self._captured: list[str] = []
+
+    @property
+    def installed(self) -> bool:
+        """Whether the handler is in place."""
+        return self._installed
+
+    def install(self) -> bool:
+        """Install the handler (from the main thread only; an app's own handler wins)."""
+        if self._installed:
+            return True
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        current = signal.getsignal(STACK_SIGNAL)
+        if current not in (signal.SIG_DFL, signal.SIG_IGN, None):
+            return False  # the application uses this signal: leave it alone
+        self._previous = current
+        signal.signal(STACK_SIGNAL, self._handle)
+        self._installed = True
+        return True
+
+    def uninstall(self) -> None:
+        """Restore what was there before (from the main thread)."""
+        if self._installed and threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(STACK_SIGNAL, self._previous)  # type: ignore[arg-type]
+            self._installed = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self._captured = format_frames(frame)
+        self._ready.set()
+
+    def read(self, timeout: float = 0.1) -> list[str] | None:
+        """The main thread's stack, innermost last; None if it did not answer in time."""
+        if not self._installed:
+            return None
+        if threading.current_thread() is threading.main_thread():
+            return format_frames(sys._getframe(1))  # asked by the main thread itself
+        main = threading.main_thread().ident
+        if main is None:
+            return None
+        with self._lock:  # one request at a time
+            self._ready.clear()
+            signal.pthread_kill(main, STACK_SIGNAL)
+            if not self._ready.wait(timeout):
+                return None
+            return list(self._captured)
+
+
+def stack_of(ident: int, main: MainThreadStack | None = None) -> list[str]:
+    """One thread's stack: asked of the main thread itself when possible (see the module)."""
+    if main is not None and ident == threading.main_thread().ident:
+        own = main.read()
+        if own is not None:
+            return own
+    return format_frames(sys._current_frames().get(ident))
+
+
+def thread_stacks(main: MainThreadStack | None = None) -> dict[int, list[str]]:
+    """Every thread's stack, innermost last; the main thread's as :func:`stack_of` takes it."""
+    frames = sys._current_frames()
+    stacks = {ident: format_frames(frame) for ident, frame in frames.items()}
+    del frames
+    main_ident = threading.main_thread().ident
+    if main is not None and main_ident is not None:
+        own = main.read()
+        if own is not None:
+            stacks[main_ident] = own
+    return stacks
 
 
 def thread_names() -> dict[int, str]:

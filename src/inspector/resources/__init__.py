@@ -3,13 +3,14 @@
 from .controller import BaseController
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .locator import get_service, register_service
+from .orphans import orphaned_workers
 from .pool import PoolStatistics, ResourcePool
 from .result import Result
 from .service import IResourceManagementService, ResourceManagementService, process_memory
 from .store import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
 from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
 from .ui_coordinator import UIResourceCoordinator
-from .workers import WorkerResourceCoordinator, orphaned_workers
+from .workers import WorkerResourceCoordinator
 
 __all__ = [
     "BaseController",

@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, QThread, QTimer, Signal
 
+from .orphans import orphaned_workers
 from .store import ResourceStore, StoreAggregate, WorkerState
 from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 
@@ -105,7 +106,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
     ) -> None:
         super().__init__(parent)
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
-        self._listeners: list[tuple[Callable[[LifecycleEvent], None], bool]] = []
+        self._listeners: list[tuple[Callable[[], Callable[[LifecycleEvent], None] | None],
+                                    bool]] = []
         self._resource_listeners = 0
         self._store = store = ResourceStore(self._dispatch)
         self._exit_lock = threading.Lock()
@@ -226,12 +228,25 @@ class ResourceManagementService(QObject, IResourceManagementService):
         Component events are rare and always delivered; per-resource events only with
         ``resource_events=True``, since building them costs on the hot path.
         """
-        self._listeners = [*self._listeners, (listener, resource_events)]
+        # A bound method is held weakly: a model listening to a service it also holds must
+        # not form a cycle (a QObject in a cycle is freed by the garbage collector in any
+        # thread, which Qt does not survive). Plain functions are held strongly.
+        ref: Callable[[], Callable[[LifecycleEvent], None] | None]
+        if hasattr(listener, "__self__") and hasattr(listener, "__func__"):
+            ref = weakref.WeakMethod(listener)  # type: ignore[arg-type]
+        else:
+            ref = _Strong(listener)
+        self._listeners = [*self._listeners, (ref, resource_events)]
         self._update_resource_events()
 
     def remove_listener(self, listener: Callable[[LifecycleEvent], None]) -> None:
         """Stop calling ``listener``."""
-        self._listeners = [(fn, r) for fn, r in self._listeners if fn != listener]
+        kept = []
+        for ref, wants_resources in self._listeners:
+            fn = ref()  # a bound method compares equal to another of the same object
+            if fn is not None and fn != listener:
+                kept.append((ref, wants_resources))
+        self._listeners = kept
         self._update_resource_events()
 
     # -- application hooks ----------------------------------------------------------------
@@ -253,6 +268,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
     def periodic_cleanup(self) -> None:
         """Prune dead references, re-check signal receivers and sample memory."""
         self._store.prune()
+        orphaned_workers()  # lets go of held orphans that have finished
         if self._stale_connections:
             self._stale_connections = False
             self._refresh_connected()
@@ -286,8 +302,11 @@ class ResourceManagementService(QObject, IResourceManagementService):
     # -- signals and listeners ------------------------------------------------------------
 
     def _dispatch(self, event: LifecycleEvent) -> None:
-        for listener, wants_resources in self._listeners:
+        for ref, wants_resources in self._listeners:
             if wants_resources or event.kind not in _RESOURCE_KINDS:
+                listener = ref()
+                if listener is None:
+                    continue
                 try:
                     listener(event)
                 except Exception:
@@ -330,6 +349,16 @@ _LIVE_SERVICES: weakref.WeakSet[ResourceManagementService] = weakref.WeakSet()
 def _cleanup_services_at_exit() -> None:
     for service in list(_LIVE_SERVICES):
         service._exit_cleanup()
+
+
+class _Strong:
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[LifecycleEvent], None]) -> None:
+        self.fn = fn
+
+    def __call__(self) -> Callable[[LifecycleEvent], None]:
+        return self.fn
 
 
 def process_memory() -> tuple[int, int]:

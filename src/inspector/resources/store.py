@@ -58,6 +58,29 @@ class _KeyedRef(weakref.ref):  # type: ignore[type-arg]
     key: Any
 
 
+class _WeakCall:
+    """A callback into a store that does not keep the store alive (see ResourceStore)."""
+
+    __slots__ = ("_method", "_store")
+
+    def __init__(self, store: weakref.ref[ResourceStore],
+                 method: Callable[[ResourceStore, Any], None]) -> None:
+        self._store = store
+        self._method = method
+
+    def __call__(self, arg: Any) -> None:
+        store = self._store()
+        if store is not None:
+            self._method(store, arg)
+
+
+def _weak_callable(fn: Callable[[LifecycleEvent], None]
+                   ) -> Callable[[], Callable[[LifecycleEvent], None] | None]:
+    if hasattr(fn, "__self__") and hasattr(fn, "__func__"):
+        return weakref.WeakMethod(fn)  # type: ignore[arg-type]
+    return lambda: fn
+
+
 class _TypeStats:
     __slots__ = ("bytes", "created", "destroyed", "name", "rtype")
 
@@ -103,9 +126,7 @@ class _Component:
         "strong",
     )
 
-    def __init__(self, store: ResourceStore, key: int, cid: str, ctype: str, now: float
-                 ) -> None:
-        self.store = store
+    def __init__(self, key: int, cid: str, ctype: str, now: float) -> None:
         self.key = key
         self.cid = cid
         self.ctype = ctype
@@ -331,12 +352,18 @@ class ResourceStore:
         self._qwatch: dict[int, _Watch] = {}
         self._pending: deque[tuple[str, Any]] = deque()
         self._seq = itertools.count()
-        self._qt = QtBridge(self._on_qobject_destroyed)
+        # Nothing the store owns refers back to it strongly (weak-reference callbacks, the
+        # watcher QObject, the sink): a store and its service die by reference count in the
+        # thread that drops them. In a cycle, the garbage collector would free their QObjects
+        # from whichever thread it happens to run in, and Qt crashes on a timer deleted from
+        # a thread that does not own it (seen here, inside processEvents).
+        me = weakref.ref(self)
+        self._qt = QtBridge(_WeakCall(me, ResourceStore._on_qobject_destroyed))
         self._qtypes = self._qt.known_types
-        self._on_resource_collected = self._resource_collected
-        self._on_component_collected = self._component_collected
-        self._on_wrapper_collected = self._wrapper_collected
-        self._sink = sink
+        self._on_resource_collected = _WeakCall(me, ResourceStore._resource_collected)
+        self._on_component_collected = _WeakCall(me, ResourceStore._component_collected)
+        self._on_wrapper_collected = _WeakCall(me, ResourceStore._wrapper_collected)
+        self._sink = None if sink is None else _weak_callable(sink)
         self._resource_events = False
         self._slow = False
 
@@ -905,7 +932,7 @@ class ResourceStore:
 
     def _add_component_locked(self, component: object, cid: str, ctype: str) -> _Component:
         key = id(component)
-        comp = _Component(self, key, cid, ctype, time.monotonic())
+        comp = _Component(key, cid, ctype, time.monotonic())
         if self._qt.is_qobject(component):
             comp.ref = ref = _KeyedRef(component, self._on_wrapper_collected)
             ref.key = key
@@ -922,14 +949,16 @@ class ResourceStore:
         return comp
 
     def _emit_resource(self, kind: EventKind, rec: Record, reason: str) -> None:
-        if self._sink is not None:
-            self._sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
+        sink = None if self._sink is None else self._sink()
+        if sink is not None:
+            sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
                                       rec.stats.rtype, rec.size, rec.comp.ctype, reason))
 
     def _emit_component(self, kind: EventKind, comp: _Component, *, reason: str = "",
                         released: int = 0, callbacks: tuple[CallbackRun, ...] = ()) -> None:
-        if self._sink is not None:
-            self._sink(LifecycleEvent(kind, comp.cid, time.monotonic(),
+        sink = None if self._sink is None else self._sink()
+        if sink is not None:
+            sink(LifecycleEvent(kind, comp.cid, time.monotonic(),
                                       component_type=comp.ctype, reason=reason,
                                       released=released, callbacks=callbacks))
 

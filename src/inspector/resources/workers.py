@@ -14,33 +14,16 @@ holding area until it finishes. The inspector reports such a worker as an ``orph
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 
 from ._qt import is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
+from .orphans import hand_over as _hand_over
 from .service import IResourceManagementService
 from .types import ResourceType
 
 log = logging.getLogger("inspector.resources")
-
-_orphans_lock = threading.Lock()
-_orphans: list[Any] = []
-
-
-def orphaned_workers() -> list[Any]:
-    """Workers whose owners were cleaned up while they still ran, and that run still."""
-    with _orphans_lock:
-        _orphans[:] = [w for w in _orphans if is_running(w)]
-        return list(_orphans)
-
-
-def _hand_over(worker: Any) -> None:
-    with _orphans_lock:
-        _orphans[:] = [w for w in _orphans if is_running(w)]
-        _orphans.append(worker)
-
 
 def request_stop(worker: Any) -> None:
     """Ask a worker to stop: its ``cancel()``, else ``requestInterruption()``; then ``quit()``."""

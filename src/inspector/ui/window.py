@@ -27,7 +27,6 @@ def open_viewer(source: MetricsSource, title: str, *, seconds: float | None = No
     dock = InspectorDock(source, window)
     dock.setFeatures(dock.features() & ~InspectorDock.DockWidgetFeature.DockWidgetClosable)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.setCentralWidget(None)
     window.resize(1200, 800)
     window.show()
     dock.refresh()

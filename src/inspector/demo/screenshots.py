@@ -1,0 +1,157 @@
+"""Images of the demo: the window with its panel, the panel alone, and a ``top`` frame.
+
+``top.svg`` comes from rich's own SVG export; ``top.png`` is the same frame painted into a
+``QImage`` with a monospace font, in rich's SVG colours, so it works offscreen (with the
+``offscreen`` platform: ``minimal`` has no fonts and draws text as boxes).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
+from PySide6.QtWidgets import QWidget
+from rich.color_triplet import ColorTriplet
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.segment import Segment
+    from rich.style import Style
+    from rich.terminal_theme import TerminalTheme
+
+    from inspector.metrics.snapshot import Snapshot
+
+#: Columns of a ``top`` image at least (wider when an id needs it).
+TOP_WIDTH = 100
+_PAD = 16
+_TITLE = "resinspect top"
+
+
+def save_widget(widget: QWidget, path: Path) -> Path:
+    """Grab ``widget`` as it is rendered now and save it (PNG by the suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not widget.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
+def render_frame(snapshot: Snapshot) -> RenderableType:
+    """One ``resinspect top`` frame of ``snapshot``, as the command renders it."""
+    from cli.render import render_top
+
+    return render_top(snapshot)
+
+
+def frame_width(snapshot: Snapshot, limit: int = 160) -> int:
+    """The narrowest width (at least :data:`TOP_WIDTH`, at most ``limit`` unless an id needs
+    more) at which the frame wraps nothing more than it would at ``limit``."""
+    from rich.console import Console
+
+    from cli.render import plain_width
+
+    def height(width: int) -> int:
+        console = Console(file=io.StringIO(), width=width, force_terminal=False,
+                          color_system=None)
+        return len(console.render_lines(render_frame(snapshot), console.options, pad=False))
+
+    low = max(TOP_WIDTH, plain_width(snapshot))
+    if low >= limit:
+        return low
+    best = height(limit)
+    high = limit
+    while low < high:  # lines only shrink as the width grows: bisect for the first best
+        mid = (low + high) // 2
+        if height(mid) > best:
+            low = mid + 1
+        else:
+            high = mid
+    return low
+
+
+def top_console(snapshot: Snapshot) -> Console:
+    """A recording console holding one ``resinspect top`` frame of ``snapshot``, as wide as
+    :func:`frame_width` says."""
+    from rich.console import Console
+
+    width = frame_width(snapshot)
+    console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", highlight=False, emoji=False)
+    console.print(render_frame(snapshot))
+    return console
+
+
+def save_top(snapshot: Snapshot, svg_path: Path, png_path: Path) -> tuple[Path, Path]:
+    """Write the ``top`` frame of ``snapshot`` as an SVG (rich) and a PNG (QPainter)."""
+    from rich.terminal_theme import SVG_EXPORT_THEME
+
+    console = top_console(snapshot)
+    svg_path.parent.mkdir(parents=True, exist_ok=True)
+    console.save_svg(str(svg_path), title=_TITLE, theme=SVG_EXPORT_THEME, clear=False)
+    image = paint_lines(console.render_lines(render_frame(snapshot), console.options))
+    if not image.save(str(png_path)):
+        raise OSError(f"could not write {png_path}")
+    return svg_path, png_path
+
+
+def paint_lines(lines: list[list[Segment]]) -> QImage:
+    """Paint rendered lines into an image, cell by cell, in the colours of rich's SVGs."""
+    from rich.cells import cell_len
+    from rich.terminal_theme import SVG_EXPORT_THEME as theme
+
+    font = QFont("DejaVu Sans Mono")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    font.setPixelSize(14)
+    bold = QFont(font)
+    bold.setBold(True)
+    metrics = QFontMetricsF(font)
+    # Cells of a fractional width (8.4 px at 14 px): every character is placed on its own
+    # cell, so rounding never drifts a column out of line.
+    cell, line_height = metrics.horizontalAdvance("M"), metrics.height()
+    columns = max([1, *(sum(cell_len(s.text) for s in line) for line in lines)])
+    background = QColor(*theme.background_color)
+    image = QImage(int(columns * cell) + 2 * _PAD, int(len(lines) * line_height) + 2 * _PAD,
+                   QImage.Format.Format_RGB32)
+    image.fill(background)
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        for row, line in enumerate(lines):
+            column, top = 0, _PAD + row * line_height
+            for segment in line:
+                fg, bg, is_bold = _colours(segment.style, theme)
+                width = cell_len(segment.text)
+                if bg is not None:
+                    painter.fillRect(QRectF(_PAD + column * cell, top, width * cell,
+                                            line_height), QColor(*bg))
+                painter.setFont(bold if is_bold else font)
+                painter.setPen(QColor(*fg))
+                for char in segment.text:
+                    if not char.isspace():
+                        painter.drawText(QPointF(_PAD + column * cell, top + metrics.ascent()),
+                                         char)
+                    column += cell_len(char)
+    finally:
+        painter.end()
+    return image
+
+
+def _colours(style: Style | None, theme: TerminalTheme
+             ) -> tuple[ColorTriplet, ColorTriplet | None, bool]:
+    """(foreground, background or None, bold) of a segment's style, as RGB triplets."""
+    fg, bg = theme.foreground_color, None
+    if style is None:
+        return fg, bg, False
+    if style.color is not None:
+        fg = style.color.get_truecolor(theme, foreground=True)
+    if style.bgcolor is not None:
+        bg = style.bgcolor.get_truecolor(theme, foreground=False)
+    if style.reverse:
+        fg, bg = (bg or theme.background_color), fg
+    if style.dim:  # halfway to the background, as terminals show it
+        back = theme.background_color
+        fg = ColorTriplet((fg.red + back.red) // 2, (fg.green + back.green) // 2,
+                          (fg.blue + back.blue) // 2)
+    return fg, bg, bool(style.bold)
