@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import logging
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import weakref
@@ -24,6 +27,7 @@ from inspector.resources import (
     orphaned_workers,
 )
 from inspector.resources.workers import request_stop, wait_for
+from tests.conftest import python_env
 
 
 class Owner:
@@ -248,25 +252,47 @@ def test_cleanup_orphans_a_stubborn_worker_instead_of_terminating(
     assert worker not in orphaned_workers()
 
 
-def test_terminate_only_when_allowed_and_logged(
-    service: ResourceManagementService, caplog: pytest.LogCaptureFixture
-) -> None:
-    owner = QObject()
-    coord = WorkerResourceCoordinator("W4", service, stop_timeout_ms=50, allow_terminate=True)
-    coord.bind_to_component(owner)
+def test_terminate_only_when_allowed_and_logged() -> None:
+    # terminate() on a thread running Python code leaves a dangling thread state that crashes
+    # whatever walks the thread list later, so this runs in a process of its own. It also
+    # checks that the inspector then refuses to read other threads' stacks instead.
+    script = textwrap.dedent("""
+        import logging, sys
+        from PySide6.QtCore import QCoreApplication, QObject, QThread
+        from inspector.resources import ResourceManagementService, WorkerResourceCoordinator
+        from inspector.resources.orphans import thread_was_terminated
+        from inspector.metrics.stacks import UNREADABLE, thread_stacks
+        logging.basicConfig(level=logging.ERROR, stream=sys.stdout)
+        app = QCoreApplication([])
+        service = ResourceManagementService()
+        owner = QObject()
+        coord = WorkerResourceCoordinator("W4", service, stop_timeout_ms=50,
+                                          allow_terminate=True).bind_to_component(owner)
 
-    class Spin(QThread):
-        def run(self) -> None:
-            QThread.setTerminationEnabled(True)
-            while True:
-                self.msleep(1)
+        class Spin(QThread):
+            def run(self):
+                QThread.setTerminationEnabled(True)
+                while True:
+                    self.msleep(1)
 
-    spin = started(Spin())
-    coord.track_worker(spin)
-    with caplog.at_level(logging.ERROR, logger="inspector.resources"):
+        spin = Spin()
+        spin.start()
+        while not spin.isRunning():
+            pass
+        coord.track_worker(spin)
+        assert not thread_was_terminated()
         coord.cleanup_all()
-    assert spin.wait(5000)
-    assert "terminating" in caplog.text
+        assert spin.wait(5000)
+        assert thread_was_terminated()
+        assert all(stack == UNREADABLE for stack in thread_stacks().values())
+        print("DONE")
+    """)
+    done = subprocess.run(  # noqa: PLW1510 (the exit status is asserted)
+        [sys.executable, "-c", script], env=python_env(), capture_output=True, text=True,
+        timeout=60)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "terminating" in done.stdout
+    assert done.stdout.strip().endswith("DONE")
 
 
 def test_worker_coordinator_dropped_without_cleanup_hands_running_workers_over(

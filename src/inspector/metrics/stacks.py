@@ -25,6 +25,12 @@ import threading
 import traceback
 from types import FrameType
 
+from inspector.resources.orphans import thread_was_terminated
+
+#: What a stack reads as when other threads' frames cannot be read safely.
+UNREADABLE = ["<stacks of other threads are not read: a worker thread was terminated, and "
+              "walking threads could crash the process>"]
+
 #: The signal the GUI thread's stack is requested with. SIGURG is ignored by default, so a
 #: stray one is harmless, and applications almost never use it.
 STACK_SIGNAL = getattr(signal, os.environ.get("RESINSPECT_STACK_SIGNAL", "SIGURG"),
@@ -102,14 +108,20 @@ def stack_of(ident: int, main: MainThreadStack | None = None) -> list[str]:
         own = main.read()
         if own is not None:
             return own
+    if thread_was_terminated():
+        return list(UNREADABLE)
     return format_frames(sys._current_frames().get(ident))
 
 
 def thread_stacks(main: MainThreadStack | None = None) -> dict[int, list[str]]:
     """Every thread's stack, innermost last; the main thread's as :func:`stack_of` takes it."""
-    frames = sys._current_frames()
-    stacks = {ident: format_frames(frame) for ident, frame in frames.items()}
-    del frames
+    if thread_was_terminated():
+        stacks = {t.ident: list(UNREADABLE) for t in threading.enumerate()
+                  if t.ident is not None}
+    else:
+        frames = sys._current_frames()
+        stacks = {ident: format_frames(frame) for ident, frame in frames.items()}
+        del frames
     main_ident = threading.main_thread().ident
     if main is not None and main_ident is not None:
         own = main.read()

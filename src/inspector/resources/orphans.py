@@ -15,6 +15,21 @@ from ._qt import is_running
 
 _lock = threading.Lock()
 _held: list[Any] = []
+_terminated = threading.Event()
+
+
+def note_terminated() -> None:
+    """Remember that a thread was terminated: its Python thread state may dangle now."""
+    _terminated.set()
+
+
+def thread_was_terminated() -> bool:
+    """Whether any worker was ``terminate()``-d in this process.
+
+    After that, walking other threads' frames can crash CPython, so the inspector stops
+    reading them (see inspector.metrics.stacks).
+    """
+    return _terminated.is_set()
 
 
 def orphaned_workers() -> list[Any]:

@@ -778,14 +778,18 @@ class ResourceStore:
     def aggregate(self) -> StoreAggregate:
         """Every counter, consistent with each other: created - destroyed = live, always."""
         self._after()
+        # Plain tuples under the lock (the app's tracking waits while it is held); the
+        # frozen values are built after it is released.
         with self._lock:
-            by_type = {t: TypeCounts(s.created, s.destroyed, s.bytes)
-                       for t, s in self._types.items()}
-            comps = tuple(
-                ComponentCounts(c.cid, c.ctype, c.created, c.created - len(c.rids), c.bytes,
-                                c.registered_at)
-                for c in list(self._components.values()))
-            return StoreAggregate(by_type, comps, self._bytes, self._peak)
+            types = [(t, s.created, s.destroyed, s.bytes) for t, s in self._types.items()]
+            comps = [(c.cid, c.ctype, c.created, len(c.rids), c.bytes, c.registered_at)
+                     for c in list(self._components.values())]
+            tracked, peak = self._bytes, self._peak
+        return StoreAggregate(
+            {t: TypeCounts(created, destroyed, size) for t, created, destroyed, size in types},
+            tuple(ComponentCounts(cid, ctype, created, created - live, size, at)
+                  for cid, ctype, created, live, size, at in comps),
+            tracked, peak)
 
     def workers(self) -> list[WorkerState]:
         """Tracked workers and whether each runs (asked outside the lock)."""

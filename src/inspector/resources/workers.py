@@ -20,6 +20,7 @@ from typing import Any
 from ._qt import is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .orphans import hand_over as _hand_over
+from .orphans import note_terminated
 from .service import IResourceManagementService
 from .types import ResourceType
 
@@ -129,6 +130,7 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                 if self._allow_terminate:
                     log.error("worker %r of %s ignored cancellation; terminating it",
                               worker, self._component_id)
+                    note_terminated()
                     worker.terminate()
                     wait_for(worker, 1.0)
                 else:

@@ -57,7 +57,7 @@ from .protocol import (
     parse_request,
 )
 from .source import SnapshotSource
-from .stacks import thread_stacks
+from .stacks import main_stack_of, thread_stacks
 
 log = logging.getLogger("inspector.server")
 
@@ -581,7 +581,7 @@ class InspectorServer:
 
     def _stacks(self, client: _Client, request: Request) -> dict[str, Any]:
         _params(request.params, _NoParams)
-        return thread_stacks()
+        return thread_stacks(main_stack_of(self.model))
 
     # -- subscriptions --------------------------------------------------------------------
 

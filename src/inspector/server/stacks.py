@@ -1,51 +1,48 @@
-"""Every thread's Python stack, read from any thread (the GUI thread may be the stuck one)."""
+"""The ``stacks`` reply: every thread's Python stack, named, with the main thread marked.
+
+Reading is done by :mod:`inspector.metrics.stacks`, which asks the main thread for its own
+stack when it can (a signal handler) and reads the others with ``sys._current_frames()``.
+That is as safe as CPython allows, which is not entirely: after a QThread was
+``terminate()``-d while running Python code, the interpreter's thread list keeps a dangling
+thread state and anything that walks it (this, ``faulthandler``) can crash the process.
+"""
 
 from __future__ import annotations
 
-import sys
 import threading
-from types import FrameType
 from typing import Any
 
-#: Frames kept per thread (innermost ones); a runaway recursion must not make a huge reply.
-MAX_FRAMES = 500
+from ..metrics.stacks import MainThreadStack, thread_names
+from ..metrics.stacks import thread_stacks as read_stacks
 
 
-def format_stack(frame: FrameType | None, limit: int = MAX_FRAMES) -> list[str]:
-    """``"function (file:line)"`` per frame, innermost last.
+def main_stack_of(model: object) -> MainThreadStack | None:
+    """The model's main-thread stack reader (``model.probe.main_stack``), if it has one."""
+    reader = getattr(getattr(model, "probe", None), "main_stack", None)
+    return reader if isinstance(reader, MainThreadStack) else None
 
-    Walks ``f_back`` by hand: ``traceback.extract_stack`` also reads source lines, which is
-    slow and may touch the disk.
+
+def thread_stacks(main: MainThreadStack | None = None) -> dict[str, Any]:
+    """``{"main_thread": ident, "threads": [{"id", "native_id", "name", "main", "daemon",
+    "stack"}]}``, main thread first, each stack ``"function (file:line)"`` innermost last.
+
+    Threads Python did not start (a QThread running Python code, say) have a stack but no
+    ``threading.Thread``; they are named after their id.
     """
-    frames: list[str] = []
-    while frame is not None and len(frames) < limit:
-        code = frame.f_code
-        frames.append(f"{code.co_name} ({code.co_filename}:{frame.f_lineno})")
-        frame = frame.f_back
-    frames.reverse()
-    return frames
-
-
-def thread_stacks() -> dict[str, Any]:
-    """``{"main_thread": ident, "threads": [{"id", "name", "main", "daemon", "stack"}]}``.
-
-    Threads Python did not start (a QThread running Python code, say) have frames but no
-    ``threading.Thread``; they get a name from their id.
-    """
-    frames = sys._current_frames()
+    stacks = read_stacks(main)
+    names = thread_names()
     known = {t.ident: t for t in threading.enumerate()}
     main_id = threading.main_thread().ident
     threads = []
-    for ident, frame in frames.items():
+    for ident, stack in stacks.items():
         thread = known.get(ident)
         threads.append({
             "id": ident,
             "native_id": getattr(thread, "native_id", None),
-            "name": thread.name if thread is not None else f"thread-{ident}",
+            "name": names.get(ident, f"thread-{ident}"),
             "main": ident == main_id,
             "daemon": bool(thread.daemon) if thread is not None else True,
-            "stack": format_stack(frame),
+            "stack": stack,
         })
-    del frames
     threads.sort(key=lambda t: (not t["main"], str(t["name"])))
     return {"main_thread": main_id, "threads": threads}

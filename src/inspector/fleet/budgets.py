@@ -1,0 +1,271 @@
+"""Budgets for ``resinspect diff --fail-on``: a small rule language and its check.
+
+A rule says when to fail::
+
+    METRIC[:NAME] > LIMIT        fail when METRIC (of NAME) in B is over LIMIT
+    METRIC[:NAME] > +LIMIT       fail when it grew from A to B by more than LIMIT
+    (>= instead of > includes the limit itself)
+
+``METRIC`` is one of :data:`METRICS`. ``NAME`` picks part of it: a resource type
+(``bytes:thumbnail``), a leak-suspect reason (``suspects:orphan_worker``), or a component -
+by its exact id (``live:MediaAnalysisController#2``) or by its group, the id without
+instance numbers (``live:MediaAnalysisController`` sums every instance). ``LIMIT`` is a
+whole number; byte metrics take a unit: B, KB/MB/GB (powers of 1000) or KiB/MiB/GiB (powers
+of 1024), case-insensitive, decimals allowed (``1.5MiB``).
+
+Examples: ``live:MediaAnalysisController>0``, ``workers>0``, ``cache_bytes>+10MB``,
+``suspects>0``, ``live>+100``, ``bytes:thumbnail>+1MiB``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import msgspec
+
+from ..errors import BadInput, BudgetExceeded
+from ..metrics.snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, Snapshot
+from .diff import group_of
+
+TargetKind = Literal["type", "reason", "component"]
+
+#: Resource type names (``ResourceType`` values). Spelled out rather than imported: the
+#: ``inspector.resources`` package loads Qt, and this module must not.
+KNOWN_TYPES = frozenset({"worker", "thread", "timer", "qobject", "widget", "file_handle",
+                         "cache", "thumbnail", "memory", "network", "custom"})
+KNOWN_REASONS = frozenset({RETAINED_AFTER_CLEANUP, ORPHAN_WORKER, GROWTH})
+
+UNITS: dict[str, int] = {
+    "b": 1,
+    "kb": 1000, "mb": 1000**2, "gb": 1000**3,
+    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
+}
+_UNIT_NAMES = "B, KB, KiB, MB, MiB, GB, GiB"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric rules can name: whether it is in bytes and what ``:NAME`` may pick."""
+
+    help: str
+    is_bytes: bool
+    targets: tuple[TargetKind, ...]
+
+
+METRICS: dict[str, MetricSpec] = {
+    "live": MetricSpec("live resources (of a type or a component)", False,
+                       ("type", "component")),
+    "bytes": MetricSpec("tracked bytes (of a type or a component)", True,
+                        ("type", "component")),
+    "workers": MetricSpec("running workers (of a component)", False, ("component",)),
+    "suspects": MetricSpec("leak suspects (of a reason, a type or a component)", False,
+                           ("reason", "type", "component")),
+    "cache_bytes": MetricSpec("bytes of live caches and thumbnails", True, ()),
+    "cache_entries": MetricSpec("live caches and thumbnails", False, ()),
+    "rss_bytes": MetricSpec("resident memory of the process", True, ()),
+}
+
+_OPERATOR = re.compile(r">=|<=|==|!=|>|<|=")
+_LIMIT = re.compile(r"(?P<plus>\+)?(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[A-Za-z]+)?")
+_FORM = ("expected METRIC[:NAME]>[+]LIMIT, e.g. live:MediaAnalysisController>0 "
+         "or cache_bytes>+10MB")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parsed ``--fail-on`` rule. ``delta``: the limit applies to growth from A to B."""
+
+    text: str
+    metric: str
+    target: str | None
+    operator: Literal[">", ">="]
+    limit: int
+    delta: bool
+
+    def broken_by(self, value: int) -> bool:
+        """Whether ``value`` breaks this budget."""
+        return value > self.limit if self.operator == ">" else value >= self.limit
+
+
+class BudgetResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A rule checked against two snapshots.
+
+    ``value`` is B's value, or the growth from A to B for a ``delta`` rule. ``matched``
+    says what ``:NAME`` picked: ``total`` (no name), ``type``, ``reason``, ``component``
+    (an exact id), ``group`` (ids without instance numbers) or ``nothing`` - a name found
+    on neither side, whose value is 0.
+    """
+
+    rule: str
+    metric: str
+    target: str | None
+    delta: bool
+    limit: int
+    value: int
+    before: int
+    after: int
+    broken: bool
+    matched: str
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse one rule; ``BadInput`` with one line saying what is wrong."""
+    def bad(why: str) -> BadInput:
+        return BadInput(f"bad --fail-on rule {text!r}: {why}")
+
+    found = _OPERATOR.search(text)
+    if found is None:
+        raise bad(_FORM)
+    operator = found.group()
+    if operator not in (">", ">="):
+        raise bad(f"{operator!r} is not a budget: a rule says when to fail, with > or >= "
+                  "(e.g. live>0)")
+    left, right = text[:found.start()].strip(), text[found.end():].strip()
+    metric, colon, target = (part.strip() for part in left.partition(":"))
+    metric = metric.lower()
+    if not metric:
+        raise bad(f"no metric; {_FORM}")
+    spec = METRICS.get(metric)
+    if spec is None:
+        raise bad(f"unknown metric {metric!r} (one of: {', '.join(METRICS)})")
+    if colon and not target:
+        raise bad(f"nothing after ':' (name a {' or '.join(spec.targets) or 'total'})")
+    if target and not spec.targets:
+        raise bad(f"{metric} is a total and takes no ':NAME'")
+    limit_match = _LIMIT.fullmatch(right)
+    if limit_match is None:
+        if right.startswith("-"):
+            raise bad("a limit is never negative: +N limits growth, N the value in B")
+        raise bad(f"bad limit {right!r}: expected [+]NUMBER[UNIT], e.g. 0, +100 or +10MB")
+    number, unit = limit_match.group("number"), limit_match.group("unit")
+    if unit is not None:
+        if not spec.is_bytes:
+            raise bad(f"{metric} counts {spec.help}; it takes no unit ({unit!r})")
+        factor = UNITS.get(unit.lower())
+        if factor is None:
+            raise bad(f"unknown unit {unit!r} (one of: {_UNIT_NAMES})")
+    else:
+        factor = 1
+    value = float(number) * factor
+    if value != int(value):
+        raise bad(f"{metric} limit must be a whole number{' of bytes' if spec.is_bytes else ''}"
+                  f", not {number}{unit or ''}")
+    return Rule(text=text.strip(), metric=metric, target=target or None,
+                operator=">" if operator == ">" else ">=", limit=int(value),
+                delta=limit_match.group("plus") is not None)
+
+
+def parse_rules(texts: list[str] | tuple[str, ...]) -> list[Rule]:
+    """Parse every rule (the first bad one is the error)."""
+    return [parse_rule(text) for text in texts]
+
+
+def evaluate(rule: Rule, before: Snapshot, after: Snapshot) -> BudgetResult:
+    """Check ``rule`` against A (``before``) and B (``after``)."""
+    kind = _target_kind(rule, before, after)
+    value_before = _value(rule, kind, before)
+    value_after = _value(rule, kind, after)
+    matched: str = kind or "total"
+    if kind == "component":
+        matched = _component_match(rule.target or "", before, after)
+    value = value_after - value_before if rule.delta else value_after
+    return BudgetResult(rule=rule.text, metric=rule.metric, target=rule.target,
+                        delta=rule.delta, limit=rule.limit, value=value,
+                        before=value_before, after=value_after,
+                        broken=rule.broken_by(value), matched=matched)
+
+
+def check_budgets(rules: list[Rule], before: Snapshot, after: Snapshot) -> list[BudgetResult]:
+    """Every rule checked, in the order given."""
+    return [evaluate(rule, before, after) for rule in rules]
+
+
+def raise_if_broken(results: list[BudgetResult]) -> None:
+    """``BudgetExceeded`` naming each broken rule and its value, in one line; else nothing."""
+    broken = [r for r in results if r.broken]
+    if not broken:
+        return
+    what = "; ".join(f"{r.rule} ({describe_value(r)})" for r in broken)
+    raise BudgetExceeded(f"{len(broken)} budget{'s' if len(broken) > 1 else ''} "
+                         f"exceeded: {what}")
+
+
+def format_value(result: BudgetResult) -> str:
+    """The value a rule was checked against: ``3``, ``12.0 MiB``, ``+4`` for a growth."""
+    is_bytes = METRICS[result.metric].is_bytes
+    shown = format_size(result.value) if is_bytes else str(result.value)
+    return f"+{shown}" if result.delta and result.value >= 0 else shown
+
+
+def describe_value(result: BudgetResult) -> str:
+    """``is 3``, ``+12.0 MiB from A to B``: the value of a rule, for a sentence."""
+    shown = format_value(result)
+    return f"{shown} from A to B" if result.delta else f"is {shown}"
+
+
+def format_size(n: int) -> str:
+    """``512 B``, ``12.0 MiB``: binary units, one decimal (as ``top`` shows bytes)."""
+    if abs(n) < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if abs(round(value, 1)) < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _target_kind(rule: Rule, a: Snapshot, b: Snapshot) -> TargetKind | None:
+    if rule.target is None:
+        return None
+    allowed = METRICS[rule.metric].targets
+    if "reason" in allowed and (rule.target in KNOWN_REASONS or any(
+            s.reason == rule.target for s in (*a.leak_suspects, *b.leak_suspects))):
+        return "reason"
+    if "type" in allowed and (rule.target in KNOWN_TYPES or rule.target in a.by_type
+                              or rule.target in b.by_type):
+        return "type"
+    return "component"
+
+
+def _picks(cid: str, target: str) -> bool:
+    return cid == target or group_of(cid) == target
+
+
+def _component_match(target: str, a: Snapshot, b: Snapshot) -> str:
+    """``component`` when some id is ``target`` itself, ``group`` when ids match only
+    without their instance numbers, ``nothing`` when no id matches on either side."""
+    ids = {c.id for s in (a, b) for c in s.components}
+    ids.update(w.component_id for s in (a, b) for w in s.workers)
+    ids.update(x.component_id for s in (a, b) for x in s.leak_suspects)
+    if target in ids:
+        return "component"
+    return "group" if any(group_of(cid) == target for cid in ids) else "nothing"
+
+
+def _value(rule: Rule, kind: TargetKind | None, s: Snapshot) -> int:
+    """The rule's number in ``s``."""
+    metric, target = rule.metric, rule.target
+    if kind is None or target is None:
+        totals = {"live": s.live_resources, "bytes": s.tracked_bytes,
+                  "workers": s.active_workers, "suspects": len(s.leak_suspects),
+                  "cache_bytes": s.cache_bytes, "cache_entries": s.cache_entries,
+                  "rss_bytes": s.rss_bytes}
+        return totals[metric]
+    if kind == "type":
+        if metric == "suspects":
+            return sum(1 for x in s.leak_suspects if x.resource_type == target)
+        stats = s.by_type.get(target)
+        if stats is None:
+            return 0
+        return stats.live if metric == "live" else stats.bytes
+    if kind == "reason":
+        return sum(1 for x in s.leak_suspects if x.reason == target)
+    if metric == "workers":
+        return sum(1 for w in s.workers if w.running and _picks(w.component_id, target))
+    if metric == "suspects":
+        return sum(1 for x in s.leak_suspects if _picks(x.component_id, target))
+    return sum(c.live if metric == "live" else c.bytes
+               for c in s.components if _picks(c.id, target))

@@ -1,0 +1,220 @@
+"""Fixtures for time and fleet: hand-built snapshots, the CLI in-process, real app processes.
+
+Real applications are ``tests/apps/tracked_app.py`` (3 caches of 1000 bytes under
+``CacheOwner``, 2 running workers under ``WorkerOwner``: 5 live resources) and
+``tests/fleet/growing_app.py`` (tabs opened, closed and leaked on command), each started as
+its own process with the test's private ``XDG_RUNTIME_DIR``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from inspector.metrics.snapshot import (
+    ComponentStats,
+    LeakSuspect,
+    Marker,
+    Snapshot,
+    TypeStats,
+    WorkerInfo,
+)
+from tests.conftest import APPS, PYTHON, ROOT, python_env
+
+TRACKED_APP = APPS / "tracked_app.py"
+GROWING_APP = Path(__file__).resolve().parent / "growing_app.py"
+_SCRIPT = Path(sys.executable).with_name("resinspect")
+#: The console script as installed; ``python -m cli`` where it is not.
+RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "cli"]
+
+
+# -- snapshots built by hand -----------------------------------------------------------------
+
+
+def comp(cid: str, live: int, size: int = 0, *, alive: bool = True,
+         ctype: str = "controller") -> ComponentStats:
+    """A component row."""
+    return ComponentStats(id=cid, type=ctype, live=live, bytes=size, alive=alive,
+                          created=live)
+
+
+def worker(component_id: str, resource_id: str = "w1", *, running: bool = True) -> WorkerInfo:
+    """A tracked worker."""
+    return WorkerInfo(resource_id=resource_id, component_id=component_id, running=running,
+                      age_s=1.0)
+
+
+def suspect(component_id: str, resource_id: str = "r1", *, reason: str = "orphan_worker",
+            resource_type: str = "worker", age_s: float = 10.0) -> LeakSuspect:
+    """A leak suspect."""
+    return LeakSuspect(component_id=component_id, resource_type=resource_type,
+                       resource_id=resource_id, reason=reason, age_s=age_s)
+
+
+def make_snapshot(**overrides: Any) -> Snapshot:
+    """A small consistent snapshot; any field can be overridden."""
+    fields: dict[str, Any] = {
+        "pid": 4242, "app": "media-app", "timestamp": 1_700_000_000.0, "uptime_s": 10.0,
+        "created_total": 5, "destroyed_total": 0, "live_resources": 5, "tracked_bytes": 3000,
+        "peak_tracked_bytes": 3000, "rss_bytes": 50_000_000, "peak_rss_bytes": 50_000_000,
+        "active_workers": 2, "cache_bytes": 3000, "cache_entries": 3,
+        "event_loop_lag_ms": 0.0, "gui_stack": [],
+        "by_type": {"cache": TypeStats(live=3, created=3, destroyed=0, bytes=3000),
+                    "worker": TypeStats(live=2, created=2, destroyed=0, bytes=0)},
+        "components": [comp("CacheOwner", 3, 3000, ctype="cache_owner"),
+                       comp("WorkerOwner", 2, ctype="worker_owner")],
+        "leak_suspects": [],
+        "workers": [worker("WorkerOwner", "w1"), worker("WorkerOwner", "w2")],
+    }
+    fields.update(overrides)
+    return Snapshot(**fields)
+
+
+def markers(*items: tuple[float, str, str]) -> list[Marker]:
+    """``(t, kind, component_id)`` tuples as markers."""
+    return [Marker(t=t, kind=kind, component_id=cid) for t, kind, cid in items]
+
+
+def write_recording(path: Path, snapshots: list[Snapshot]) -> Path:
+    """``snapshots`` as ``resinspect record`` writes them."""
+    path.write_bytes(b"".join(s.to_json() + b"\n" for s in snapshots))
+    return path
+
+
+# -- the CLI in-process ----------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What the user sees: exit status and the two streams."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+Run = Callable[..., Outcome]
+
+
+@pytest.fixture
+def run_cli() -> Run:
+    """``run_cli("diff", "a.json", "b.json")``: ``cli.main.main`` in CliRunner's isolation."""
+    from cli.main import main
+
+    def run(*args: str) -> Outcome:
+        runner = CliRunner()
+        with runner.isolation() as (out, err, _):
+            code = main(list(args))
+        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
+
+    return run
+
+
+def assert_one_line_error(outcome: Outcome | subprocess.CompletedProcess[str],
+                          contains: str = "", code: int = 1) -> str:
+    """Exactly one ``resinspect: ...`` line on stderr and status ``code``; returns it."""
+    status = outcome.exit_code if isinstance(outcome, Outcome) else outcome.returncode
+    stderr = outcome.stderr
+    assert status == code, outcome
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("resinspect: "), stderr
+    assert contains in lines[0], lines[0]
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# -- real processes --------------------------------------------------------------------------
+
+
+class AppProcess:
+    """A running test application; its stdout lines are collected by a thread."""
+
+    def __init__(self, runtime: Path, script: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [PYTHON, str(script), *args], env=python_env(runtime), stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        ready = self.expect("READY", timeout=30)
+        self.pid = int(ready.split()[1])
+        self.socket = runtime / "resinspect" / f"{self.pid}.sock"
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.strip())
+
+    def expect(self, prefix: str, timeout: float = 15) -> str:
+        """The next stdout line starting with ``prefix``; fails if the app dies first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    stderr = self.proc.stderr.read() if self.proc.stderr else ""
+                    pytest.fail(f"app exited {self.proc.returncode}: {stderr[-2000:]}")
+                continue
+            if line.startswith(prefix):
+                return line
+        pytest.fail(f"the app printed no {prefix!r} within {timeout} s")
+
+    def command(self, command: str) -> str:
+        """Send a growing_app command and wait for its ``OK`` line."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.expect(f"OK {command}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(BrokenPipeError):  # stdin of a dead app
+                    stream.close()
+
+
+@pytest.fixture
+def start_app(runtime_dir: Path) -> Iterator[Callable[..., AppProcess]]:
+    """``start_app(script, *args)``: an application process, stopped after the test."""
+    apps: list[AppProcess] = []
+
+    def start(script: Path = TRACKED_APP, *args: str) -> AppProcess:
+        app = AppProcess(runtime_dir, script, *args)
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.stop()
+
+
+def resinspect(runtime: Path, *args: str, timeout: float = 30
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the real ``resinspect`` with ``args`` against ``runtime``."""
+    return subprocess.run([*RESINSPECT, *args], env=python_env(runtime), capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, check=False)
+
+
+def spawn_resinspect(runtime: Path, *args: str) -> subprocess.Popen[str]:
+    """Start the real ``resinspect`` with ``args``, without waiting for it."""
+    return subprocess.Popen([*RESINSPECT, *args], env=python_env(runtime), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
