@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QMainWindow
 
     from .metrics.model import MetricsModel
+    from .metrics.suspects import SuspectPolicy
     from .resources import IResourceManagementService
     from .server.server import InspectorServer
     from .ui import InspectorDock
@@ -90,13 +91,17 @@ def attach(
     service: IResourceManagementService | None = None,
     serve: bool = True,
     dock: bool = True,
+    policy: SuspectPolicy | None = None,
+    sample_interval_s: float = 1.0,
 ) -> Attachment:
     """Instrument this application: model, socket server, and a dock on ``window``.
 
     ``window`` is a ``QMainWindow`` to dock the panel on (right area); ``name`` is the app
     name ``hello``, snapshots and ``resinspect ls`` report (default: the script's name);
     ``service`` defaults to the process's shared ``ResourceManagementService``. With
-    ``serve=False`` no socket is opened; with ``dock=False`` no panel is built.
+    ``serve=False`` no socket is opened; with ``dock=False`` no panel is built. ``policy``
+    sets the leak detector's thresholds and ``sample_interval_s`` the history's pace (a
+    short demo wants growth found in seconds, not the default twenty).
 
     Never raises: whatever cannot start is logged once and left as None on the handle.
     """
@@ -105,7 +110,7 @@ def attach(
         handle._closed = True
         return handle
     try:
-        model = _start_model(service, name)
+        model = _start_model(service, name, policy, sample_interval_s)
     except Exception as exc:
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
         return Attachment()
@@ -118,14 +123,15 @@ def attach(
     return handle
 
 
-def _start_model(service: IResourceManagementService | None, name: str | None) -> MetricsModel:
+def _start_model(service: IResourceManagementService | None, name: str | None,
+                 policy: SuspectPolicy | None, sample_interval_s: float) -> MetricsModel:
     from .metrics.model import MetricsModel
     from .resources import IResourceManagementService, get_service
 
     if service is None:
-        # mypy refuses an abstract class for type[T]; the locator keys by the interface.
-        service = get_service(IResourceManagementService)  # type: ignore[type-abstract]
-    model = MetricsModel(service, app=name)
+        service = get_service(IResourceManagementService)
+    model = MetricsModel(service, app=name, policy=policy,  # type: ignore[arg-type]
+                         sample_interval_s=sample_interval_s)
     model.start()
     return model
 

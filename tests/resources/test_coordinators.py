@@ -425,3 +425,30 @@ def test_coordinator_rearms_after_cleanup(service: ResourceManagementService) ->
     del owner
     gc.collect()
     assert closed == [first, second]
+
+
+def test_cleanup_skips_resources_already_gone(service: ResourceManagementService) -> None:
+    owner = Owner()
+    coord = BaseResourceCoordinator("Gone", service).bind_to_component(owner)
+    seen: list[object] = []
+    coord.track(Thing(), cleanup=seen.append)  # collected at once; its entry stays a while
+    gc.collect()
+    coord.cleanup_all()
+    assert seen == []
+
+
+def test_finished_python_threads_and_deleted_qthreads_are_let_go(
+    service: ResourceManagementService,
+) -> None:
+    owner = Owner()
+    coord = WorkerResourceCoordinator("W8", service).bind_to_component(owner)
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    qthread = QThread()
+    coord.track_worker(thread)
+    coord.track_worker(qthread)
+    qthread.deleteLater()
+    process_deletes()  # its wrapper now raises RuntimeError when asked
+    coord.active_workers()
+    assert coord._workers == {}

@@ -17,8 +17,7 @@ from PySide6.QtWidgets import QMainWindow
 from inspector.attach import Attachment, attach
 from inspector.resources import ResourceManagementService
 from inspector.server.client import InspectorClient
-
-from ..conftest import python_env
+from tests.conftest import python_env
 
 
 def test_resinspect_0_is_a_no_op(service: ResourceManagementService, runtime_dir: Path,
@@ -201,3 +200,20 @@ def test_from_inspector_import_attach_gives_the_function() -> None:
     result = subprocess.run([sys.executable, "-c", code], env=python_env(),
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_policy_and_sample_interval_reach_the_model(service: ResourceManagementService) -> None:
+    from inspector.metrics.suspects import SuspectPolicy
+
+    policy = SuspectPolicy(retained_after_s=0.1, growth_window_s=0.5, growth_windows=2)
+    handle = attach(service=service, serve=False, dock=False, policy=policy,
+                    sample_interval_s=0.05)
+    try:
+        assert handle.model is not None
+        assert handle.model.policy is policy
+        deadline = time.monotonic() + 5
+        while len(handle.model.history().t) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(handle.model.history().t) >= 3  # sampled at 20 Hz, not once a second
+    finally:
+        handle.close()

@@ -112,10 +112,10 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         """Stop every running worker within ``timeout_ms``; True when all have stopped."""
         with self._lock:
             workers = [w for w in self._workers.values() if is_running(w)]
-        stopped = _stop_all(workers, timeout_ms / 1000.0)
+        still_running = _stop_all(workers, timeout_ms / 1000.0)
         with self._lock:
             self._let_go_finished_locked()
-        return stopped
+        return not still_running
 
     def cleanup_all(self) -> int:
         """Stop the workers (within ``stop_timeout_ms``), then release everything."""
@@ -123,20 +123,17 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
             workers = list(self._workers.values())
             self._workers.clear()
         running = [w for w in workers if is_running(w)]
-        if not _stop_all(running, self._stop_timeout_s):
-            for worker in running:
-                if not is_running(worker):
-                    continue
-                if self._allow_terminate:
-                    log.error("worker %r of %s ignored cancellation; terminating it",
-                              worker, self._component_id)
-                    note_terminated()
-                    worker.terminate()
-                    wait_for(worker, 1.0)
-                else:
-                    log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
-                                worker, self._component_id, self._stop_timeout_s)
-                    _hand_over(worker)
+        for worker in _stop_all(running, self._stop_timeout_s):  # the ones still running
+            if self._allow_terminate:
+                log.error("worker %r of %s ignored cancellation; terminating it",
+                          worker, self._component_id)
+                note_terminated()
+                worker.terminate()
+                wait_for(worker, 1.0)
+            else:
+                log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
+                            worker, self._component_id, self._stop_timeout_s)
+                _hand_over(worker)
         return super().cleanup_all()
 
     def _let_go_finished_locked(self) -> None:
@@ -161,11 +158,9 @@ def _has_finished(worker: Any) -> bool:
         return True
 
 
-def _stop_all(workers: list[Any], timeout_s: float) -> bool:
+def _stop_all(workers: list[Any], timeout_s: float) -> list[Any]:
+    """Ask every worker to stop, wait against one shared deadline; return those still running."""
     for worker in workers:
         request_stop(worker)
     deadline = time.monotonic() + timeout_s
-    stopped = True
-    for worker in workers:
-        stopped = wait_for(worker, deadline - time.monotonic()) and stopped
-    return stopped
+    return [w for w in workers if not wait_for(w, deadline - time.monotonic())]
