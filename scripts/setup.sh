@@ -49,8 +49,13 @@ make_venv() {
   local stamp="$VENV/.resinspect-installed"
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
     say "installing resinspect and its test tools into $VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+    local log="$VENV/install.log"
+    if ! { "$VENV/bin/python" -m pip install --upgrade pip \
+           && "$VENV/bin/python" -m pip install -e "$ROOT[test]"; } >"$log" 2>&1; then
+      tail -n 30 "$log" >&2
+      say "installation failed; the whole log is $log"
+      exit 1
+    fi
     touch "$stamp"
   fi
 }
