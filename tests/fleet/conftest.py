@@ -198,6 +198,10 @@ def start_app(runtime_dir: Path) -> Iterator[Callable[..., AppProcess]]:
     apps: list[AppProcess] = []
 
     def start(script: Path = TRACKED_APP, *args: str) -> AppProcess:
+        if script == TRACKED_APP:
+            # It runs until killed: should this test process die first (a crash), it must
+            # still end by itself. growing_app.py ends when its stdin (our pipe) closes.
+            args = ("--seconds", "120", *args)
         app = AppProcess(runtime_dir, script, *args)
         apps.append(app)
         return app

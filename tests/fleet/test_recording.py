@@ -44,10 +44,11 @@ def frames(n: int, start: float = 1_700_000_000.0, step: float = 1.0) -> list[Sn
 # -- reading -------------------------------------------------------------------------------
 
 
-def test_writer_and_reader_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fsync", [False, True])
+def test_writer_and_reader_round_trip(tmp_path: Path, fsync: bool) -> None:
     path = tmp_path / "run.ndjson"
     snaps = frames(3)
-    with RecordingWriter(path) as writer:
+    with RecordingWriter(path, fsync=fsync) as writer:
         for snap in snaps:
             writer.write(snap)
         assert writer.count == 3

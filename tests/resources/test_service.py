@@ -334,3 +334,56 @@ def test_callbacks_run_once_each(service: ResourceManagementService) -> None:
     del owner
     gc.collect()
     assert ran == [1]
+
+
+def test_periodic_cleanup_runs_without_the_gui_thread(qapp: Any) -> None:
+    import time
+
+    service = ResourceManagementService(memory_threshold_bytes=1, cleanup_interval_ms=50)
+    warnings: list[LifecycleEvent] = []
+    service.add_listener(lambda e: warnings.append(e) if e.kind is EventKind.MEMORY_WARNING
+                         else None)
+    deadline = time.monotonic() + 5
+    while not warnings and time.monotonic() < deadline:  # no event loop turns meanwhile
+        time.sleep(0.02)
+    assert len(warnings) == 1
+
+
+def test_dropping_a_service_and_model_on_another_thread_is_safe() -> None:
+    # The last reference often goes away on a server's or sampler's thread; no Qt timer of
+    # ours may be deleted there (Qt prints "Timers cannot be stopped from another thread"
+    # and crashes at the next event-loop turn).
+    import subprocess
+    import sys
+    import textwrap
+
+    from tests.conftest import python_env
+
+    script = textwrap.dedent("""
+        import threading, time
+        from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+        from inspector.resources import ResourceManagementService, ResourceType
+        from inspector.metrics import MetricsModel
+        app = QCoreApplication([])
+        for _ in range(20):
+            service = ResourceManagementService(cleanup_interval_ms=10)
+            model = MetricsModel(service, sample_interval_s=0.01)
+            model.start()
+            class Owner: pass
+            owner = Owner()
+            service.track_resource(owner, ResourceType.CACHE, owner, 1)
+            holder = [model]
+            del service, model, owner
+            t = threading.Thread(target=holder.clear)  # the last reference dies there
+            t.start(); t.join()
+            loop = QEventLoop()
+            QTimer.singleShot(30, loop.quit)
+            loop.exec()
+        print("OK")
+    """)
+    done = subprocess.run(  # noqa: PLW1510 (the exit status is asserted)
+        [sys.executable, "-c", script], env=python_env(), capture_output=True, text=True,
+        timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "another thread" not in done.stderr, done.stderr[-2000:]
+    assert done.stdout.strip() == "OK"

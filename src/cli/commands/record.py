@@ -93,5 +93,11 @@ class _StatusLine:
         click.echo(err=True)
 
     def _show(self, text: str) -> None:
-        # Carriage return and erase-line: the line is redrawn, never scrolled.
+        import shutil
+
+        # Carriage return and erase-line redraw one line: a line that wrapped would leave
+        # its first part behind at every redraw, so it is cut to the terminal's width.
+        width = shutil.get_terminal_size().columns - 1
+        if len(text) > width > 20:
+            text = text[:width - 1] + "…"
         click.echo(f"\r\x1b[K{text}", nl=False, err=True)

@@ -1,4 +1,8 @@
-"""``resinspect top``: a live view of one application, redrawn in place at every push."""
+"""``resinspect top``: a live view of one application, redrawn in place at every push.
+
+``--replay FILE`` shows a recording (``resinspect record``) the same way, frame by frame at
+the recorded pace, with the lifecycle markers each snapshot carries.
+"""
 
 from __future__ import annotations
 

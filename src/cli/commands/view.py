@@ -30,9 +30,9 @@ def view(pid: int | None, socket: Path | None, recording: Path | None, interval:
     if recording is not None and (pid is not None or socket is not None):
         raise click.UsageError("give a RECORDING or --pid/--socket, not both")
     if recording is not None:
-        from cli.reader import FileReader
+        from inspector.fleet.recording import read_recording
 
-        frames = list(FileReader(recording).snapshots())
+        frames = read_recording(recording)  # a killed recorder's cut-off last line is fine
         if not frames:
             raise BadInput(f"{recording}: no snapshots in it")
         source: RecordingSource | RemoteSource = RecordingSource(frames, speed=speed)

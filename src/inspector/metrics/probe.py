@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 from .stacks import MainThreadStack, stack_of
@@ -61,19 +63,23 @@ class LoopProbe:
         def stamp() -> None:
             beat.last = clock()
 
-        self._holder = QObject()
+        # Parented to the application, so that dropping the last reference to this probe on
+        # another thread (a server's, a sampler's) never deletes a running timer there, which
+        # Qt does not survive; it is retired with deleteLater(), which is thread-safe.
+        self._holder = QObject(app)
         self._timer = QTimer(self._holder)
         self._timer.setInterval(self.interval_ms)
         self._timer.timeout.connect(stamp)
         self._timer.start()
+        self._retire = weakref.finalize(self, _retire, self._holder)
         return True
 
     def stop(self) -> None:
         """Remove the heartbeat (from the GUI thread)."""
         if self._timer is not None:
-            self._timer.stop()
             self._timer = None
             self._holder = None
+            self._retire()
         self.main_stack.uninstall()
 
     def lag_ms(self, now: float | None = None) -> float:
@@ -90,3 +96,10 @@ class LoopProbe:
         if not blocked or self._gui_ident is None:
             return lag, blocked, []
         return lag, blocked, stack_of(self._gui_ident, self.main_stack)
+
+
+def _retire(holder: QObject) -> None:
+    # deleteLater() posts the deletion to the holder's (the GUI) thread, whichever thread
+    # this runs in; the timer, its child, goes with it.
+    if shiboken6.isValid(holder):
+        holder.deleteLater()

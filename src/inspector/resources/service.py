@@ -18,8 +18,9 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, Signal
 
+from .janitor import JANITOR
 from .orphans import orphaned_workers
 from .store import ResourceStore, StoreAggregate, WorkerState
 from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
@@ -114,9 +115,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
         self._exited = False
         self._threshold = memory_threshold_bytes
         self._warning_armed = True
-        self._interval_ms = cleanup_interval_ms
         self._stale_connections = False
-        self._timer: QTimer | None = None
+        self._hooked = False
         # The hot calls skip QObject attribute lookup: 305 ns a call through a method of a
         # QObject subclass, 97 ns through an instance attribute bound to the plain store.
         self.track_resource = store.track_resource  # type: ignore[method-assign]
@@ -124,6 +124,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
         self.register_component = store.register_component  # type: ignore[method-assign]
         _LIVE_SERVICES.add(self)
         self.hook_application()
+        # The periodic cleanup runs on the janitor's thread, not on a QTimer (see janitor.py).
+        JANITOR.add(self, cleanup_interval_ms / 1000.0)
 
     # -- the interface (the instance attributes above shadow the hot ones) -------------------
 
@@ -252,17 +254,12 @@ class ResourceManagementService(QObject, IResourceManagementService):
     # -- application hooks ----------------------------------------------------------------
 
     def hook_application(self) -> bool:
-        """Clean up at ``aboutToQuit`` and start the periodic cleanup, once an app exists."""
+        """Clean up at ``aboutToQuit``, once an application exists; True once hooked."""
         app = QCoreApplication.instance()
-        if app is None or self._timer is not None:
-            return self._timer is not None
-        if app.thread() is not QThread.currentThread():
-            return False
+        if app is None or self._hooked:
+            return self._hooked
         app.aboutToQuit.connect(self._exit_cleanup)
-        self._timer = QTimer(self)
-        self._timer.setInterval(self._interval_ms)
-        self._timer.timeout.connect(self.periodic_cleanup)
-        self._timer.start()
+        self._hooked = True
         return True
 
     def periodic_cleanup(self) -> None:
