@@ -28,6 +28,24 @@ def interleaved(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str,
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def paired(cases: dict[str, Callable[[], float]], rounds: int, baseline: str
+           ) -> tuple[dict[str, float], dict[str, float]]:
+    """Like :func:`interleaved`, plus each case's median of per-round ratios to ``baseline``.
+
+    A ratio taken within one round compares runs made moments apart, so drifts in machine
+    load (other processes on a 2-core machine) cancel out instead of landing on one side.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, case in cases.items():
+            samples[name].append(case())
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    ratios = {name: statistics.median(v / b for v, b in zip(values, samples[baseline],
+                                                            strict=True))
+              for name, values in samples.items()}
+    return medians, ratios
+
+
 def per_op_us(fn: Callable[[], None], ops: int) -> float:
     """Microseconds per operation of ``fn``, which performs ``ops`` operations."""
     start = time.perf_counter_ns()

@@ -439,8 +439,9 @@ class ResourceStore:
         size = size_bytes or 0
         if size < 0:
             raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
-        qobject = self._qtypes.get(type(resource))
-        if qobject is None:
+        try:  # a hit costs one lookup (try is free in 3.11); a new type is classified once
+            qobject = self._qtypes[type(resource)]
+        except KeyError:
             qobject = self._qt.is_qobject(resource)
         rec: Record
         if qobject:  # liveness by `destroyed`; the weak reference only reads the object
@@ -476,8 +477,9 @@ class ResourceStore:
                 comp.bytes += size
                 stats.bytes += size
                 total = self._bytes = self._bytes + size
-                self._peak = max(self._peak, total)
-            if flags & _INDEXED:
+                if total > self._peak:  # noqa: PLR1730 (a max() call costs 0.1 us here)
+                    self._peak = total
+            if flags:  # side tables (rare); `flags & _INDEXED` would cost a global lookup
                 self._index_locked(rec, resource, metadata)
         if self._slow:  # events wanted, or deaths / registrations queued during the call
             self._slow_path(EventKind.RESOURCE_TRACKED, rec, "tracked")
@@ -503,7 +505,7 @@ class ResourceStore:
                 comp.bytes -= size
                 stats.bytes -= size
                 self._bytes -= size
-            if rec.flags & _INDEXED:
+            if rec.flags:
                 self._unindex_locked(rec)
         if self._slow:
             self._slow_path(EventKind.RESOURCE_RELEASED, rec, "released")
