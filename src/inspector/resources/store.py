@@ -122,7 +122,6 @@ class _Component:
         "ref",
         "registered_at",
         "rids",
-        "store",
         "strong",
     )
 
@@ -890,18 +889,6 @@ class ResourceStore:
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
         return resource_id in self._records
-
-    def component_resource_ids(self, component: object) -> list[str]:
-        """The ids a component owns now."""
-        with self._lock:
-            comp = self._find_locked(component)
-            return [] if comp is None else sorted(comp.rids)
-
-    def iter_component_ids(self) -> Iterator[str]:
-        """Ids of the components registered now."""
-        with self._lock:
-            ids = [c.cid for c in self._components.values()]
-        return iter(ids)
 
     def prune(self) -> None:
         """Apply queued deaths and forget dead watch entries (the periodic cleanup)."""

@@ -11,7 +11,12 @@ so a slow or stalled client can hold up neither another client nor the applicati
   logged reason;
 * a subscription push that falls due while the client still has unsent bytes is skipped and
   counted (``seq`` and ``dropped`` in every push make gaps visible): a client that is behind
-  gets the newest state when it catches up, not a backlog of stale ones.
+  gets the newest state when it catches up, not a backlog of stale ones;
+* ``stacks`` is answered on a helper thread: reading the GUI thread's stack waits for that
+  thread to run a signal handler, up to 100 ms when its event loop is idle in C++, which the
+  loop must not spend once per request (a client pipelining 64 of them stalled every other
+  client for 6 s). The asking client's later lines wait for that reply, so replies stay in
+  request order.
 
 Security (DESIGN.md): the socket lives in a private 0700 directory, is 0600 from the moment
 it exists (umask around ``bind``), and the peer's uid is checked with ``SO_PEERCRED`` before
@@ -26,6 +31,7 @@ import errno
 import logging
 import os
 import platform
+import queue
 import selectors
 import socket
 import struct
@@ -108,8 +114,8 @@ class _Client:
     """One connection's state; touched only by the server thread."""
 
     __slots__ = ("closing", "eof", "events", "head_offset", "inbuf", "interval", "label",
-                 "last_progress", "next_push", "out", "out_bytes", "pushes_dropped", "seq",
-                 "sock")
+                 "last_progress", "next_push", "out", "out_bytes", "pending", "pushes_dropped",
+                 "seq", "sock")
 
     def __init__(self, sock: socket.socket, peer_pid: int | None) -> None:
         self.sock = sock
@@ -122,6 +128,7 @@ class _Client:
         self.events = 0
         self.closing = False  # answer what is queued, then close (after a fatal request)
         self.eof = False  # the client shut down its side; finish its requests, then close
+        self.pending = False  # a reply is being made off the loop; later lines wait for it
         self.interval: float | None = None  # subscribed while not None
         self.next_push = 0.0
         self.seq = 0
@@ -174,6 +181,11 @@ class InspectorServer:
         self._turn_snapshot: bytes | None = None
         self._snapshot_failed = False
         self._accept_paused_until = 0.0
+        # Replies made off the loop (``stacks``): jobs go to one helper thread, started on
+        # first use; its results come back through ``_done`` and a wake-up byte.
+        self._jobs: queue.SimpleQueue[tuple[_Client, Any] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[_Client, bytes]] = queue.SimpleQueue()
+        self._helper: threading.Thread | None = None
         self._counters = {"accepted": 0, "refused_uid": 0, "refused_full": 0, "dropped": 0,
                           "requests": 0, "errors": 0}
         self._methods = {
@@ -271,6 +283,11 @@ class InspectorServer:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5.0)
+        helper = self._helper
+        if helper is not None:
+            self._jobs.put(None)
+            if helper is not threading.current_thread():
+                helper.join(timeout=5.0)
         self._cleanup()
 
     def __enter__(self) -> InspectorServer:
@@ -355,6 +372,7 @@ class InspectorServer:
                 for key, mask in events:
                     if key.data == "wake":
                         self._drain_wake()
+                        self._apply_done()
                     elif key.data == "listen":
                         self._accept()
                     else:
@@ -478,7 +496,8 @@ class InspectorServer:
         # Busy while answering, so that a reply flushed at once cannot close a client that
         # has shut down its side before the rest of its requests are answered.
         self._busy.add(client)
-        while handled < LINES_PER_TURN and not client.closing and client.sock.fileno() >= 0:
+        while (handled < LINES_PER_TURN and not client.closing and not client.pending
+               and client.sock.fileno() >= 0):
             end = buf.find(b"\n", start)
             if end < 0:
                 break
@@ -492,9 +511,10 @@ class InspectorServer:
         if client.sock.fileno() < 0:
             return
         del buf[:start]
-        if not client.closing and len(buf) > MAX_LINE and b"\n" not in buf:
+        if (not client.closing and not client.pending and len(buf) > MAX_LINE
+                and b"\n" not in buf):  # (while pending, reading stops at the limit anyway)
             self._line_too_long(client)
-        if not client.closing and b"\n" in buf:
+        if not client.closing and not client.pending and b"\n" in buf:
             self._busy.add(client)
         else:
             self._busy.discard(client)
@@ -521,6 +541,10 @@ class InspectorServer:
             if handler is None:
                 raise ProtocolViolation(METHOD_NOT_FOUND,
                                         f"method not found: {request.method!r}", request_id)
+            if request.method == "stacks":
+                _params(request.params, _NoParams)
+                self._off_loop(client, request_id)
+                return
             reply = encode_result(request_id, handler(client, request))
         except ProtocolViolation as exc:
             self._counters["errors"] += 1
@@ -582,6 +606,49 @@ class InspectorServer:
     def _stacks(self, client: _Client, request: Request) -> dict[str, Any]:
         _params(request.params, _NoParams)
         return thread_stacks(main_stack_of(self.model))
+
+    # -- replies made off the loop ----------------------------------------------------------
+
+    def _off_loop(self, client: _Client, request_id: Any) -> None:
+        """Hand a ``stacks`` request to the helper thread; the client waits, others do not."""
+        client.pending = True
+        if self._helper is None:
+            self._helper = threading.Thread(target=self._help, name="resinspect-stacks",
+                                            daemon=True)
+            self._helper.start()
+        self._jobs.put((client, request_id))
+
+    def _help(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None or self._stop:
+                return
+            client, request_id = job
+            try:
+                reply = encode_result(request_id, thread_stacks(main_stack_of(self.model)))
+            except Exception as exc:
+                log.exception("resinspect: request failed")
+                reply = encode_error(request_id, INTERNAL_ERROR,
+                                     f"internal error: {type(exc).__name__}: {exc}")
+            self._done.put((client, reply))
+            if self._wake_w is not None:
+                with contextlib.suppress(OSError):  # full: a wake-up is pending anyway
+                    self._wake_w.send(b"x")
+
+    def _apply_done(self) -> None:
+        while True:
+            try:
+                client, reply = self._done.get_nowait()
+            except queue.Empty:
+                return
+            client.pending = False
+            if client.sock.fileno() < 0 or self._clients.get(client.sock.fileno()) is not client:
+                continue  # it went away meanwhile
+            self._queue(client, reply)
+            if client.sock.fileno() >= 0 and b"\n" in client.inbuf and not client.closing:
+                self._busy.add(client)  # its next lines waited for this reply
+            elif client.sock.fileno() >= 0:
+                self._finish_or_wait(client)
 
     # -- subscriptions --------------------------------------------------------------------
 
@@ -653,7 +720,8 @@ class InspectorServer:
     def _finish_or_wait(self, client: _Client) -> None:
         if client.sock.fileno() < 0:
             return
-        if (client.closing or client.eof) and not client.out and client not in self._busy:
+        if ((client.closing or client.eof) and not client.out and not client.pending
+                and client not in self._busy):
             self._close_client(client)
         else:
             self._set_interest(client)
