@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from types import FrameType
 
 from inspector.resources.orphans import thread_was_terminated
@@ -41,8 +40,17 @@ def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
     """A stack as ``"function (file:line)"`` strings, innermost last."""
     if frame is None:
         return []
-    return [f"{fs.name} ({fs.filename}:{fs.lineno})"
-            for fs in traceback.extract_stack(frame, limit=limit)]
+    # A plain walk: traceback's helpers register files with linecache (and may read them),
+    # which is I/O inside a signal handler of a frozen application and memory kept for the
+    # process's life. Names, files and line numbers are all a stack line shows.
+    frames: list[str] = []
+    current: FrameType | None = frame
+    while current is not None and len(frames) < limit:
+        code = current.f_code
+        frames.append(f"{code.co_name} ({code.co_filename}:{current.f_lineno})")
+        current = current.f_back
+    frames.reverse()
+    return frames
 
 
 class MainThreadStack:

@@ -9,6 +9,7 @@ per object costs 27-47 µs and grows with that number; DESIGN.md, measured facts
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import shiboken6
@@ -26,6 +27,7 @@ class QtBridge:
         # isinstance(x, QObject) costs 161 ns through shiboken's metatype; a dict hit 28 ns.
         self.known_types: dict[type, bool] = {}
         self._watcher = _DestroyedWatcher(on_destroyed)
+        _warm_up_destroyed_conversion()
 
     def is_qobject(self, obj: object) -> bool:
         """True when ``obj`` is a QObject (answer cached per type)."""
@@ -74,3 +76,24 @@ def is_running(obj: object) -> bool:
     except RuntimeError:  # the C++ object behind the wrapper is already deleted
         return False
     return True
+
+
+class _Warmup(QObject):
+    @Slot(QObject)
+    def seen(self, obj: QObject) -> None:
+        pass
+
+
+@functools.cache  # once per process
+def _warm_up_destroyed_conversion() -> None:
+    """Convert one dying QObject for a slot, once, on the thread that makes a service.
+
+    The first such conversion builds QtCore's Python enum types lazily, on whatever thread
+    it happens in; several threads doing it at once crash CPython (14 of 20 runs here, with
+    8 worker threads dropping their first QObjects together). Doing it once up front, before
+    the application's threads run, takes that race away.
+    """
+    receiver = _Warmup()
+    victim = QObject()
+    victim.destroyed.connect(receiver.seen, _DIRECT)
+    del victim

@@ -580,7 +580,9 @@ class ResourceStore:
         if rec.flags & _META_FLAG:
             self._metadata.pop(rec.rid, None)
         if rec.flags & _QOBJECT_FLAG:
-            self._qresources.pop(self._qaddress.pop(rec.rid, 0), None)
+            address = self._qaddress.pop(rec.rid, 0)
+            if self._qresources.get(address) == rec.rid:  # not a newcomer at a reused address
+                del self._qresources[address]
         if rec.flags & _WORKER_FLAG:
             self._workers.pop(rec.rid, None)
 
@@ -632,18 +634,25 @@ class ResourceStore:
 
     def _on_qobject_destroyed(self, address: int) -> None:
         if self._owned():
-            self._queue(("qobject", address))
+            # Resolve the address now, while it still names the dying object: malloc may
+            # hand it to a new QObject, tracked before the queue is applied. We hold the
+            # lock already (re-entrantly), and nothing iterates these tables.
+            self._queue(("qobject", self._forget_address_locked(address)))
             return
-        self._qobject_gone(address)
-
-    def _qobject_gone(self, address: int) -> None:
         with self._lock:
-            watch = self._qwatch.pop(address, None)
-            if watch is not None:
-                watch.dead = True
-            rid = self._qresources.get(address)
+            dead = self._forget_address_locked(address)
+        self._qobject_gone(dead)
+
+    def _forget_address_locked(self, address: int) -> tuple[str | None, _Component | None]:
+        watch = self._qwatch.pop(address, None)
+        if watch is not None:
+            watch.dead = True
+        return self._qresources.get(address), self._qcomponents.get(address)
+
+    def _qobject_gone(self, dead: tuple[str | None, _Component | None]) -> None:
+        rid, comp = dead
+        with self._lock:
             rec = None if rid is None else self._release_locked(rid)
-            comp = self._qcomponents.get(address)
         if rec is not None and self.resource_events:
             self._emit_resource(EventKind.RESOURCE_RELEASED, rec, "destroyed")
         if comp is not None:

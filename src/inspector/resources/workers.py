@@ -141,9 +141,13 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                          if is_running(w) or not _has_finished(w)}
 
     def __del__(self) -> None:
-        # Dropped without a cleanup: a running QThread must not be destroyed with us.
+        # Dropped without a cleanup (Python clears an owner's attributes, this coordinator
+        # among them, before Qt emits its `destroyed`): ask the workers to stop, without
+        # waiting here, and hold them until they do; a running QThread must not be
+        # destroyed with us.
         for worker in getattr(self, "_workers", {}).values():
             if is_running(worker):
+                request_stop(worker)
                 _hand_over(worker)
 
 

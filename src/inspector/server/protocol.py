@@ -62,7 +62,11 @@ class Request:
     params: dict[str, Any]
 
 
-def decode_json(line: bytes) -> Any:
+#: Lines up to this long are checked for being blank; a longer run of spaces is a parse error.
+_BLANK_CHECK = 4096
+
+
+def decode_json(line: bytes | bytearray | memoryview) -> Any:
     """Decode one JSON document, turning every way it can be bad into a parse error.
 
     NaN and Infinity are not JSON and numbers out of float range are refused by msgspec;
@@ -79,9 +83,12 @@ def decode_json(line: bytes) -> Any:
         raise ProtocolViolation(PARSE_ERROR, f"parse error: {exc}") from None
 
 
-def parse_request(line: bytes) -> Request:
-    """Parse and validate one request line (without its newline)."""
-    if not line.strip():
+def parse_request(line: bytes | bytearray | memoryview) -> Request:
+    """Parse and validate one request line (without its newline).
+
+    ``line`` may be a view into a buffer: it is read in place, never copied whole.
+    """
+    if len(line) <= _BLANK_CHECK and not bytes(line).strip():
         raise ProtocolViolation(INVALID_REQUEST, "invalid request: empty line")
     data = decode_json(line)
     if isinstance(data, list):

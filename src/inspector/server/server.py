@@ -501,10 +501,15 @@ class InspectorServer:
             end = buf.find(b"\n", start)
             if end < 0:
                 break
-            line = bytes(buf[start:end])
+            stop = end - 1 if end > start and buf[end - 1] == 13 else end  # CRLF too
+            length = stop - start
+            # A view, not a copy: the decoder reads the line where it lies, so a client's
+            # 1 MiB line costs the server its buffer and nothing more.
+            line = memoryview(buf)[start:stop]
             start = end + 1
             handled += 1
-            if len(line) > MAX_LINE:
+            if length > MAX_LINE:
+                line.release()
                 self._line_too_long(client)
                 break
             self._answer(client, line)
@@ -531,11 +536,17 @@ class InspectorServer:
         self._queue(client, encode_error(None, LINE_TOO_LONG,
                                          f"line longer than {MAX_LINE} bytes; closing"))
 
-    def _answer(self, client: _Client, line: bytes) -> None:
+    def _answer(self, client: _Client, line: memoryview) -> None:
+        """Answer one request line (a view into the client's buffer, released here)."""
         self._counters["requests"] += 1
         request_id = None
         try:
-            request = parse_request(line.removesuffix(b"\r"))
+            try:
+                request = parse_request(line)
+            finally:
+                # Before anything can close the client: its buffer cannot be cleared or
+                # resized while a view of it exists.
+                line.release()
             request_id = request.id
             handler = self._methods.get(request.method)
             if handler is None:
