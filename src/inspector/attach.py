@@ -69,7 +69,7 @@ class Attachment:
         assert self.dock is not None
         # RuntimeError: Qt already deleted the dock with its window.
         with contextlib.suppress(RuntimeError):
-            self.dock.set_source(None)  # stop reading a model that is going away
+            self.dock.detach_source()  # stop reading a model that is going away
 
     def __enter__(self) -> Attachment:
         return self

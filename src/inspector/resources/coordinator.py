@@ -188,6 +188,16 @@ class BaseResourceCoordinator:
         return {"component_id": self._component_id, "tracked": len(handles),
                 "by_type": by_type}
 
+    def __del__(self) -> None:
+        # PySide frees an owner's attributes, this coordinator among them, before Qt emits
+        # the owner's `destroyed`; the service's call to cleanup_all would then find nothing
+        # to call. So a coordinator that dies still owning resources cleans them up itself.
+        if getattr(self, "_armed", False) and getattr(self, "_entries", None):
+            try:
+                BaseResourceCoordinator.cleanup_all(self)
+            except Exception:  # a finaliser must not raise
+                log.exception("cleanup of %s at its collection failed", self._component_id)
+
     # -- internals --------------------------------------------------------------------------
 
     def _component(self) -> object:

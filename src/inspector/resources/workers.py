@@ -149,6 +149,8 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
             if is_running(worker):
                 request_stop(worker)
                 _hand_over(worker)
+        self._workers = {}
+        super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
 
 
 def _has_finished(worker: Any) -> bool:

@@ -159,6 +159,16 @@ class InspectorDock(QDockWidget):
         """What the dock reads."""
         return self._source
 
+    def detach_source(self) -> None:
+        """Stop reading the source; the views keep what they show.
+
+        Unlike ``set_source(None)`` it touches no Qt model, so it is safe anywhere, even
+        inside a model's ``rowCount``: Qt 6 emits ``aboutToQuit`` inside ``quit()``, which a
+        SIGTERM handler may call between any two bytecodes (a reset there crashed Qt).
+        """
+        self._stop_timers()
+        self._source = None
+
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
         self._source = source
