@@ -71,6 +71,13 @@ class Attachment:
         with contextlib.suppress(RuntimeError):
             self.dock.detach_source()  # stop reading a model that is going away
 
+    def _at_quit(self) -> None:
+        """``aboutToQuit``: close, and retire the dock's plots before the interpreter ends."""
+        self.close()
+        if self.dock is not None:
+            with contextlib.suppress(RuntimeError):
+                _quietly("retiring the inspector dock", self.dock.retire)
+
     def __enter__(self) -> Attachment:
         return self
 
@@ -168,7 +175,7 @@ def _close_at_quit(handle: Attachment) -> None:
 
         app = QCoreApplication.instance()
         if app is not None:
-            app.aboutToQuit.connect(handle.close)
+            app.aboutToQuit.connect(handle._at_quit)
     except Exception as exc:  # pragma: no cover - atexit still closes the server
         log.debug("resinspect: not hooked to aboutToQuit: %s", exc)
 

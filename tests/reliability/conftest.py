@@ -37,6 +37,10 @@ HERE = Path(__file__).resolve().parent
 FIGURES: dict[str, dict[str, object]] = {}
 #: Each of this folder's tests' outcome ("passed", "failed", "skipped"), for FIGURES.md.
 OUTCOMES: dict[str, str] = {}
+#: This folder's test files that ran, and whether any of its tests were deselected: FIGURES.md
+#: is the record of a whole heavy run, so a partial one (``-k``, one file) leaves it alone.
+RAN_FILES: set[str] = set()
+DESELECTED: list[str] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -101,9 +105,15 @@ def figure(request: pytest.FixtureRequest,
     return record
 
 
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    DESELECTED.extend(i.nodeid for i in items if HERE in Path(str(i.fspath)).parents)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if HERE.name not in report.nodeid.split("::")[0]:
+    path = report.nodeid.split("::")[0]
+    if HERE.name not in path:
         return
+    RAN_FILES.add(Path(path).name)
     name = report.nodeid.split("::")[-1]
     if report.when == "call" or report.outcome != "passed":
         OUTCOMES[name] = report.outcome
@@ -117,9 +127,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     for test, figures in FIGURES.items():
         shown = ", ".join(f"{k}={v}" for k, v in figures.items())
         terminalreporter.write_line(f"{test}: {shown}")
-    if heavy(config):
-        _write_figures_md(HERE / "FIGURES.md")
-        terminalreporter.write_line(f"written to {HERE / 'FIGURES.md'}")
+    if not heavy(config):
+        return
+    missing = {p.name for p in HERE.glob("test_*.py")} - RAN_FILES
+    if DESELECTED or missing:
+        terminalreporter.write_line(
+            f"{HERE / 'FIGURES.md'} left alone: a partial run "
+            f"({len(DESELECTED)} deselected, {len(missing)} files not run)")
+        return
+    _write_figures_md(HERE / "FIGURES.md")
+    terminalreporter.write_line(f"written to {HERE / 'FIGURES.md'}")
 
 
 def _write_figures_md(path: Path) -> None:

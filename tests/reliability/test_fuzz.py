@@ -193,7 +193,9 @@ class ProtocolMachine(RuleBasedStateMachine):
 
     @invariant()
     def descriptors_bounded(self) -> None:
-        assert open_fds() <= self.fd_limit
+        # The server closes its end of a vanished connection on its own thread, a moment
+        # later; a leak never settles, a late close does (CI once saw 44 against 42).
+        assert settle(lambda: open_fds() <= self.fd_limit), (open_fds(), self.fd_limit)
 
     def teardown(self) -> None:
         for conn in self.conns:

@@ -231,21 +231,9 @@ def test_exit_matrix_every_way_out_cleans_up_once_and_removes_its_files(
     figure("max_exit_s", max(r.seconds for r in results))
     figure("failed_cases", len(failed))
     figure("seconds", time.monotonic() - started)
-    # Open bug (issue 7): SIGTERM with the panel open still segfaults now and then (1 case in
-    # 32 in some runs) after quit() from a signal handler was made safe inside the dock's
-    # models. Every other case, and any other problem, fails this test; that one signature
-    # is reported as an expected failure, never passed over in silence.
-    # A crashed process also leaves its socket and sidecar: consequences, not new problems.
-    known = [r for r in failed if r.how == "sigterm" and r.panel == "open"
-             and "exit status -11" in r.problems]
-    others = [r for r in failed if r not in known]
-    assert not others, "\n".join(f"{r.name}: {r.problems}" for r in others)
-    if not known:
-        with contextlib.suppress(FileNotFoundError):
-            assert list((runtime_dir / "resinspect").iterdir()) == []
-    if known:
-        pytest.xfail("open bug: SIGTERM with the panel open crashed: "
-                     + "; ".join(r.name for r in known))
+    assert not failed, "\n".join(f"{r.name}: {r.problems}" for r in failed)
+    with contextlib.suppress(FileNotFoundError):
+        assert list((runtime_dir / "resinspect").iterdir()) == []
 
 
 def _quit_inside_model_call(runtime: Path, k: int) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow
 from pytestqt.qtbot import QtBot
@@ -112,6 +112,23 @@ def test_set_source_switches_and_empties_the_views(dock: InspectorDock) -> None:
     assert component_ids(dock) == []
     dock.refresh()
     assert component_ids(dock) == ["Elsewhere"]
+
+
+def test_retire_stops_reading_and_deletes_the_plots_at_the_next_deferred_delete(
+        qtbot: QtBot, dock: InspectorDock, source: FakeSource) -> None:
+    dock.set_interval(50)
+    dock.show()
+    qtbot.waitUntil(lambda: dock.refresh_count >= 1, timeout=3000)
+    plots = dock.plots
+    dock.retire()
+    assert dock.source is None
+    assert shiboken6.isValid(plots)  # deleted by the event loop, never under a caller
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(plots)
+    count = dock.refresh_count
+    qtbot.wait(200)
+    assert dock.refresh_count == count
+    assert shiboken6.isValid(dock)
 
 
 # -- visibility and controls: no work unless someone looks ------------------------------------
