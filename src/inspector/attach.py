@@ -75,8 +75,12 @@ class Attachment:
         """``aboutToQuit``: close, and retire the dock's plots before the interpreter ends."""
         self.close()
         if self.dock is not None:
-            with contextlib.suppress(RuntimeError):
-                _quietly("retiring the inspector dock", self.dock.retire)
+            _quietly("retiring the inspector dock", self._retire_dock)
+
+    def _retire_dock(self) -> None:
+        assert self.dock is not None
+        with contextlib.suppress(RuntimeError):  # Qt already deleted it with its window
+            self.dock.retire()
 
     def __enter__(self) -> Attachment:
         return self

@@ -214,6 +214,44 @@ def test_cleanup_all_cleans_every_component(service: ResourceManagementService) 
     assert service.get_statistics()["live_resources"] == 0
 
 
+def test_totals_by_type_outlive_the_components_that_made_them(
+        service: ResourceManagementService) -> None:
+    """Counters live per (component, type); a gone component's counters are folded into
+    the per-type totals once nothing of it is tracked, and the store forgets it."""
+    store = service.store
+    cells_before = len(store._cells)
+    kept = []
+    for i in range(200):
+        owner = Owner()
+        for rtype in (ResourceType.CACHE, ResourceType.THUMBNAIL):
+            service.track_resource(owner, rtype, [i], 10)  # held: released only by a cleanup
+        if i % 2:  # cleaned up and kept (still registered); the others are collected
+            service.cleanup_component(owner)
+            kept.append(owner)
+        del owner
+    gc.collect()
+    survivor = Owner()
+    held = service.track_resource(survivor, ResourceType.CACHE, [0], 7)
+    stats = service.get_statistics()
+    assert stats["by_type"]["cache"] == {"live": 1, "created": 201, "destroyed": 200,
+                                         "bytes": 7}
+    assert stats["by_type"]["thumbnail"] == {"live": 0, "created": 200, "destroyed": 200,
+                                             "bytes": 0}
+    # The collected owners' cells are folded away; the registered owners keep theirs.
+    assert len(store._cells) == cells_before + 100 * 2 + 1
+    components = {c.component_id: c for c in store.aggregate().components}
+    assert len(components) == 101
+    assert all((c.created, c.destroyed, c.bytes) == (2, 2, 0)
+               for c in components.values() if c.component_id != service.component_id(survivor))
+    del kept
+    gc.collect()
+    assert service.release_resource(survivor, held)
+    stats = service.get_statistics()
+    assert stats["by_type"]["cache"] == {"live": 0, "created": 201, "destroyed": 201,
+                                         "bytes": 0}
+    assert len(store._cells) == cells_before + 1
+
+
 def test_update_resource_size_moves_bytes_and_peak(service: ResourceManagementService) -> None:
     owner = Owner()
     cache = Thing()

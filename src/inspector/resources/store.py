@@ -3,8 +3,9 @@
 Tracking is on the hot paths of real applications, so this module is written for speed:
 plain ``__slots__`` objects (an attribute write on a QObject subclass costs 15x), ids from a
 counter (uuid4 costs 60x), counters updated under the lock the store already holds, and no
-event object built unless somebody listens. Totals are derived from the per-type counters
-when read, so a track or release touches only its type, its component and the byte total.
+event object built unless somebody listens. Counters live in one cell per (component, type):
+a track or release touches its cell and the byte total, and the per-type and per-component
+figures are sums over cells, made when read.
 
 Locking rules, which keep it free of deadlocks when callbacks re-enter:
 
@@ -27,6 +28,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import msgspec
 
 from ._qt import QtBridge, is_running
 from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
@@ -81,12 +84,22 @@ def _weak_callable(fn: Callable[[LifecycleEvent], None]
     return lambda: fn
 
 
-class _TypeStats:
-    __slots__ = ("bytes", "created", "destroyed", "name", "rtype")
+class _Cell:
+    """One component's counters for one resource type: the only counters a track bumps.
 
-    def __init__(self, rtype: ResourceType) -> None:
+    A component holds a cell per type it owns; the store's totals by type and by component
+    are sums over cells, made when read. The type's constants are copied in, so the hot
+    path reads everything it needs from the one object a lookup gives it.
+    """
+
+    __slots__ = ("bytes", "comp", "created", "destroyed", "flags", "name", "prefix", "rtype")
+
+    def __init__(self, comp: _Component, rtype: ResourceType) -> None:
+        self.comp = comp
         self.rtype = rtype
         self.name = rtype.value  # Enum.value is a descriptor: 100 ns a read
+        self.prefix = rtype.value + "-"
+        self.flags = _WORKER_FLAG if rtype is _WORKER else 0
         self.created = 0
         self.destroyed = 0
         self.bytes = 0
@@ -110,13 +123,13 @@ class _Callback:
 
 class _Component:
     __slots__ = (
-        "bytes",
         "callbacks",
+        "cells",
         "cid",
         "cleaned_at",
         "cleaning",
-        "created",
         "ctype",
+        "gone",
         "key",
         "qaddr",
         "ref",
@@ -134,14 +147,18 @@ class _Component:
         self.qaddr = 0
         self.rids: set[str] = set()
         self.callbacks: list[_Callback] = []
-        self.created = 0
-        self.bytes = 0
+        self.cells: dict[ResourceType, _Cell] = {}
+        self.gone = False  # unregistered: its settled cells may be folded away
         self.registered_at = now
         self.cleaned_at = 0.0
         self.cleaning = False
 
     def obj(self) -> object:
         return None if self.ref is None else self.ref()
+
+    @property
+    def created(self) -> int:
+        return sum(cell.created for cell in self.cells.values())
 
 
 class _Strong:
@@ -162,7 +179,7 @@ _HELD_FLAG = 4
 _META_FLAG = 8
 _INDEXED = _QOBJECT_FLAG | _WORKER_FLAG | _META_FLAG  # a release has side tables to update
 
-_RECORD_SLOTS = ("rid", "comp", "stats", "size", "flags", "created", "thread")
+_RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread")
 
 
 class _Resource(weakref.ref):  # type: ignore[type-arg]
@@ -180,7 +197,7 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     __slots__ = _RECORD_SLOTS
     rid: str
     comp: _Component
-    stats: _TypeStats
+    cell: _Cell
     size: int
     flags: int
     created: float
@@ -193,7 +210,7 @@ class _HeldResource:
     __slots__ = (*_RECORD_SLOTS, "strong")
     rid: str
     comp: _Component
-    stats: _TypeStats
+    cell: _Cell
     size: int
     flags: int
     created: float
@@ -237,8 +254,7 @@ class _Watch:
         return None if self.ref is None else self.ref()
 
 
-@dataclass(frozen=True, slots=True)
-class TypeCounts:
+class TypeCounts(msgspec.Struct, frozen=True):
     """Counters of one resource type."""
 
     created: int
@@ -250,9 +266,9 @@ class TypeCounts:
         return self.created - self.destroyed
 
 
-@dataclass(frozen=True, slots=True)
-class ComponentCounts:
-    """Counters of one registered component."""
+class ComponentCounts(msgspec.Struct, frozen=True):
+    """Counters of one registered component (a Struct: a snapshot builds one per component,
+    and a frozen dataclass costs 1 us to build where a Struct costs 0.1)."""
 
     component_id: str
     component_type: str
@@ -340,11 +356,11 @@ class ResourceStore:
         self._qaddress: dict[str, int] = {}
         self._workers: dict[str, Record] = {}
         self._metadata: dict[str, dict[str, Any]] = {}
-        self._types = {t: _TypeStats(t) for t in _TYPES}
-        # One lookup gives the id prefix, the type's counters (which name the canonical
-        # member) and flags; the str mix-in means the value string ("cache") finds it too.
-        self._kinds = {t: (t.value + "-", self._types[t], _WORKER_FLAG if t is _WORKER else 0)
-                       for t in _TYPES}
+        # Every cell not yet folded into _retired: live components' cells, and the cells of
+        # gone components until their last resource is released (see aggregate()).
+        self._cells: list[_Cell] = []
+        self._retired: dict[ResourceType, list[int]] = {t: [0, 0, 0] for t in _TYPES}
+        # ^ created, destroyed, bytes of folded cells
         self._bytes = 0
         self._peak = 0
         self._watch: deque[_Watch] = deque(maxlen=WATCH_LIMIT)
@@ -430,11 +446,6 @@ class ResourceStore:
         metadata: dict[str, Any] | None = None,
     ) -> str:
         """Track ``resource`` as owned by ``component``; return its process-unique id."""
-        try:
-            prefix, stats, flags = self._kinds[resource_type]
-        except (KeyError, TypeError):
-            raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
-                            ) from None
         size = size_bytes or 0
         if size < 0:
             raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
@@ -445,39 +456,46 @@ class ResourceStore:
         rec: Record
         if qobject:  # liveness by `destroyed`; the weak reference only reads the object
             rec = _Resource(resource)
-            flags |= _QOBJECT_FLAG
+            flags = _QOBJECT_FLAG
         else:
             try:
                 rec = _Resource(resource, self._on_resource_collected)
+                flags = 0
             except TypeError:  # ints, dicts, lists...: held until released
                 rec = _HeldResource(resource)
-                flags |= _HELD_FLAG
+                flags = _HELD_FLAG
         if metadata:
             flags |= _META_FLAG
-        rec.stats = stats
         rec.size = size
         rec.created = _monotonic()
         try:  # the same int object per thread: 32 bytes a resource less than get_ident()
             rec.thread = _THREAD.ident
         except AttributeError:
             rec.thread = _THREAD.ident = _get_ident()
-        rec.flags = flags
         with self._lock:
-            comp = self._components.get(id(component))  # every id in it is a live owner's
-            if comp is None:
-                comp = self._owner_locked(component)
-            rec.rid = rid = f"{prefix}{next(_IDS)}"
+            try:  # free in 3.11 unless raised
+                comp = self._components.get(id(component))  # every id in it is a live owner's
+                if comp is None:
+                    comp = self._owner_locked(component, resource_type)
+                try:  # the str mix-in lets the value ("cache") find the member's cell too
+                    cell = comp.cells[resource_type]
+                except (KeyError, TypeError):
+                    cell = self._cell_locked(comp, resource_type)
+            except TypeError:  # not a ResourceType: the record never made it in, and
+                rec.rid = ""  # its resource's death, if the record outlives it, finds nothing
+                raise
+            rec.rid = rid = f"{cell.prefix}{next(_IDS)}"
             rec.comp = comp
+            rec.cell = cell
             self._records[rid] = rec
             comp.rids.add(rid)
-            comp.created += 1
-            stats.created += 1
+            cell.created += 1
             if size:
-                comp.bytes += size
-                stats.bytes += size
+                cell.bytes += size
                 total = self._bytes = self._bytes + size
                 if total > self._peak:  # noqa: PLR1730 (a max() call costs 0.1 us here)
                     self._peak = total
+            rec.flags = flags = flags | cell.flags
             if flags:  # side tables (rare); `flags & _INDEXED` would cost a global lookup
                 self._index_locked(rec, resource, metadata)
         if self._slow:  # events wanted, or deaths / registrations queued during the call
@@ -495,14 +513,12 @@ class ResourceStore:
             rec = self._records.pop(resource_id, None)
             if rec is None:
                 return False
-            comp = rec.comp
-            comp.rids.discard(resource_id)  # destroyed = created - len(rids): no counter to bump
-            stats = rec.stats
-            stats.destroyed += 1
+            rec.comp.rids.discard(resource_id)
+            cell = rec.cell
+            cell.destroyed += 1
             size = rec.size
             if size:
-                comp.bytes -= size
-                stats.bytes -= size
+                cell.bytes -= size
                 self._bytes -= size
             if rec.flags:
                 self._unindex_locked(rec)
@@ -552,8 +568,7 @@ class ResourceStore:
                 return False
             delta = size_bytes - rec.size
             rec.size = size_bytes
-            rec.comp.bytes += delta
-            rec.stats.bytes += delta
+            rec.cell.bytes += delta
             self._bytes += delta
             self._peak = max(self._peak, self._bytes)
         return True
@@ -563,14 +578,12 @@ class ResourceStore:
         rec = self._records.pop(rid, None)
         if rec is None:
             return None
-        comp = rec.comp
-        comp.rids.discard(rid)
-        stats = rec.stats
-        stats.destroyed += 1
+        rec.comp.rids.discard(rid)
+        cell = rec.cell
+        cell.destroyed += 1
         size = rec.size
         if size:
-            comp.bytes -= size
-            stats.bytes -= size
+            cell.bytes -= size
             self._bytes -= size
         if rec.flags & _INDEXED:
             self._unindex_locked(rec)
@@ -743,6 +756,7 @@ class ResourceStore:
         return count
 
     def _unregister_locked(self, comp: _Component) -> None:
+        comp.gone = True
         if self._components.get(comp.key) is comp:
             del self._components[comp.key]
         if comp.qaddr and self._qcomponents.get(comp.qaddr) is comp:
@@ -768,7 +782,7 @@ class ResourceStore:
         watch.cid = rec.comp.cid
         watch.ckey = rec.comp
         watch.rid = rec.rid
-        watch.rtype = rec.stats.rtype
+        watch.rtype = rec.cell.rtype
         watch.size = rec.size
         watch.ref = ref
         watch.qaddr = qaddr
@@ -791,15 +805,46 @@ class ResourceStore:
         # Plain tuples under the lock (the app's tracking waits while it is held); the
         # frozen values are built after it is released.
         with self._lock:
-            types = [(t, s.created, s.destroyed, s.bytes) for t, s in self._types.items()]
-            comps = [(c.cid, c.ctype, c.created, len(c.rids), c.bytes, c.registered_at)
-                     for c in list(self._components.values())]
+            self._fold_settled_locked()
+            cells = [(c.rtype, c.created, c.destroyed, c.bytes) for c in self._cells]
+            by_type = {t: list(counts) for t, counts in self._retired.items()}
+            comps = []
+            # A copy first: a collection inside this loop may drop a dead owner's entry.
+            for comp in list(self._components.values()):
+                created = destroyed = size = 0
+                for cell in comp.cells.values():
+                    created += cell.created
+                    destroyed += cell.destroyed
+                    size += cell.bytes
+                comps.append((comp.cid, comp.ctype, created, destroyed, size,
+                              comp.registered_at))
             tracked, peak = self._bytes, self._peak
+        for t, created, destroyed, size in cells:
+            sums = by_type[t]
+            sums[0] += created
+            sums[1] += destroyed
+            sums[2] += size
         return StoreAggregate(
-            {t: TypeCounts(created, destroyed, size) for t, created, destroyed, size in types},
-            tuple(ComponentCounts(cid, ctype, created, created - live, size, at)
-                  for cid, ctype, created, live, size, at in comps),
+            {t: TypeCounts(*sums) for t, sums in by_type.items()},
+            tuple(ComponentCounts(*counts) for counts in comps),
             tracked, peak)
+
+    def _fold_settled_locked(self) -> None:
+        """Fold the cells of unregistered components that nothing can change any more into
+        the per-type totals, so the cell list follows the live components, not history."""
+        kept = []
+        for cell in self._cells:
+            comp = cell.comp
+            if comp.gone and cell.created == cell.destroyed:
+                retired = self._retired[cell.rtype]
+                retired[0] += cell.created
+                retired[1] += cell.destroyed
+                retired[2] += cell.bytes
+                comp.cells.pop(cell.rtype, None)
+            else:
+                kept.append(cell)
+        if len(kept) != len(self._cells):
+            self._cells = kept
 
     def workers(self) -> list[WorkerState]:
         """Tracked workers and whether each runs (asked outside the lock)."""
@@ -870,7 +915,7 @@ class ResourceStore:
                 page = matching[offset:offset + limit]
             metadata = self._metadata
             rows: list[R] = [
-                make(rec.rid, rec.comp.cid, rec.stats.name, rec.size,
+                make(rec.rid, rec.comp.cid, rec.cell.name, rec.size,
                      round(now - rec.created, 3), rec.thread,
                      "" if (obj := rec()) is None else type(obj).__name__, obj is not None,
                      _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None)
@@ -891,7 +936,7 @@ class ResourceStore:
     def newest_resource_id(self, component_id: str) -> str:
         """The most recently tracked resource of a component ("" when none): O(its size)."""
         with self._lock:
-            rids = [rid for c in self._components.values() if c.cid == component_id
+            rids = [rid for c in list(self._components.values()) if c.cid == component_id
                     for rid in c.rids]
         return max(rids, key=lambda rid: int(rid.rsplit("-", 1)[1]), default="")
 
@@ -906,12 +951,19 @@ class ResourceStore:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _owner_locked(self, component: object) -> _Component:
+    def _owner_locked(self, component: object, resource_type: object) -> _Component:
         comp = self._find_locked(component)
         if comp is None:
+            _check_type(resource_type)  # a call that raises registers nobody
             comp = self._add_component_locked(component, _default_id(component), "component")
             self._queue(("registered", comp))
         return comp
+
+    def _cell_locked(self, comp: _Component, resource_type: object) -> _Cell:
+        rtype = _check_type(resource_type)
+        cell = comp.cells[rtype] = _Cell(comp, rtype)
+        self._cells.append(cell)
+        return cell
 
     def _find_locked(self, component: object) -> _Component | None:
         comp = self._components.get(id(component))
@@ -954,7 +1006,7 @@ class ResourceStore:
         sink = None if self._sink is None else self._sink()
         if sink is not None:
             sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
-                                      rec.stats.rtype, rec.size, rec.comp.ctype, reason))
+                                      rec.cell.rtype, rec.size, rec.comp.ctype, reason))
 
     def _emit_component(self, kind: EventKind, comp: _Component, *, reason: str = "",
                         released: int = 0, callbacks: tuple[CallbackRun, ...] = ()) -> None:
@@ -963,6 +1015,18 @@ class ResourceStore:
             sink(LifecycleEvent(kind, comp.cid, time.monotonic(),
                                       component_type=comp.ctype, reason=reason,
                                       released=released, callbacks=callbacks))
+
+
+_BY_VALUE: dict[object, ResourceType] = {t: t for t in _TYPES}
+
+
+def _check_type(resource_type: object) -> ResourceType:
+    """The member ``resource_type`` names (a member or its value), or TypeError."""
+    try:
+        return _BY_VALUE[resource_type]
+    except (KeyError, TypeError):
+        raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
+                        ) from None
 
 
 def _default_id(component: object) -> str:
