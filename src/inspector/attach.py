@@ -8,6 +8,7 @@ that cannot start is logged once as a warning and left out, and the rest still w
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -77,10 +78,19 @@ class Attachment:
         if self.dock is not None:
             _quietly("retiring the inspector dock", self._retire_dock)
 
-    def _retire_dock(self) -> None:
+    def _retire_dock(self, *, now: bool = False) -> None:
         assert self.dock is not None
         with contextlib.suppress(RuntimeError):  # Qt already deleted it with its window
-            self.dock.retire()
+            self.dock.retire(now=now)
+
+    def _at_exit(self) -> None:
+        """Interpreter exit without ``aboutToQuit`` (``sys.exit()`` inside a slot ends the
+        process from within the event loop): close, and delete the plots while Python can
+        still run their destructors' overrides."""
+        self.close()
+        if self.dock is not None:
+            _quietly("retiring the inspector dock at exit",
+                     lambda: self._retire_dock(now=True))
 
     def __enter__(self) -> Attachment:
         return self
@@ -174,6 +184,8 @@ def _dock_on(window: QMainWindow, model: MetricsModel) -> InspectorDock | None:
 
 
 def _close_at_quit(handle: Attachment) -> None:
+    # Held strongly: an application may drop the handle while its dock lives on.
+    atexit.register(handle._at_exit)
     try:
         from PySide6.QtCore import QCoreApplication
 

@@ -31,7 +31,7 @@ TYPES = (ResourceType.CACHE, ResourceType.MEMORY, ResourceType.THUMBNAIL,
          ResourceType.FILE_HANDLE, ResourceType.CUSTOM)
 #: The store's tables; each must come back to its size before the test.
 TABLES = ("_records", "_components", "_qcomponents", "_qresources", "_qaddress", "_workers",
-          "_metadata", "_pending")
+          "_metadata", "_pending", "_deferred")
 
 
 class Owner:

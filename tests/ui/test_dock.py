@@ -129,6 +129,15 @@ def test_retire_stops_reading_and_deletes_the_plots_at_the_next_deferred_delete(
     qtbot.wait(200)
     assert dock.refresh_count == count
     assert shiboken6.isValid(dock)
+    dock.retire(now=True)  # the exit hook after aboutToQuit's retire: nothing left to delete
+    assert shiboken6.isValid(dock)
+
+
+def test_retire_now_deletes_the_plots_at_once(dock: InspectorDock) -> None:
+    plots = dock.plots
+    dock.retire(now=True)
+    assert not shiboken6.isValid(plots)
+    assert dock.source is None
 
 
 # -- visibility and controls: no work unless someone looks ------------------------------------

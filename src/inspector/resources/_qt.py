@@ -10,10 +10,14 @@ per object costs 27-47 µs and grows with that number; DESIGN.md, measured facts
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 from collections.abc import Callable
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+
+log = logging.getLogger("inspector.resources")
 
 _DIRECT = Qt.ConnectionType.DirectConnection
 
@@ -97,3 +101,46 @@ def _warm_up_destroyed_conversion() -> None:
     victim = QObject()
     victim.destroyed.connect(receiver.seen, _DIRECT)
     del victim
+
+
+class _MainThreadCalls(QObject):
+    """Runs callables on the main thread: ``posted`` is queued there from any other thread."""
+
+    posted = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted.connect(self._run)
+
+    @Slot(object)
+    def _run(self, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception:  # one failed call must not reach the event loop
+            log.exception("a call handed to the main thread failed")
+
+
+_calls: list[_MainThreadCalls] = []  # made once, on first need
+_calls_lock = threading.Lock()
+
+
+def call_at_home(home: int | None, fn: Callable[[], object]) -> bool:
+    """Run ``fn`` for something made on thread ``home``; return whether it ran now.
+
+    Cleanups stop timers and close widgets, which Qt allows only from their own thread, yet
+    the last reference to an owner may drop, and the cyclic collector run, on any thread.
+    So what the main thread made, another thread hands back to the main thread's event loop;
+    anything else (no Qt application, made on a worker thread, already home) runs now.
+    """
+    app = QCoreApplication.instance()
+    here = threading.get_ident()
+    if app is None or home != threading.main_thread().ident or here == home:
+        fn()
+        return True
+    with _calls_lock:
+        if not _calls:
+            calls = _MainThreadCalls()  # made here, so pushed to the main thread from here
+            calls.moveToThread(app.thread())
+            _calls.append(calls)
+    _calls[0].posted.emit(fn)
+    return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Self
 
+from ._qt import call_at_home
 from .locator import get_service
 from .service import IResourceManagementService
 from .types import ResourceType
@@ -94,6 +95,7 @@ class BaseResourceCoordinator:
         self._lock = threading.Lock()
         self._prune_at = 64
         self._armed = False
+        self._home = threading.get_ident()
 
     @property
     def component_id(self) -> str:
@@ -191,12 +193,16 @@ class BaseResourceCoordinator:
     def __del__(self) -> None:
         # PySide frees an owner's attributes, this coordinator among them, before Qt emits
         # the owner's `destroyed`; the service's call to cleanup_all would then find nothing
-        # to call. So a coordinator that dies still owning resources cleans them up itself.
+        # to call. So a coordinator that dies still owning resources cleans them up itself,
+        # on the thread that made it (see call_at_home).
         if getattr(self, "_armed", False) and getattr(self, "_entries", None):
             try:
-                BaseResourceCoordinator.cleanup_all(self)
+                call_at_home(self._home, self._cleanup_at_collection)
             except Exception:  # a finaliser must not raise
                 log.exception("cleanup of %s at its collection failed", self._component_id)
+
+    def _cleanup_at_collection(self) -> None:
+        BaseResourceCoordinator.cleanup_all(self)
 
     # -- internals --------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from ._qt import QtBridge, is_running
+from ._qt import QtBridge, call_at_home, is_running
 from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
 
 log = logging.getLogger("inspector.resources")
@@ -130,6 +130,7 @@ class _Component:
         "cleaning",
         "ctype",
         "gone",
+        "home",
         "key",
         "qaddr",
         "ref",
@@ -149,6 +150,7 @@ class _Component:
         self.callbacks: list[_Callback] = []
         self.cells: dict[ResourceType, _Cell] = {}
         self.gone = False  # unregistered: its settled cells may be folded away
+        self.home = _get_ident()  # the thread that registered it
         self.registered_at = now
         self.cleaned_at = 0.0
         self.cleaning = False
@@ -366,6 +368,8 @@ class ResourceStore:
         self._watch: deque[_Watch] = deque(maxlen=WATCH_LIMIT)
         self._qwatch: dict[int, _Watch] = {}
         self._pending: deque[tuple[str, Any]] = deque()
+        self._deferred: dict[int, _Component] = {}  # collected owners cleaned on the main thread
+        self._draining = threading.local()
         self._seq = itertools.count()
         # Nothing the store owns refers back to it strongly (weak-reference callbacks, the
         # watcher QObject, the sink): a store and its service die by reference count in the
@@ -433,7 +437,9 @@ class ResourceStore:
         """Clean up every registered component; return how many resources were released."""
         with self._lock:
             comps = list(self._components.values())
-        return sum(self._cleanup(c, reason="cleanup_all", unregister=False) for c in comps)
+            deferred = list(self._deferred.values())
+        return (sum(self._clean_deferred(c) for c in deferred)
+                + sum(self._cleanup(c, reason="cleanup_all", unregister=False) for c in comps))
 
     # -- resources: the hot paths ---------------------------------------------------------
 
@@ -618,7 +624,21 @@ class ResourceStore:
         if self._owned():  # a collection inside one of our own calls: clean up after it
             self._queue(("stale", comp))
         else:
-            self._cleanup(comp, reason="collected", unregister=True)
+            self._clean_collected(comp)
+
+    def _clean_collected(self, comp: _Component) -> None:
+        # A garbage-collected owner's cleanup runs on the thread that registered it when
+        # that is the main thread: its callbacks stop timers and close widgets. Until the
+        # main loop runs it, cleanup_all() (at exit, say) may run it instead; once either way.
+        with self._lock:
+            self._deferred[id(comp)] = comp
+        call_at_home(comp.home, lambda: self._clean_deferred(comp))
+
+    def _clean_deferred(self, comp: _Component) -> int:
+        with self._lock:
+            if self._deferred.pop(id(comp), None) is None:
+                return 0
+        return self._cleanup(comp, reason="collected", unregister=True)
 
     def _wrapper_collected(self, ref: _KeyedRef) -> None:
         # A QObject owner's Python wrapper went; its C++ object may live on (a Qt parent
@@ -672,7 +692,23 @@ class ResourceStore:
             self._cleanup(comp, reason="destroyed", unregister=True)
 
     def _drain(self) -> None:
-        """Apply the deaths that arrived while this thread held the lock."""
+        """Apply the deaths that arrived while this thread held the lock.
+
+        Not re-entered on one thread: a cleanup applied here ends by draining again, and
+        a chain of collections would otherwise recurse one level per owner (a
+        RecursionError in a finaliser, which loses that owner's cleanup). The outer loop
+        takes what the inner call would have.
+        """
+        state = self._draining
+        if getattr(state, "active", False):
+            return
+        state.active = True
+        try:
+            self._drain_queue()
+        finally:
+            state.active = False
+
+    def _drain_queue(self) -> None:
         while True:
             try:
                 kind, key = self._pending.popleft()
@@ -687,7 +723,7 @@ class ResourceStore:
             elif kind == "registered":
                 self._emit_component(EventKind.COMPONENT_REGISTERED, key)
             elif kind == "stale":
-                self._cleanup(key, reason="collected", unregister=True)
+                self._clean_collected(key)
             else:
                 self._qobject_gone(key)
 

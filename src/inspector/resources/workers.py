@@ -62,6 +62,11 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
     """A coordinator for components that own worker threads.
 
     ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop.
+    ``allow_terminate`` lets a cleanup ``terminate()`` a worker that ignored cancellation: a
+    last resort, and a dangerous one for a worker running Python. A thread cancelled while
+    it waits for the GIL dies holding the GIL's mutex and the process hangs; one cancelled
+    elsewhere leaves its Python thread state behind (the inspector then stops reading
+    thread stacks). Only a worker blocked in C++ with the GIL released ends cleanly.
     """
 
     #: Workers stop before the component's other resources are torn down.

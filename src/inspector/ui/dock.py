@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -169,17 +170,23 @@ class InspectorDock(QDockWidget):
         self._stop_timers()
         self._source = None
 
-    def retire(self) -> None:
-        """Stop reading and let Qt delete the plots while Python is still whole: for quit.
+    def retire(self, *, now: bool = False) -> None:
+        """Stop reading and have the plots deleted while Python is still whole: for exit.
 
         pyqtgraph's items override C++ virtuals in Python. Left alive until PySide deletes
         the window at interpreter exit, their destructors call those overrides into a
-        finalising interpreter, which crashed 8-12 runs in 120 SIGTERMs with the panel open.
-        ``QCoreApplication.exec()`` runs deferred deletes after its loop ends, so the plots go
-        before the interpreter does.
+        finalising interpreter, which crashed 8-12 runs in 120 SIGTERMs with the panel open,
+        and 4 in 90 ``sys.exit()`` calls from a slot under load. At ``aboutToQuit`` the
+        plots are deleted later (``QCoreApplication.exec()`` runs deferred deletes after its
+        loop ends); with ``now``, at once (an ``atexit`` handler: no loop will run again).
         """
         self.detach_source()
-        self.plots.deleteLater()
+        if not shiboken6.isValid(self.plots):  # retired before, or deleted with the window
+            return
+        if now:
+            shiboken6.delete(self.plots)
+        else:
+            self.plots.deleteLater()
 
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
