@@ -19,18 +19,55 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from inspector.metrics import MetricsModel
+    from inspector.resources import ResourceManagementService
+    from inspector.server import InspectorServer
+    from tests.apps.harness import App
+    from tests.server.conftest import RawConn
+
 ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
 
 
 @pytest.fixture
-def service(qapp: object) -> Iterator[object]:
+def service(qapp: object) -> Iterator[ResourceManagementService]:
     """A fresh ResourceManagementService, shared by nothing else."""
     from inspector.resources import ResourceManagementService
 
     svc = ResourceManagementService()
     yield svc
     svc.cleanup_all()
+
+
+@pytest.fixture
+def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
+    """A real, started MetricsModel on the test's own service (app name "test-app")."""
+    from inspector.metrics import MetricsModel
+
+    m = MetricsModel(service, app="test-app")
+    m.start()
+    yield m
+    m.close()
+
+
+@pytest.fixture
+def server(model: MetricsModel, runtime_dir: Path) -> Iterator[InspectorServer]:
+    """A started InspectorServer for ``model`` in the test's runtime directory."""
+    from inspector.server import InspectorServer
+
+    with InspectorServer(model) as srv:
+        yield srv
+
+
+@pytest.fixture
+def raw(server: InspectorServer) -> Iterator[RawConn]:
+    """A raw line connection to ``server``, for feeding it bad input."""
+    from tests.server.conftest import RawConn
+
+    conn = RawConn(server.path)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture
@@ -58,9 +95,6 @@ def python_env(runtime: Path | None = None) -> dict[str, str]:
 
 PYTHON = sys.executable
 
-
-if TYPE_CHECKING:
-    from tests.apps.harness import App
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Fixtures built on these live in ``tests/conftest.py``.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import sys
@@ -25,17 +26,25 @@ RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "cli"]
 
 
 class App:
-    """A running tracked_app.py (or ``script``); its stdout lines are collected by a thread."""
+    """A running tracked_app.py (or ``script``); its stdout lines are collected by a thread,
+    and its stdin is a pipe (growing_app.py reads commands there and ends when it closes)."""
 
     def __init__(self, runtime: Path, *args: str, script: Path = TRACKED_APP) -> None:
+        if script == TRACKED_APP and "--seconds" not in args:
+            # It runs until killed: should the test process die first (a crash), it must
+            # still end by itself.
+            args = ("--seconds", "120", *args)
+        self.name = script.name
         self.proc = subprocess.Popen(
-            [PYTHON, str(script), *args], env=python_env(runtime),
+            [PYTHON, str(script), *args], env=python_env(runtime), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         ready = self.expect("READY", timeout=30)
         self.pid = int(ready.split()[1])
         assert self.pid == self.proc.pid
+        #: Where its inspector socket is.
+        self.socket = runtime / "resinspect" / f"{self.pid}.sock"
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
@@ -51,11 +60,18 @@ class App:
             except queue.Empty:
                 if self.proc.poll() is not None:
                     stderr = self.proc.stderr.read() if self.proc.stderr else ""
-                    pytest.fail(f"tracked_app exited {self.proc.returncode}: {stderr[-2000:]}")
+                    pytest.fail(f"{self.name} exited {self.proc.returncode}: {stderr[-2000:]}")
                 continue
             if line.startswith(prefix):
                 return line
-        pytest.fail(f"tracked_app printed no {prefix!r} within {timeout} s")
+        pytest.fail(f"{self.name} printed no {prefix!r} within {timeout} s")
+
+    def command(self, command: str) -> str:
+        """Send a growing_app command and wait for its ``OK`` line."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self.expect(f"OK {command}", timeout=15)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -65,9 +81,10 @@ class App:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        for stream in (self.proc.stdout, self.proc.stderr):
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(BrokenPipeError):  # stdin of a dead app
+                    stream.close()
 
 
 def resinspect(runtime: Path, *args: str, timeout: float = 30

@@ -8,13 +8,8 @@ its own process with the test's private ``XDG_RUNTIME_DIR``.
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,13 +25,12 @@ from inspector.metrics.snapshot import (
     TypeStats,
     WorkerInfo,
 )
-from tests.conftest import APPS, PYTHON, ROOT, python_env
+from tests.apps.harness import RESINSPECT, TRACKED_APP, App, resinspect
+from tests.conftest import ROOT, python_env
 
-TRACKED_APP = APPS / "tracked_app.py"
+__all__ = ["GROWING_APP", "TRACKED_APP", "App", "resinspect"]
+
 GROWING_APP = Path(__file__).resolve().parent / "growing_app.py"
-_SCRIPT = Path(sys.executable).with_name("resinspect")
-#: The console script as installed; ``python -m cli`` where it is not.
-RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "cli"]
 
 
 # -- snapshots built by hand -----------------------------------------------------------------
@@ -135,87 +129,7 @@ def assert_one_line_error(outcome: Outcome | subprocess.CompletedProcess[str],
     return lines[0]
 
 
-# -- real processes --------------------------------------------------------------------------
-
-
-class AppProcess:
-    """A running test application; its stdout lines are collected by a thread."""
-
-    def __init__(self, runtime: Path, script: Path, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [PYTHON, str(script), *args], env=python_env(runtime), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-        ready = self.expect("READY", timeout=30)
-        self.pid = int(ready.split()[1])
-        self.socket = runtime / "resinspect" / f"{self.pid}.sock"
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.strip())
-
-    def expect(self, prefix: str, timeout: float = 15) -> str:
-        """The next stdout line starting with ``prefix``; fails if the app dies first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    stderr = self.proc.stderr.read() if self.proc.stderr else ""
-                    pytest.fail(f"app exited {self.proc.returncode}: {stderr[-2000:]}")
-                continue
-            if line.startswith(prefix):
-                return line
-        pytest.fail(f"the app printed no {prefix!r} within {timeout} s")
-
-    def command(self, command: str) -> str:
-        """Send a growing_app command and wait for its ``OK`` line."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        return self.expect(f"OK {command}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(BrokenPipeError):  # stdin of a dead app
-                    stream.close()
-
-
-@pytest.fixture
-def start_app(runtime_dir: Path) -> Iterator[Callable[..., AppProcess]]:
-    """``start_app(script, *args)``: an application process, stopped after the test."""
-    apps: list[AppProcess] = []
-
-    def start(script: Path = TRACKED_APP, *args: str) -> AppProcess:
-        if script == TRACKED_APP:
-            # It runs until killed: should this test process die first (a crash), it must
-            # still end by itself. growing_app.py ends when its stdin (our pipe) closes.
-            args = ("--seconds", "120", *args)
-        app = AppProcess(runtime_dir, script, *args)
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
-
-
-def resinspect(runtime: Path, *args: str, timeout: float = 30
-               ) -> subprocess.CompletedProcess[str]:
-    """Run the real ``resinspect`` with ``args`` against ``runtime``."""
-    return subprocess.run([*RESINSPECT, *args], env=python_env(runtime), capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT, check=False)
+# -- real processes (tests/apps/harness.py starts them; start_app is in tests/conftest.py) ----
 
 
 def spawn_resinspect(runtime: Path, *args: str) -> subprocess.Popen[str]:

@@ -13,7 +13,7 @@ from inspector.fleet.diff import Change, diff_snapshots, group_of, new_suspects
 from inspector.metrics.snapshot import TypeStats
 from tests.fleet.conftest import (
     GROWING_APP,
-    AppProcess,
+    App,
     Run,
     assert_one_line_error,
     comp,
@@ -216,8 +216,8 @@ def test_diff_input_errors_are_one_line(run_cli: Run, tmp_path: Path) -> None:
 
 
 def test_budgets_pass_after_a_clean_close_and_fail_after_a_leak(
-        start_app: Callable[..., AppProcess], runtime_dir: Path, tmp_path: Path) -> None:
-    app = start_app(GROWING_APP)
+        start_app: Callable[..., App], runtime_dir: Path, tmp_path: Path) -> None:
+    app = start_app(script=GROWING_APP)
     target = ["--pid", str(app.pid)]
 
     def snapshot(name: str) -> str:

@@ -30,7 +30,7 @@ from inspector.metrics.snapshot import Snapshot
 from inspector.server.discovery import AppInfo
 from tests.fleet.conftest import (
     GROWING_APP,
-    AppProcess,
+    App,
     Run,
     assert_one_line_error,
     make_snapshot,
@@ -237,10 +237,10 @@ def scrape(url: str) -> tuple[Samples, float]:
 
 
 def test_every_running_app_is_served_with_its_numbers(
-        start_app: Callable[..., AppProcess],
+        start_app: Callable[..., App],
         exporter: Callable[..., tuple[subprocess.Popen[str], str]]) -> None:
     tracked = start_app()
-    growing = start_app(GROWING_APP)
+    growing = start_app(script=GROWING_APP)
     growing.command("open 2")
     proc, url = exporter()
     found, _ = scrape(url)
@@ -269,11 +269,11 @@ def test_every_running_app_is_served_with_its_numbers(
 
 
 def test_a_hung_or_dead_app_is_skipped_and_counted(
-        start_app: Callable[..., AppProcess],
+        start_app: Callable[..., App],
         exporter: Callable[..., tuple[subprocess.Popen[str], str]]) -> None:
     alive = start_app()
-    hung = start_app(GROWING_APP)
-    dead = start_app(GROWING_APP, "--name", "dead-app")
+    hung = start_app(script=GROWING_APP)
+    dead = start_app("--name", "dead-app", script=GROWING_APP)
     _, url = exporter("--timeout", "0.5")
     dead.proc.kill()  # a crash: its socket and sidecar stay behind
     dead.proc.wait(10)

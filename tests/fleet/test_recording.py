@@ -24,7 +24,7 @@ from inspector.fleet.recording import (
 from inspector.metrics.snapshot import Snapshot
 from tests.fleet.conftest import (
     GROWING_APP,
-    AppProcess,
+    App,
     Run,
     assert_one_line_error,
     make_snapshot,
@@ -234,7 +234,7 @@ def _wait_for_lines(path: Path, count: int, proc: subprocess.Popen[str]) -> None
     pytest.fail(f"fewer than {count} lines in {path} within 20 s")
 
 
-def test_a_killed_recorder_leaves_whole_lines(start_app: Callable[..., AppProcess],
+def test_a_killed_recorder_leaves_whole_lines(start_app: Callable[..., App],
                                              runtime_dir: Path, tmp_path: Path) -> None:
     start_app()
     out = tmp_path / "run.ndjson"
@@ -258,7 +258,7 @@ def test_a_killed_recorder_leaves_whole_lines(start_app: Callable[..., AppProces
     assert all(s.live_resources == 5 for s in recording.snapshots)
 
 
-def test_app_gone_mid_recording_keeps_the_file(start_app: Callable[..., AppProcess],
+def test_app_gone_mid_recording_keeps_the_file(start_app: Callable[..., App],
                                                runtime_dir: Path, tmp_path: Path) -> None:
     app = start_app()
     out = tmp_path / "run.ndjson"
@@ -284,8 +284,8 @@ def test_app_gone_mid_recording_keeps_the_file(start_app: Callable[..., AppProce
 
 
 def test_record_for_a_duration_then_replay_the_last_frame(
-        start_app: Callable[..., AppProcess], runtime_dir: Path, tmp_path: Path) -> None:
-    app = start_app(GROWING_APP)
+        start_app: Callable[..., App], runtime_dir: Path, tmp_path: Path) -> None:
+    app = start_app(script=GROWING_APP)
     app.command("open 2")
     app.command("close")
     app.command("open 1")

@@ -20,16 +20,11 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from inspector.metrics import MetricsModel
-from inspector.resources import ResourceManagementService
-from inspector.server import InspectorServer
-from tests.server.conftest import RawConn
 
 HERE = Path(__file__).resolve().parent
 
@@ -163,7 +158,7 @@ def _write_figures_md(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-# -- in-process server fixtures (the same shape as tests/server's) -------------------------
+# -- in-process server fixtures: model, server and raw are in tests/conftest.py ------------
 
 
 @pytest.fixture(autouse=True)
@@ -171,30 +166,6 @@ def _collect_garbage_on_the_main_thread() -> None:
     """Free earlier tests' garbage here, on the main thread (see tests/server/conftest.py:
     a QObject freed by the cyclic GC on the server's or sampler's thread can crash Qt)."""
     gc.collect()
-
-
-@pytest.fixture
-def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
-    """A real, started model on the test's own service."""
-    m = MetricsModel(service, app="reliability")
-    m.start()
-    yield m
-    m.close()
-
-
-@pytest.fixture
-def server(model: MetricsModel, runtime_dir: Path) -> Iterator[InspectorServer]:
-    """A started server for ``model`` in the test's runtime directory."""
-    with InspectorServer(model) as srv:
-        yield srv
-
-
-@pytest.fixture
-def raw(server: InspectorServer) -> Iterator[RawConn]:
-    """A raw line connection to ``server``."""
-    conn = RawConn(server.path)
-    yield conn
-    conn.close()
 
 
 # -- process accounting -----------------------------------------------------------------

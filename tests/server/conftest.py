@@ -1,21 +1,16 @@
-"""Fixtures for the socket server: a real MetricsModel on a fresh service, a started server
-in a private runtime directory, and a raw line-oriented connection for protocol abuse."""
+"""Helpers for the socket server's tests: a raw line-oriented connection for protocol abuse
+(the ``model``, ``server`` and ``raw`` fixtures are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import gc
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-
-from inspector.metrics import MetricsModel
-from inspector.resources import ResourceManagementService
-from inspector.server import InspectorServer
 
 
 @pytest.fixture(autouse=True)
@@ -27,22 +22,6 @@ def _collect_garbage_on_the_main_thread() -> None:
     can crash Qt (seen as a rare segfault in pytest-qt's processEvents).
     """
     gc.collect()
-
-
-@pytest.fixture
-def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
-    """A real, started model on the test's own service."""
-    m = MetricsModel(service, app="test-app")
-    m.start()
-    yield m
-    m.close()
-
-
-@pytest.fixture
-def server(model: MetricsModel, runtime_dir: Path) -> Iterator[InspectorServer]:
-    """A started server for ``model`` in the test's runtime directory."""
-    with InspectorServer(model) as srv:
-        yield srv
 
 
 class RawConn:
@@ -88,13 +67,6 @@ class RawConn:
 
     def close(self) -> None:
         self.sock.close()
-
-
-@pytest.fixture
-def raw(server: InspectorServer) -> Iterator[RawConn]:
-    conn = RawConn(server.path)
-    yield conn
-    conn.close()
 
 
 def wait_for(predicate: Any, timeout: float = 5.0, interval: float = 0.005) -> bool:
