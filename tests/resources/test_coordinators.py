@@ -254,6 +254,35 @@ def test_a_plain_owner_collected_on_a_worker_thread_is_cleaned_once_by_loop_or_e
     assert service.store._deferred == {}
 
 
+@pytest.mark.parametrize("where", ["main thread", "worker thread"])
+def test_a_failing_cleanup_at_collection_is_logged_never_raised(
+        service: ResourceManagementService, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    owner = Owner()  # alive throughout: the coordinator dies alone, as with a Qt owner
+    coord = BaseResourceCoordinator("F", service).bind_to_component(owner)
+    coord.track([1], ResourceType.CUSTOM)
+
+    def broken(component: object, resource_id: str) -> bool:
+        raise RuntimeError("the service is gone")
+
+    monkeypatch.setattr(service, "release_resource", broken)
+    box = [coord]
+    del coord
+    with caplog.at_level(logging.ERROR, logger="inspector.resources"):
+        if where == "main thread":
+            box.clear()
+        else:
+            dropper = threading.Thread(target=box.clear)
+            dropper.start()
+            dropper.join()
+            assert "the service is gone" not in caplog.text  # not run yet: queued
+            QCoreApplication.sendPostedEvents()
+    assert "the service is gone" in caplog.text
+    expected = ("cleanup of F at its collection failed" if where == "main thread"
+                else "a call handed to the main thread failed")
+    assert expected in caplog.text
+
+
 def test_a_coordinator_collected_on_the_main_thread_cleans_up_at_once(
         service: ResourceManagementService) -> None:
     owner = Owner()
