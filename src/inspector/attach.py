@@ -73,24 +73,24 @@ class Attachment:
             self.dock.detach_source()  # stop reading a model that is going away
 
     def _at_quit(self) -> None:
-        """``aboutToQuit``: close, and retire the dock's plots before the interpreter ends."""
+        """``aboutToQuit``: close, and have the dock's plots deleted when the loop ends."""
+        self._retire(now=False)
+
+    def _at_exit(self) -> None:
+        """Interpreter exit, reached also without ``aboutToQuit`` (``sys.exit()`` inside a
+        slot ends the process from within the event loop): close, and delete the plots at
+        once, while Python can still run their destructors' overrides."""
+        self._retire(now=True)
+
+    def _retire(self, *, now: bool) -> None:
         self.close()
         if self.dock is not None:
-            _quietly("retiring the inspector dock", self._retire_dock)
+            _quietly("retiring the inspector dock", lambda: self._retire_dock(now=now))
 
-    def _retire_dock(self, *, now: bool = False) -> None:
+    def _retire_dock(self, *, now: bool) -> None:
         assert self.dock is not None
         with contextlib.suppress(RuntimeError):  # Qt already deleted it with its window
             self.dock.retire(now=now)
-
-    def _at_exit(self) -> None:
-        """Interpreter exit without ``aboutToQuit`` (``sys.exit()`` inside a slot ends the
-        process from within the event loop): close, and delete the plots while Python can
-        still run their destructors' overrides."""
-        self.close()
-        if self.dock is not None:
-            _quietly("retiring the inspector dock at exit",
-                     lambda: self._retire_dock(now=True))
 
     def __enter__(self) -> Attachment:
         return self

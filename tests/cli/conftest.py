@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from inspector.metrics.snapshot import (
     ComponentStats,
@@ -22,6 +21,7 @@ from inspector.metrics.snapshot import (
     Snapshot,
     TypeStats,
 )
+from tests.cli_helpers import Run, run_cli
 
 LONG_ID = "MainWindow.tabs.ThumbnailBrowserTab#3.ThumbnailLoaderController.decoder_pool_worker"
 
@@ -129,30 +129,10 @@ class FakeApp:
     protocol: int = 1
 
 
-@dataclass
-class Outcome:
-    """What the user sees: exit status and the two streams."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Run = Callable[..., Outcome]
-
-
-@pytest.fixture
-def run_cli() -> Run:
+@pytest.fixture(name="run_cli")
+def run_cli_fixture() -> Run:
     """``run_cli("snapshot", "--pid", "1")``: ``cli.main.main`` in CliRunner's isolation."""
-    from cli.main import main
-
-    def run(*args: str, env: dict[str, str] | None = None) -> Outcome:
-        runner = CliRunner()
-        with runner.isolation(env=env) as (out, err, _):
-            code = main(list(args))
-        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
-
-    return run
+    return run_cli
 
 
 @pytest.fixture

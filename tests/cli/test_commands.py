@@ -23,21 +23,11 @@ from inspector.errors import (
     ResinspectError,
 )
 from inspector.metrics.snapshot import Snapshot
+from tests.cli_helpers import Run, assert_one_line_error
 
-from .conftest import FakeApp, FakeReader, Outcome, Run, blocked_snapshot, make_snapshot
+from .conftest import FakeApp, FakeReader, blocked_snapshot, make_snapshot
 
 Install = Callable[..., FakeReader]
-
-
-def assert_one_line_error(result: Outcome, code: int = 1, contains: str = "") -> None:
-    """Exactly one line on stderr, prefixed ``resinspect:``; nothing on stdout; no traceback."""
-    assert result.exit_code == code, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("resinspect: "), lines
-    assert contains in lines[0]
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 # -- snapshot ------------------------------------------------------------------------------

@@ -26,17 +26,8 @@ import pytest
 
 from inspector.metrics.snapshot import Snapshot
 from tests.apps.harness import RESINSPECT, TRACKED_APP, App, resinspect  # noqa: F401
+from tests.cli_helpers import assert_one_line_error
 from tests.conftest import PYTHON, ROOT, python_env
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], contains: str = "") -> None:
-    assert result.returncode == 1, result
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("resinspect: ")
-    assert contains in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def check_tracked_numbers(snap: Snapshot, pid: int) -> None:

@@ -13,8 +13,9 @@ import pytest
 from cli.reader import FileReader, SocketReader, open_reader
 from inspector.errors import BadInput, ConnectionLost, NoApplication
 from inspector.metrics.snapshot import Snapshot
+from tests.cli_helpers import Run
 
-from .conftest import Run, make_snapshot
+from .conftest import make_snapshot
 
 # -- files ---------------------------------------------------------------------------------
 

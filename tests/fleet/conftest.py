@@ -9,13 +9,10 @@ its own process with the test's private ``XDG_RUNTIME_DIR``.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from inspector.metrics.snapshot import (
     ComponentStats,
@@ -26,9 +23,11 @@ from inspector.metrics.snapshot import (
     WorkerInfo,
 )
 from tests.apps.harness import RESINSPECT, TRACKED_APP, App, resinspect
+from tests.cli_helpers import Outcome, Run, assert_one_line_error, run_cli
 from tests.conftest import ROOT, python_env
 
-__all__ = ["GROWING_APP", "TRACKED_APP", "App", "resinspect"]
+__all__ = ["GROWING_APP", "TRACKED_APP", "App", "Outcome", "Run", "assert_one_line_error",
+           "resinspect"]
 
 GROWING_APP = Path(__file__).resolve().parent / "growing_app.py"
 
@@ -86,47 +85,13 @@ def write_recording(path: Path, snapshots: list[Snapshot]) -> Path:
     return path
 
 
-# -- the CLI in-process ----------------------------------------------------------------------
+# -- the CLI in-process (tests/cli_helpers.py) -------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    """What the user sees: exit status and the two streams."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-Run = Callable[..., Outcome]
-
-
-@pytest.fixture
-def run_cli() -> Run:
+@pytest.fixture(name="run_cli")
+def run_cli_fixture() -> Run:
     """``run_cli("diff", "a.json", "b.json")``: ``cli.main.main`` in CliRunner's isolation."""
-    from cli.main import main
-
-    def run(*args: str) -> Outcome:
-        runner = CliRunner()
-        with runner.isolation() as (out, err, _):
-            code = main(list(args))
-        return Outcome(code, out.getvalue().decode(), err.getvalue().decode())
-
-    return run
-
-
-def assert_one_line_error(outcome: Outcome | subprocess.CompletedProcess[str],
-                          contains: str = "", code: int = 1) -> str:
-    """Exactly one ``resinspect: ...`` line on stderr and status ``code``; returns it."""
-    status = outcome.exit_code if isinstance(outcome, Outcome) else outcome.returncode
-    stderr = outcome.stderr
-    assert status == code, outcome
-    lines = stderr.splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("resinspect: "), stderr
-    assert contains in lines[0], lines[0]
-    assert "Traceback" not in stderr
-    return lines[0]
+    return run_cli
 
 
 # -- real processes (tests/apps/harness.py starts them; start_app is in tests/conftest.py) ----

@@ -166,7 +166,7 @@ def test_diff_json_and_budgets(run_cli: Run, tmp_path: Path) -> None:
                      "--fail-on", "live:MediaAnalysisController>0", "--fail-on", "workers>0",
                      "--fail-on", "cache_bytes>+10MB", "--fail-on", "suspects>0",
                      "--fail-on", "live>+100")
-    line = assert_one_line_error(broken, contains="4 budgets exceeded")
+    line = assert_one_line_error(broken, contains="4 budgets exceeded", report_on_stdout=True)
     for rule in ("live:MediaAnalysisController>0 (is 2)", "workers>0 (is 3)",
                  "cache_bytes>+10MB (+11.4 MiB from A to B)", "suspects>0 (is 1)"):
         assert rule in line
@@ -242,7 +242,7 @@ def test_budgets_pass_after_a_clean_close_and_fail_after_a_leak(
     assert clean.stdout.count(" ok") == 4
 
     leak = resinspect(runtime_dir, "diff", baseline, leaked, *budgets)
-    line = assert_one_line_error(leak, contains="4 budgets exceeded")
+    line = assert_one_line_error(leak, contains="4 budgets exceeded", report_on_stdout=True)
     assert "live:MediaAnalysisController>0 (is 6)" in line  # 3 tabs: a thumbnail, a worker
     assert "workers>0 (is 3)" in line
     assert "cache_bytes>+10MB (+12.0 MiB from A to B)" in line

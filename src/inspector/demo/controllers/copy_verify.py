@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
-from inspector.resources import IResourceManagementService, Result
+from inspector.resources import Result
 
-from ..dataset import Dataset
 from ..workers import CopyReport, CopyVerifyWorker, JobOutcome, Status
 from .base import QUEUED, JobController
 
@@ -23,23 +22,9 @@ class CopyVerifyController(JobController):
     _numbers = itertools.count(1)
 
     #: The report of the last job that completed, if any.
-    last_report: CopyReport | None
+    last_report: CopyReport | None = None
     #: Where the current (or last) job copies to.
-    destination: Path | None
-
-    def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        io_delay_s: float = 0.0,
-        component_id: str | None = None,
-        service: IResourceManagementService | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(dataset, io_delay_s=io_delay_s, component_id=component_id,
-                         service=service, parent=parent)
-        self.last_report = None
-        self.destination = None
+    destination: Path | None = None
 
     def start(self, algorithm: str = "sha256") -> Result[str]:
         """Copy and verify every file; the value is the job id."""
