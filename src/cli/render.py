@@ -22,57 +22,19 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from inspector.metrics.units import format_bytes, format_duration, format_ms
+
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
     from cli.reader import AppDescription
     from inspector.metrics.snapshot import Snapshot
 
-_BYTE_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
-
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
 
 
 # -- formatting ----------------------------------------------------------------------------
-
-
-def format_bytes(n: int | float) -> str:
-    """``512 B``, ``2.9 KiB``, ``12.0 MiB``: binary units, one decimal."""
-    if abs(n) < 1024:
-        return f"{int(n)} B"
-    value = float(n)
-    for unit in _BYTE_UNITS:
-        value /= 1024
-        # Carry on when rounding would print "1024.0 KiB".
-        if abs(round(value, 1)) < 1024 or unit == _BYTE_UNITS[-1]:
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def format_duration(seconds: float) -> str:
-    """``42s``, ``3m05s``, ``2h03m``, ``4d05h``: two units at most, as ``top`` shows it."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
-
-
-def format_ms(ms: float) -> str:
-    """``0 ms``, ``120 ms``, ``3.2 s``."""
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    return f"{ms / 1000:.1f} s"
-
-
-def is_blocked(snapshot: Snapshot) -> bool:
-    """Whether the GUI thread counts as frozen in ``snapshot``."""
-    return snapshot.event_loop_blocked or (
-        snapshot.event_loop_lag_ms >= snapshot.lag_threshold_ms > 0)
 
 
 # -- a table that never breaks its key column ------------------------------------------------
@@ -203,7 +165,7 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
     leak suspects.
     """
     parts: list[RenderableType] = [_title(snapshot)]
-    if is_blocked(snapshot):
+    if snapshot.blocked:
         parts.append(render_blocked_banner(snapshot))
     parts += [
         _summary(snapshot),
@@ -249,7 +211,7 @@ def _summary(s: Snapshot) -> Table:
 
 
 def _lag(s: Snapshot) -> Text:
-    if is_blocked(s):
+    if s.blocked:
         return Text(f"BLOCKED, lag {format_ms(s.event_loop_lag_ms)}", style="bold red")
     if s.event_loop_lag_ms > 0:
         return Text(f"lag {format_ms(s.event_loop_lag_ms)}", style="yellow")

@@ -14,7 +14,6 @@ from cli.render import (
     format_bytes,
     format_duration,
     format_ms,
-    is_blocked,
     plain_width,
     render_ls,
     render_top,
@@ -160,7 +159,7 @@ def test_no_banner_while_the_event_loop_turns() -> None:
 
 def test_blocked_banner_shows_the_gui_stack_innermost_last() -> None:
     snap = blocked_snapshot()
-    assert is_blocked(snap)
+    assert snap.blocked
     out = text_of(render_top(snap))
     assert "EVENT LOOP BLOCKED" in out
     assert "3.2 s" in out

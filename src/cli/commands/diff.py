@@ -143,7 +143,7 @@ def _header(result: SnapshotDiff) -> Text:
 def _delta(change: Change, *, is_bytes: bool) -> Text:
     from rich.text import Text
 
-    from cli.render import format_bytes
+    from inspector.metrics.units import format_bytes
 
     d = change.delta
     shown = format_bytes(abs(d)) if is_bytes else str(abs(d))
@@ -155,7 +155,7 @@ def _delta(change: Change, *, is_bytes: bool) -> Text:
 
 
 def _value(n: int, *, is_bytes: bool) -> str:
-    from cli.render import format_bytes
+    from inspector.metrics.units import format_bytes
 
     return format_bytes(n) if is_bytes else str(n)
 
@@ -261,7 +261,8 @@ def _workers(result: SnapshotDiff) -> KeyedTable:
 
 
 def _suspects(result: SnapshotDiff) -> KeyedTable:
-    from cli.render import Col, KeyedTable, format_duration
+    from cli.render import Col, KeyedTable
+    from inspector.metrics.units import format_duration
 
     rows: list[list[str | Text]] = [
         [s.component_id, s.resource_type, s.resource_id or "-", s.reason,

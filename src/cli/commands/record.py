@@ -77,7 +77,7 @@ class _StatusLine:
         self.duration = duration
 
     def update(self, progress: Progress) -> None:
-        from cli.render import format_bytes, format_duration
+        from inspector.metrics.units import format_bytes, format_duration
 
         snap = progress.last
         limit = f" of {format_duration(self.duration)}" if self.duration is not None else ""
@@ -87,7 +87,7 @@ class _StatusLine:
                    f"{format_duration(progress.elapsed_s)}{limit}{stop}")
 
     def finish(self, count: int, size: int) -> None:
-        from cli.render import format_bytes
+        from inspector.metrics.units import format_bytes
 
         self._show(f"recorded {_count(count)} ({format_bytes(size)}) to {self.output}")
         click.echo(err=True)

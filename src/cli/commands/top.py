@@ -135,7 +135,7 @@ def _where(path: Path, frames: list[Snapshot], index: int) -> Text:
     """``replay FILE  frame 3/40  at +2s of 39s``."""
     from rich.text import Text
 
-    from cli.render import format_duration
+    from inspector.metrics.units import format_duration
 
     start = frames[0].timestamp
     return Text.assemble(
@@ -148,7 +148,8 @@ def _markers(snap: Snapshot, previous: Snapshot | None, max_rows: int | None) ->
     """The snapshot's lifecycle markers, newest last; those new since ``previous`` in bold."""
     from rich.text import Text
 
-    from cli.render import Col, KeyedTable, format_duration
+    from cli.render import Col, KeyedTable
+    from inspector.metrics.units import format_duration
 
     seen = {(m.t, m.kind, m.component_id) for m in previous.markers} if previous else set()
     markers = list(snap.markers)

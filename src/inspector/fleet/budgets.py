@@ -27,6 +27,7 @@ import msgspec
 
 from ..errors import BadInput, BudgetExceeded
 from ..metrics.snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, Snapshot
+from ..metrics.units import format_bytes
 from .diff import group_of
 
 TargetKind = Literal["type", "reason", "component"]
@@ -195,7 +196,7 @@ def raise_if_broken(results: list[BudgetResult]) -> None:
 def format_value(result: BudgetResult) -> str:
     """The value a rule was checked against: ``3``, ``12.0 MiB``, ``+4`` for a growth."""
     is_bytes = METRICS[result.metric].is_bytes
-    shown = format_size(result.value) if is_bytes else str(result.value)
+    shown = format_bytes(result.value) if is_bytes else str(result.value)
     return f"+{shown}" if result.delta and result.value >= 0 else shown
 
 
@@ -203,18 +204,6 @@ def describe_value(result: BudgetResult) -> str:
     """``is 3``, ``+12.0 MiB from A to B``: the value of a rule, for a sentence."""
     shown = format_value(result)
     return f"{shown} from A to B" if result.delta else f"is {shown}"
-
-
-def format_size(n: int) -> str:
-    """``512 B``, ``12.0 MiB``: binary units, one decimal (as ``top`` shows bytes)."""
-    if abs(n) < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        value /= 1024
-        if abs(round(value, 1)) < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _target_kind(rule: Rule, a: Snapshot, b: Snapshot) -> TargetKind | None:

@@ -136,6 +136,15 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     markers: list[Marker] = msgspec.field(default_factory=list)
     audits: list[TeardownAudit] = msgspec.field(default_factory=list)
 
+    @property
+    def blocked(self) -> bool:
+        """Whether the GUI thread counts as frozen: flagged, or lag at or over the threshold.
+
+        The one rule every view uses (``top``, the dock, status lines).
+        """
+        return self.event_loop_blocked or (
+            self.event_loop_lag_ms >= self.lag_threshold_ms > 0)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dicts, lists and scalars, ready for any JSON encoder."""
         return msgspec.to_builtins(self)  # type: ignore[no-any-return]

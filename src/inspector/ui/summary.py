@@ -62,8 +62,8 @@ class SummaryStrip(QWidget):
         self._set("workers", f"workers {s.active_workers}")
         self._set("cache", f"cache {format_bytes(s.cache_bytes)} in {s.cache_entries} entries")
         lag = f"lag {s.event_loop_lag_ms:.0f} ms"
-        self._set("lag", f"{lag} — BLOCKED" if s.event_loop_blocked else lag)
-        self._set_blocked(s.event_loop_blocked, s.gui_stack, s.lag_threshold_ms)
+        self._set("lag", f"{lag} — BLOCKED" if s.blocked else lag)
+        self._set_blocked(s.blocked, s.gui_stack, s.lag_threshold_ms)
 
     def clear(self) -> None:
         """Back to placeholders (no source, or a new one)."""
