@@ -11,6 +11,9 @@ This module imports no Qt at all: the CLI decodes snapshots with it.
 
 from __future__ import annotations
 
+import inspect
+import json
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -218,6 +221,7 @@ def json_schema() -> dict[str, Any]:
     ``schema`` is pinned to its constant, so a reader can rely on the version it names.
     """
     schema: dict[str, Any] = msgspec.json.schema(Snapshot)
+    _clean_descriptions(schema)
     snapshot_def = schema["$defs"]["Snapshot"]
     snapshot_def["properties"]["schema"] = {"const": SCHEMA}
     snapshot_def["required"] = sorted({*snapshot_def["required"], "schema"})
@@ -225,6 +229,30 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA
     schema["title"] = "resinspect snapshot"
     return schema
+
+
+def _clean_descriptions(node: Any) -> None:
+    """Docstring descriptions in one canonical form, whatever msgspec version made them.
+
+    msgspec 0.23 strips docstring indentation that 0.22 kept; ``inspect.cleandoc`` of either is
+    the same text, so the committed schema does not depend on the installed msgspec.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = inspect.cleandoc(value)
+            else:
+                _clean_descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            _clean_descriptions(item)
+
+
+def write_schema() -> Path:
+    """Write the committed ``snapshot.schema.json`` from the structs (scripts/update-schema.sh)."""
+    path = Path(__file__).with_name("snapshot.schema.json")
+    path.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 _encoder = msgspec.json.Encoder()
