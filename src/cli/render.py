@@ -269,15 +269,20 @@ def _suspects(s: Snapshot) -> KeyedTable:
     suspects = sorted(s.leak_suspects, key=lambda x: (-x.age_s, x.component_id, x.resource_id))
     columns = [Col("Component"), Col("Type"), Col("Resource"), Col("Reason", style="yellow"),
                Col("Age", "right")]
-    with_detail = any(x.detail for x in suspects)
+    with_detail = any(x.detail or x.site for x in suspects)
     if with_detail:
         columns.append(Col("Detail", wrap=True))
     rows: list[list[Cell]] = []
     for x in suspects:
-        row: list[Cell] = [x.component_id, x.resource_type, x.resource_id or "-", x.reason,
+        resource = " ".join(p for p in (x.name, x.resource_id) if p) or "-"
+        if x.count > 1:
+            resource += f" (x{x.count})"
+        reason = x.reason if x.confirmed else f"{x.reason} (pending)"
+        row: list[Cell] = [x.component_id, x.resource_type, resource, reason,
                            format_duration(x.age_s)]
         if with_detail:
-            row.append(x.detail)
+            row.append("; ".join(p for p in (x.detail, f"made at {x.site}" if x.site else "")
+                                 if p))
         rows.append(row)
     return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
                       empty="no leak suspects")

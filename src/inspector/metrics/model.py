@@ -162,7 +162,7 @@ class MetricsModel:
              "event_loop_lag_ms": round(self.probe.lag_ms(now), 1)},
             {t.value: c.live for t, c in agg.by_type.items() if c.created})
         with self._growth_lock:
-            self._growth.observe(agg, now, self.service.store.newest_resource_id)
+            self._growth.observe(agg, now, self.service.store.newest_resource)
 
     def snapshot(self) -> Snapshot:
         """The application now. Costs O(types + components + workers), never O(resources)."""

@@ -52,7 +52,11 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     """A resource (or, for ``growth``, a component or type) that looks leaked.
 
     ``component_id`` is ``"*"`` for a type-wide growth; ``resource_id`` is the newest
-    resource of the growing component (empty for a type-wide growth).
+    resource of the growing component (empty for a type-wide growth), or of the group.
+    ``name`` is the name it was tracked under (or its class), ``site`` where it was made.
+    A retained resource is ``confirmed`` once it survived a full garbage collection that
+    began after its release; until then it is pending, and budgets do not count it.
+    Suspects with the same owner class, type, reason and site are one row: ``count``.
     """
 
     component_id: str
@@ -62,6 +66,10 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     age_s: float
     detail: str = ""
     size_bytes: int = 0
+    name: str = ""
+    site: str = ""
+    confirmed: bool = True
+    count: int = 1
 
 
 class WorkerInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -183,6 +191,8 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None = None
+    name: str = ""
+    site: str = ""
 
 
 class ResourcePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -44,7 +44,8 @@ def watched_suspects(watched: Iterable[WatchedResource], now: float,
             continue
         out.append(LeakSuspect(component_id=w.component_id, resource_type=w.resource_type.value,
                                resource_id=w.resource_id, reason=reason, age_s=round(age, 3),
-                               detail=detail, size_bytes=w.size_bytes))
+                               detail=detail, size_bytes=w.size_bytes, name=w.name,
+                               site=w.site))
     return out
 
 
@@ -65,10 +66,11 @@ class GrowthDetector:
         self._components: dict[str, _Series] = {}
         self._types: dict[str, _Series] = {}
         self._next_window: float | None = None
-        self._suspects: list[tuple[str, str, str, float, int]] = []
+        self._suspects: list[tuple[str, str, str, float, int, str, str]] = []
 
     def observe(self, agg: StoreAggregate, now: float,
-                newest: Callable[[str], str] = lambda cid: "") -> None:
+                newest: Callable[[str], tuple[str, str, str, str]] = lambda cid: ("",) * 4,
+                ) -> None:
         """Feed one sample; a window closes when its time has come."""
         if self._next_window is None:
             self._next_window = now
@@ -84,18 +86,19 @@ class GrowthDetector:
         for t, counts in agg.by_type.items():
             if counts.created:
                 self._push(self._types, t.value, (counts.live, counts.bytes), now)
-        suspects: list[tuple[str, str, str, float, int]] = []
+        suspects: list[tuple[str, str, str, float, int, str, str]] = []
         grown_types = set()
         for cid, series in self._components.items():
             if self._rising(series):
-                rid = newest(cid)  # O(that component's resources), only when it grows
-                rtype = rid.rsplit("-", 1)[0] if rid else ""
+                # O(that component's resources), only when it grows
+                rid, rtype, name, site = newest(cid)
                 grown_types.add(rtype)
-                suspects.append((cid, rtype, rid, series.rising_since, series.values[-1][1]))
+                suspects.append((cid, rtype, rid, series.rising_since, series.values[-1][1],
+                                 name, site))
         for type_name, series in self._types.items():
             if type_name not in grown_types and self._rising(series):
                 suspects.append(("*", type_name, "", series.rising_since,
-                                 series.values[-1][1]))
+                                 series.values[-1][1], "", ""))
         self._suspects = suspects
 
     def suspects(self, now: float) -> list[LeakSuspect]:
@@ -104,8 +107,8 @@ class GrowthDetector:
                             reason=GROWTH, age_s=round(now - since, 3),
                             detail=f"rising for {self._policy.growth_windows} windows of "
                                    f"{self._policy.growth_window_s:g} s",
-                            size_bytes=size)
-                for cid, rtype, rid, since, size in self._suspects]
+                            size_bytes=size, name=name, site=site)
+                for cid, rtype, rid, since, size, name, site in self._suspects]
 
     def _push(self, table: dict[str, _Series], key: str, value: tuple[int, int],
               now: float) -> None:

@@ -129,19 +129,23 @@ class BaseResourceCoordinator:
         cleanup: Cleanup | None = None,
         auto_cleanup: bool = True,
         size_bytes: int | None = None,
+        *,
+        site: str | None = None,
         **metadata: Any,
     ) -> ResourceHandle:
         """Track ``resource``; ``cleanup(resource)`` runs when the coordinator cleans up.
 
         With ``auto_cleanup`` and no ``cleanup``, file handles are closed and timers stopped.
+        ``name`` is shown instead of the id; ``site`` (default: the caller's frame outside
+        the inspector package) is where it was made.
         """
         component = self._component()
         if not self._armed:
             self._arm(component)
+        rid = self._service.track_resource(component, resource_type, resource, size_bytes,
+                                           metadata or None, name=name or None, site=site)
         if name:
             metadata["name"] = name
-        rid = self._service.track_resource(component, resource_type, resource, size_bytes,
-                                           metadata or None)
         handle = ResourceHandle(rid, resource_type, self._component_id,
                                 name or type(resource).__name__, _reference(resource),
                                 MappingProxyType(metadata))

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import sys
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,6 +44,29 @@ _monotonic = time.monotonic
 _get_ident = threading.get_ident
 _THREAD = threading.local()
 _TYPES = tuple(ResourceType)
+_getframe = sys._getframe
+
+
+def _internal_files() -> frozenset[str]:
+    """The source files of the inspector package that sit between an application's call
+    and the store (service, coordinators, controllers, ...): a creation site skips them.
+
+    The demo is an application built on the package, so its files are sites like any
+    other. A set of exact file names, made once: the hot path tests one frame with one hash
+    lookup (the name's hash is cached on the string) instead of a prefix test per frame.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    demo = os.path.join(root, "demo")
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        if folder == demo or folder.startswith(demo + os.sep):
+            dirs[:] = []
+            continue
+        found.update(os.path.join(folder, f) for f in files if f.endswith(".py"))
+    return frozenset(found)
+
+
+_INTERNAL = _internal_files()
 
 #: One counter for the process: ids stay unique across services (``next`` is atomic).
 _IDS = itertools.count(1)
@@ -181,7 +207,8 @@ _HELD_FLAG = 4
 _META_FLAG = 8
 _INDEXED = _QOBJECT_FLAG | _WORKER_FLAG | _META_FLAG  # a release has side tables to update
 
-_RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread")
+_RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread", "name", "site",
+                 "lasti")
 
 
 class _Resource(weakref.ref):  # type: ignore[type-arg]
@@ -193,7 +220,11 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     test whether a release has side tables to update (_QOBJECT_FLAG: a C++ address;
     _WORKER_FLAG: in the worker index; _META_FLAG: metadata, which is rare, lives in a side
     table so the common track stores nothing for it). ``stats`` is the type's counters,
-    kept on the record to spare the release a lookup.
+    kept on the record to spare the release a lookup. ``name`` is the name the caller gave
+    (unset: the object's class name, read when shown). ``site`` is where it was tracked: the
+    caller's code object with ``lasti``, its instruction offset, turned into
+    ``"function (file:line)"`` only when read (see :func:`format_site`), or a string the
+    caller gave; unset when sites are off.
     """
 
     __slots__ = _RECORD_SLOTS
@@ -204,6 +235,9 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     flags: int
     created: float
     thread: int
+    name: str | None
+    site: CodeType | str | None
+    lasti: int
 
 
 class _HeldResource:
@@ -217,6 +251,9 @@ class _HeldResource:
     flags: int
     created: float
     thread: int
+    name: str | None
+    site: CodeType | str | None
+    lasti: int
 
     def __init__(self, strong: object) -> None:
         self.strong = strong
@@ -233,15 +270,19 @@ class _Watch:
         "cid",
         "ckey",
         "dead",
+        "name",
         "owner_dead",
         "qaddr",
         "ref",
         "released_at",
         "rid",
         "rtype",
+        "site",
         "size",
     )
     cid: str
+    name: str
+    site: str
     ckey: _Component
     rid: str
     rtype: ResourceType
@@ -315,6 +356,8 @@ class ResourceInfo:
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None
+    name: str = ""
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +428,8 @@ class ResourceStore:
         self._sink = None if sink is None else _weak_callable(sink)
         self._resource_events = False
         self._slow = False
+        self._sites = True
+        self._site_text: dict[tuple[int, int], tuple[CodeType, str]] = {}
 
     # -- components ---------------------------------------------------------------------
 
@@ -450,8 +495,16 @@ class ResourceStore:
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track ``resource`` as owned by ``component``; return its process-unique id."""
+        """Track ``resource`` as owned by ``component``; return its process-unique id.
+
+        ``name`` is shown instead of the bare id (default: the object's class name).
+        ``site`` is where it was made, ``"function (file:line)"``; by default the innermost
+        frame outside the inspector package, unless :attr:`capture_sites` is off.
+        """
         size = size_bytes or 0
         if size < 0:
             raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
@@ -473,6 +526,26 @@ class ResourceStore:
         if metadata:
             flags |= _META_FLAG
         rec.size = size
+        # `name` and `site` stay unset unless there is one (readers use getattr): a slot
+        # write per track is what the budget of a track without sites cannot afford.
+        if name is not None:
+            rec.name = name
+        if site is None:
+            if self._sites:
+                # The caller's frame, or the first outside the package (a coordinator's
+                # track): code object and instruction offset; the line is read when shown.
+                try:
+                    frame = _getframe(1)
+                    code = frame.f_code
+                    while code.co_filename in _INTERNAL:
+                        frame = frame.f_back  # type: ignore[assignment]
+                        code = frame.f_code
+                    rec.site = code
+                    rec.lasti = frame.f_lasti
+                except (ValueError, AttributeError):  # no Python caller outside the package
+                    pass
+        else:
+            rec.site = site
         rec.created = _monotonic()
         try:  # the same int object per thread: 32 bytes a resource less than get_ident()
             rec.thread = _THREAD.ident
@@ -548,6 +621,27 @@ class ResourceStore:
             self._emit_resource(kind, rec, reason)
         if self._pending:
             self._drain()
+
+    @property
+    def capture_sites(self) -> bool:
+        """Whether a track without a ``site`` records where it was made (on by default)."""
+        return self._sites
+
+    @capture_sites.setter
+    def capture_sites(self, value: bool) -> None:
+        self._sites = bool(value)
+
+    def site_of(self, rec: Record) -> str:
+        """A record's creation site as ``"function (file:line)"`` ("" when none)."""
+        site = getattr(rec, "site", None)
+        if site is None or isinstance(site, str):
+            return site or ""
+        key = (id(site), rec.lasti)
+        known = self._site_text.get(key)
+        if known is None:
+            # The code object is kept with its text, so its id cannot be reused by another.
+            known = self._site_text[key] = (site, format_site(site, rec.lasti))
+        return known[1]
 
     @property
     def resource_events(self) -> bool:
@@ -813,8 +907,9 @@ class ResourceStore:
         if obj is None:
             return
         ref = weakref.ref(obj)
-        del obj
         watch = _Watch()
+        watch.name = getattr(rec, "name", None) or type(obj).__name__
+        watch.site = self.site_of(rec)
         watch.cid = rec.comp.cid
         watch.ckey = rec.comp
         watch.rid = rec.rid
@@ -825,6 +920,7 @@ class ResourceStore:
         watch.released_at = now
         watch.owner_dead = owner_dead
         watch.dead = False
+        del obj
         if len(self._watch) == self._watch.maxlen:
             oldest = self._watch[0]
             if oldest.qaddr:
@@ -910,7 +1006,7 @@ class ResourceStore:
                 continue
             running = w.rtype is _WORKER and is_running(obj)
             out.append(WatchedResource(w.cid, w.rid, w.rtype, w.released_at, w.owner_dead,
-                                       w.size, True, running))
+                                       w.size, True, running, w.name, w.site))
             del obj
         if dead:
             with self._lock:
@@ -933,7 +1029,7 @@ class ResourceStore:
         """One page of the tracked resources, oldest first, and how many there are in all.
 
         Each row is ``make(resource_id, component_id, type value, size_bytes, age_s,
-        thread_id, type name, alive, metadata or None)``; metadata values that are not
+        thread_id, type name, alive, metadata or None, name, site)``; metadata values that are not
         JSON scalars come as their ``repr``. Rows are built in one pass under the lock with
         the caller's constructor: an export of 100k resources must cost about what building
         and encoding them does.
@@ -950,11 +1046,14 @@ class ResourceStore:
                 total = len(matching)
                 page = matching[offset:offset + limit]
             metadata = self._metadata
+            site_of = self.site_of
             rows: list[R] = [
                 make(rec.rid, rec.comp.cid, rec.cell.name, rec.size,
                      round(now - rec.created, 3), rec.thread,
-                     "" if (obj := rec()) is None else type(obj).__name__, obj is not None,
-                     _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None)
+                     type_name := "" if (obj := rec()) is None else type(obj).__name__,
+                     obj is not None,
+                     _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None,
+                     getattr(rec, "name", None) or type_name, site_of(rec))
                 for rec in page]
             obj = None
         return total, rows
@@ -971,10 +1070,24 @@ class ResourceStore:
 
     def newest_resource_id(self, component_id: str) -> str:
         """The most recently tracked resource of a component ("" when none): O(its size)."""
+        return self.newest_resource(component_id)[0]
+
+    def newest_resource(self, component_id: str, resource_type: str | None = None
+                        ) -> tuple[str, str, str, str]:
+        """``(resource_id, type value, name, site)`` of the most recently tracked resource of
+        a component (of one type when given); empty strings when none. O(its size)."""
         with self._lock:
-            rids = [rid for c in list(self._components.values()) if c.cid == component_id
-                    for rid in c.rids]
-        return max(rids, key=lambda rid: int(rid.rsplit("-", 1)[1]), default="")
+            recs = [self._records[rid] for c in list(self._components.values())
+                    if c.cid == component_id for rid in c.rids if rid in self._records]
+            if resource_type is not None:
+                recs = [r for r in recs if r.cell.name == resource_type]
+            if not recs:
+                return "", "", "", ""
+            rec = max(recs, key=lambda r: (r.created, int(r.rid.rsplit("-", 1)[1])))
+            obj = rec()
+            name = getattr(rec, "name", None) or ("" if obj is None else type(obj).__name__)
+            del obj
+            return rec.rid, rec.cell.name, name, self.site_of(rec)
 
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
@@ -1063,6 +1176,17 @@ def _check_type(resource_type: object) -> ResourceType:
     except (KeyError, TypeError):
         raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
                         ) from None
+
+
+def format_site(code: CodeType, lasti: int) -> str:
+    """``"function (file:line)"`` for instruction offset ``lasti`` of ``code``."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            if lineno is not None:
+                line = lineno
+            break
+    return f"{code.co_qualname} ({code.co_filename}:{line})"
 
 
 def _default_id(component: object) -> str:

@@ -90,15 +90,18 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         worker: Any,
         name: str | None = None,
         cancel_on_cleanup: bool = True,
+        *,
+        site: str | None = None,
         **metadata: Any,
     ) -> ResourceHandle:
         """Track a worker (a QThread, a threading.Thread, anything with ``isRunning``).
 
         The coordinator holds the worker while it may run, so it cannot be destroyed
-        running; finished workers are let go.
+        running; finished workers are let go. ``name`` is shown instead of the id; ``site``
+        defaults to the caller's frame.
         """
         handle = self.track(worker, ResourceType.WORKER, name=name or type(worker).__name__,
-                            auto_cleanup=False, **metadata)
+                            auto_cleanup=False, site=site, **metadata)
         with self._lock:
             if cancel_on_cleanup:
                 self._workers[handle.resource_id] = worker

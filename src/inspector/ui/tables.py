@@ -283,8 +283,11 @@ def resource_rows(page: ResourcePage) -> list[Row]:
 def suspect_rows(snapshot: Snapshot) -> list[Row]:
     """One row per leak suspect, with its reason and age."""
     return [
-        (s.component_id, s.resource_type, s.resource_id, s.reason, s.age_s, s.size_bytes,
-         s.detail)
+        (s.component_id, s.resource_type,
+         " ".join(p for p in (s.name, s.resource_id) if p)
+         + (f" (x{s.count})" if s.count > 1 else ""),
+         s.reason if s.confirmed else f"{s.reason} (pending)", s.age_s, s.size_bytes,
+         "; ".join(p for p in (s.detail, f"made at {s.site}" if s.site else "") if p))
         for s in snapshot.leak_suspects
     ]
 
