@@ -20,13 +20,20 @@ Examples: ``live:MediaAnalysisController>0``, ``workers>0``, ``cache_bytes>+10MB
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
 
 from ..errors import BadInput, BudgetExceeded
-from ..metrics.snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, Snapshot
+from ..metrics.snapshot import (
+    GROWTH,
+    ORPHAN_WORKER,
+    RETAINED_AFTER_CLEANUP,
+    LeakSuspect,
+    Snapshot,
+)
 from ..metrics.units import format_bytes
 from .diff import group_of
 
@@ -234,27 +241,36 @@ def _component_match(target: str, a: Snapshot, b: Snapshot) -> str:
     return "group" if any(group_of(cid) == target for cid in ids) else "nothing"
 
 
+def _suspects(s: Snapshot, picks: Callable[[LeakSuspect], bool]) -> int:
+    """Confirmed suspects that ``picks`` chooses, each grouped row counting its members.
+
+    A pending suspect (no full collection since its release yet) may be garbage waiting in
+    a cycle: it breaks no budget.
+    """
+    return sum(x.count for x in s.leak_suspects if x.confirmed and picks(x))
+
+
 def _value(rule: Rule, kind: TargetKind | None, s: Snapshot) -> int:
     """The rule's number in ``s``."""
     metric, target = rule.metric, rule.target
     if kind is None or target is None:
         totals = {"live": s.live_resources, "bytes": s.tracked_bytes,
-                  "workers": s.active_workers, "suspects": len(s.leak_suspects),
+                  "workers": s.active_workers, "suspects": _suspects(s, lambda x: True),
                   "cache_bytes": s.cache_bytes, "cache_entries": s.cache_entries,
                   "rss_bytes": s.rss_bytes}
         return totals[metric]
     if kind == "type":
         if metric == "suspects":
-            return sum(1 for x in s.leak_suspects if x.resource_type == target)
+            return _suspects(s, lambda x: x.resource_type == target)
         stats = s.by_type.get(target)
         if stats is None:
             return 0
         return stats.live if metric == "live" else stats.bytes
     if kind == "reason":
-        return sum(1 for x in s.leak_suspects if x.reason == target)
+        return _suspects(s, lambda x: x.reason == target)
     if metric == "workers":
         return sum(1 for w in s.workers if w.running and _picks(w.component_id, target))
     if metric == "suspects":
-        return sum(1 for x in s.leak_suspects if _picks(x.component_id, target))
+        return _suspects(s, lambda x: _picks(x.component_id, target))
     return sum(c.live if metric == "live" else c.bytes
                for c in s.components if _picks(c.id, target))

@@ -30,6 +30,7 @@ from inspector.resources import (
 from inspector.resources.orphans import orphaned_workers
 from inspector.resources.types import EventKind, LifecycleEvent
 
+from .gcwatch import WATCH
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
@@ -45,7 +46,7 @@ from .snapshot import (
     TypeStats,
     WorkerInfo,
 )
-from .suspects import GrowthDetector, SuspectPolicy, watched_suspects
+from .suspects import GrowthDetector, SuspectPolicy, group_suspects, watched_suspects
 
 log = logging.getLogger("inspector.metrics")
 
@@ -163,6 +164,15 @@ class MetricsModel:
             {t.value: c.live for t, c in agg.by_type.items() if c.created})
         with self._growth_lock:
             self._growth.observe(agg, now, self.service.store.newest_resource)
+        self._confirm_pending(now)
+
+    def _confirm_pending(self, now: float) -> None:
+        """Run a full collection when a retained resource has waited ``confirm_after_s`` for
+        one Python did not run (rate-limited by the watch); on the sampler thread only."""
+        wait = self._policy.confirm_after_s
+        if any(now - w.released_at >= wait and not w.running
+               and not WATCH.confirmed(w.released_at) for w in self.service.watched()):
+            WATCH.maybe_collect(now)
 
     def snapshot(self) -> Snapshot:
         """The application now. Costs O(types + components + workers), never O(resources)."""
@@ -210,10 +220,10 @@ class MetricsModel:
         now = time.monotonic() if now is None else now
         # A held orphan that has finished is let go first, or it would read as retained.
         orphaned_workers()
-        found = watched_suspects(self.service.watched(), now, self.policy)
+        found = watched_suspects(self.service.watched(), now, self.policy, WATCH.confirmed)
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
-        return found
+        return group_suspects(found)
 
     def resources(self, offset: int = 0, limit: int = 500,
                   component_id: str | None = None) -> ResourcePage:

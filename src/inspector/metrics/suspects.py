@@ -12,6 +12,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import msgspec
+
+from inspector.fleet.diff import group_of
 from inspector.resources.store import StoreAggregate
 from inspector.resources.types import WatchedResource
 
@@ -26,27 +29,73 @@ class SuspectPolicy:
     orphan_grace_s: float = 1.0
     growth_window_s: float = 5.0
     growth_windows: int = 4
+    confirm_after_s: float = 5.0
 
 
 def watched_suspects(watched: Iterable[WatchedResource], now: float,
-                     policy: SuspectPolicy) -> list[LeakSuspect]:
-    """Retained resources and orphaned workers among those released by a cleanup."""
+                     policy: SuspectPolicy,
+                     confirmed: Callable[[float], bool] = lambda released_at: True,
+                     ) -> list[LeakSuspect]:
+    """Retained resources and orphaned workers among those released by a cleanup.
+
+    ``confirmed(released_at)`` says whether a full collection began after that moment: a
+    retained resource is confirmed only then (an orphaned worker runs: it needs none).
+    """
     out = []
     for w in watched:
         age = now - w.released_at
         if w.running and w.owner_dead and age >= policy.orphan_grace_s:
-            reason, detail = ORPHAN_WORKER, "still running after its owner died"
+            reason, detail, sure = ORPHAN_WORKER, "still running after its owner died", True
         elif age >= policy.retained_after_s:
             reason = RETAINED_AFTER_CLEANUP
             detail = ("still running after its owner's cleanup" if w.running
                       else "still alive after its owner's cleanup")
+            sure = w.running or confirmed(w.released_at)
         else:
             continue
         out.append(LeakSuspect(component_id=w.component_id, resource_type=w.resource_type.value,
                                resource_id=w.resource_id, reason=reason, age_s=round(age, 3),
                                detail=detail, size_bytes=w.size_bytes, name=w.name,
-                               site=w.site))
+                               site=w.site, confirmed=sure))
     return out
+
+
+def group_suspects(suspects: Iterable[LeakSuspect]) -> list[LeakSuspect]:
+    """One row per owner class, type, reason, site and state (LeakCanary's fingerprint).
+
+    A row is its newest member (highest resource number) with ``count`` members, their
+    summed ``size_bytes`` and the oldest member's age. Confirmed and pending members of one
+    fingerprint are separate rows, so budgets can count the confirmed ones exactly.
+    """
+    groups: dict[tuple[str, str, str, str, bool], list[LeakSuspect]] = {}
+    order: list[tuple[str, str, str, str, bool]] = []
+    for x in suspects:
+        owner = x.component_id if x.component_id == "*" else group_of(x.component_id)
+        # Growth rows without a site are one series each: keep them apart.
+        key = (owner if x.site or x.reason != GROWTH else x.component_id,
+               x.resource_type, x.reason, x.site, x.confirmed)
+        members = groups.get(key)
+        if members is None:
+            members = groups[key] = []
+            order.append(key)
+        members.append(x)
+    out = []
+    for key in order:
+        members = groups[key]
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        newest = max(members, key=lambda m: _number(m.resource_id))
+        out.append(msgspec.structs.replace(
+            newest, count=sum(m.count for m in members),
+            size_bytes=sum(m.size_bytes for m in members),
+            age_s=max(m.age_s for m in members)))
+    return out
+
+
+def _number(resource_id: str) -> int:
+    tail = resource_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else -1
 
 
 class _Series:
