@@ -22,13 +22,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from inspector.metrics.text import safe
 from inspector.metrics.units import format_bytes, format_duration, format_ms
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
     from cli.reader import AppDescription
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import Snapshot, WhyResult
 
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
@@ -286,6 +287,24 @@ def _suspects(s: Snapshot) -> KeyedTable:
         rows.append(row)
     return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
                       empty="no leak suspects")
+
+
+# -- why -----------------------------------------------------------------------------------
+
+
+def render_why(result: WhyResult) -> KeyedTable:
+    """The table of ``resinspect why``: the chain from a root to the resource, root first.
+
+    Names and sites come from the application: shown escaped.
+    """
+    title = f"Why {safe(result.resource_id)} is alive (root first)"
+    if not result.complete:
+        title += ": no root reached within the time budget, the longest chain found"
+    rows: list[list[Cell]] = [
+        [str(n), safe(link.kind), safe(link.name), safe(link.site) if link.site else "-"]
+        for n, link in enumerate(result.chain, start=1)]
+    return KeyedTable(title, [Col("#", "right"), Col("Held by"), Col("Name"),
+                              Col("Site")], rows, key=2, empty="no chain")
 
 
 # -- ls ------------------------------------------------------------------------------------

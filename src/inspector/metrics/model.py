@@ -44,9 +44,11 @@ from .snapshot import (
     Snapshot,
     TeardownAudit,
     TypeStats,
+    WhyResult,
     WorkerInfo,
 )
 from .suspects import GrowthDetector, SuspectPolicy, group_suspects, watched_suspects
+from .why import explain
 
 log = logging.getLogger("inspector.metrics")
 
@@ -233,6 +235,20 @@ class MetricsModel:
         total, items = self.service.store.resource_rows(offset, limit, component_id,
                                                         ResourceEntry)
         return ResourcePage(total=total, offset=offset, items=items)
+
+    def why(self, resource_id: str, *, budget_s: float = 2.0) -> WhyResult:
+        """The shortest chain of references from a root that keeps a resource alive.
+
+        Walks the heap in slices (see :mod:`inspector.metrics.why`): call it off the GUI
+        thread. ``LookupError`` when the id is unknown or its object is gone.
+        """
+        found = self.service.store.find_resource(resource_id)
+        if found is None:
+            raise LookupError(f"no live resource {resource_id!r} (unknown, or already gone)")
+        box: list[object] = [found[0]]
+        _, _, name, site = found
+        del found  # the box is the one reference the search starts from
+        return explain(box, resource_id, name, site, budget_s=budget_s)
 
     def history(self) -> History:
         """The ring buffers, oldest first, with lifecycle markers."""

@@ -195,6 +195,33 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     site: str = ""
 
 
+class WhyLink(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One link of a ``why`` chain: what holds the next link (``kind``, ``name``) and, where
+    it has one, the ``site`` it was made at (a function's definition, a resource's creation).
+
+    Kinds: roots ``module global``, ``class attribute``, ``thread frame``, ``qt connection``,
+    ``qt parent``, ``native``; then ``attribute``, ``list item``, ``tuple item``, ``set item``,
+    ``dict value``, ``dict key``, ``closure``, ``function``, ``bound method``, ``partial``,
+    ``reference``; the last link is the ``object`` itself.
+    """
+
+    kind: str
+    name: str
+    site: str = ""
+
+
+class WhyResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The shortest chain of references found from a root to a resource, root first.
+
+    ``complete`` is false when no root was reached within the time budget (the chain is
+    then the longest one found, ending at the object).
+    """
+
+    resource_id: str
+    chain: list[WhyLink]
+    complete: bool
+
+
 class ResourcePage(msgspec.Struct, frozen=True, kw_only=True):
     """A page of the full resource listing: ``items[offset:offset+len(items)]`` of ``total``."""
 

@@ -1089,6 +1089,26 @@ class ResourceStore:
             del obj
             return rec.rid, rec.cell.name, name, self.site_of(rec)
 
+    def find_resource(self, resource_id: str) -> tuple[object, str, str, str] | None:
+        """``(object, type value, name, site)`` of a resource that is tracked now, or that a
+        cleanup released and is still alive; None when the id is unknown or gone."""
+        self._after()
+        with self._lock:
+            rec = self._records.get(resource_id)
+            if rec is not None:
+                obj = rec()
+                if obj is None:
+                    return None
+                return (obj, rec.cell.name, getattr(rec, "name", None) or type(obj).__name__,
+                        self.site_of(rec))
+            watch = next((w for w in self._watch if w.rid == resource_id), None)
+        if watch is None or watch.dead:
+            return None
+        obj = watch.obj()
+        if obj is None or (watch.qaddr and not self._qt.is_valid(obj)):
+            return None
+        return obj, watch.rtype.value, watch.name, watch.site
+
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
         return resource_id in self._records

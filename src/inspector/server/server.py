@@ -38,6 +38,7 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any, TypeVar
@@ -92,6 +93,10 @@ class _HelloParams(msgspec.Struct, frozen=True):
 
 class _SubscribeParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 1.0
+
+
+class _WhyParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    resource_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class _ResourcesParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -191,7 +196,7 @@ class InspectorServer:
         self._methods = {
             "hello": self._hello, "snapshot": self._snapshot, "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe, "resources": self._resources,
-            "history": self._history, "stacks": self._stacks,
+            "history": self._history, "stacks": self._stacks, "why": self._why,
         }
         assert set(self._methods) == set(METHODS)
 
@@ -556,6 +561,11 @@ class InspectorServer:
                 _params(request.params, _NoParams)
                 self._off_loop(client, request_id)
                 return
+            if request.method == "why":  # walks the heap for up to 2 s: never on the loop
+                params = _params(request.params, _WhyParams)
+                self._off_loop(client, request_id,
+                               lambda: self._why_result(params.resource_id))
+                return
             reply = encode_result(request_id, handler(client, request))
         except ProtocolViolation as exc:
             self._counters["errors"] += 1
@@ -618,25 +628,44 @@ class InspectorServer:
         _params(request.params, _NoParams)
         return thread_stacks(main_stack_of(self.model))
 
+    def _why(self, client: _Client, request: Request) -> Any:
+        return self._why_result(_params(request.params, _WhyParams).resource_id)
+
+    def _why_result(self, resource_id: str) -> Any:
+        # Not part of SnapshotSource: a source without a heap to walk (a replay) has no `why`.
+        why = getattr(self.model, "why", None)
+        if why is None:
+            raise ProtocolViolation(METHOD_NOT_FOUND, "why is not available from this source")
+        try:
+            return why(resource_id)
+        except LookupError as exc:
+            raise ProtocolViolation(INVALID_PARAMS, str(exc.args[0])) from None
+
     # -- replies made off the loop ----------------------------------------------------------
 
-    def _off_loop(self, client: _Client, request_id: Any) -> None:
-        """Hand a ``stacks`` request to the helper thread; the client waits, others do not."""
+    def _off_loop(self, client: _Client, request_id: Any,
+                  job: Callable[[], Any] | None = None) -> None:
+        """Hand a ``stacks`` (or ``why``: ``job``) request to the helper thread; the client
+        waits, others do not."""
         client.pending = True
         if self._helper is None:
             self._helper = threading.Thread(target=self._help, name="resinspect-stacks",
                                             daemon=True)
             self._helper.start()
-        self._jobs.put((client, request_id))
+        self._jobs.put((client, (request_id, job)))
 
     def _help(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None or self._stop:
                 return
-            client, request_id = job
+            client, (request_id, work) = job
             try:
-                reply = encode_result(request_id, thread_stacks(main_stack_of(self.model)))
+                result = (thread_stacks(main_stack_of(self.model)) if work is None
+                          else work())
+                reply = encode_result(request_id, result)
+            except ProtocolViolation as exc:
+                reply = encode_error(request_id, exc.code, exc.message)
             except Exception as exc:
                 log.exception("resinspect: request failed")
                 reply = encode_error(request_id, INTERNAL_ERROR,
