@@ -28,7 +28,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from _harness import record
 from inspector.metrics import MetricsModel
-from inspector.resources import BaseResourceCoordinator, ResourceType, ResourceManagementService
+from inspector.resources import BaseResourceCoordinator, ResourceManagementService, ResourceType
 
 HEAP = 2_000_000
 ROUNDS = 3
