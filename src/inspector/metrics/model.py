@@ -220,6 +220,12 @@ class MetricsModel:
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""
         now = time.monotonic() if now is None else now
+        if self._thread is None and now - self._growth.last_observed >= self.sample_interval_s:
+            # Nobody started the sampler (a bare model under a dock or a test): growth is
+            # still judged, from the samples reads like this one take.
+            agg = self.service.aggregate()
+            with self._growth_lock:
+                self._growth.observe(agg, now, self.service.store.newest_resource)
         # A held orphan that has finished is let go first, or it would read as retained.
         orphaned_workers()
         found = watched_suspects(self.service.watched(), now, self.policy, WATCH.confirmed)

@@ -368,6 +368,9 @@ class StoreAggregate:
     components: tuple[ComponentCounts, ...]
     tracked_bytes: int
     peak_tracked_bytes: int
+    #: ``(component id, type value, live, bytes)`` of every live component's types: growth
+    #: is judged per owner and type, so one type's churn cannot hide another's rise.
+    cells: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def created_total(self) -> int:
@@ -941,6 +944,7 @@ class ResourceStore:
             cells = [(c.rtype, c.created, c.destroyed, c.bytes) for c in self._cells]
             by_type = {t: list(counts) for t, counts in self._retired.items()}
             comps = []
+            per_cell = []
             # A copy first: a collection inside this loop may drop a dead owner's entry.
             for comp in list(self._components.values()):
                 created = destroyed = size = 0
@@ -948,6 +952,8 @@ class ResourceStore:
                     created += cell.created
                     destroyed += cell.destroyed
                     size += cell.bytes
+                    per_cell.append((comp.cid, cell.name, cell.created - cell.destroyed,
+                                     cell.bytes))
                 comps.append((comp.cid, comp.ctype, created, destroyed, size,
                               comp.registered_at))
             tracked, peak = self._bytes, self._peak
@@ -959,7 +965,7 @@ class ResourceStore:
         return StoreAggregate(
             {t: TypeCounts(*sums) for t, sums in by_type.items()},
             tuple(ComponentCounts(*counts) for counts in comps),
-            tracked, peak)
+            tracked, peak, tuple(per_cell))
 
     def _fold_settled_locked(self) -> None:
         """Fold the cells of unregistered components that nothing can change any more into
