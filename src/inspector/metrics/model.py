@@ -27,13 +27,14 @@ from inspector.resources import (
     ResourceType,
     process_memory,
 )
-from inspector.resources.orphans import orphaned_workers
+from inspector.resources.orphans import orphaned_workers, orphans
 from inspector.resources.types import EventKind, LifecycleEvent
 
 from .gcwatch import WATCH
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
+    ORPHAN_WORKER,
     CallbackAudit,
     ComponentStats,
     History,
@@ -156,7 +157,10 @@ class MetricsModel:
         agg = self.service.aggregate()
         now = time.monotonic()
         rss, _ = process_memory()
-        active = sum(1 for w in self.service.workers() if w.running)
+        workers = self.service.workers()
+        tracked = {w.resource_id for w in workers}
+        active = (sum(1 for w in workers if w.running)
+                  + sum(1 for o in orphans() if o.resource_id not in tracked))
         cache_bytes = sum(agg.by_type[t].bytes for t in _CACHE_TYPES)
         self._history.append(
             {"t": round(now - self._started_mono, 3), "rss_bytes": rss,
@@ -182,6 +186,8 @@ class MetricsModel:
         now = time.monotonic()
         rss, peak_rss = process_memory()
         workers = self.service.workers()
+        tracked = {w.resource_id for w in workers}
+        held = [o for o in orphans() if o.resource_id not in tracked]
         lag, blocked, stack = self.probe.read()
         suspects = self.leak_suspects(now)
         by_type = {t.value: TypeStats(live=c.live, created=c.created, destroyed=c.destroyed,
@@ -205,14 +211,17 @@ class MetricsModel:
             created_total=agg.created_total, destroyed_total=agg.destroyed_total,
             live_resources=agg.live_total, tracked_bytes=agg.tracked_bytes,
             peak_tracked_bytes=agg.peak_tracked_bytes, rss_bytes=rss, peak_rss_bytes=peak_rss,
-            active_workers=sum(1 for w in workers if w.running),
+            active_workers=sum(1 for w in workers if w.running) + len(held),
             cache_bytes=sum(c.bytes for c in cache), cache_entries=sum(c.live for c in cache),
             event_loop_lag_ms=round(lag, 1), gui_stack=stack, by_type=by_type,
             components=components, leak_suspects=suspects, seq=next(self._seq),
             event_loop_blocked=blocked, lag_threshold_ms=self.probe.threshold_ms,
             workers=[WorkerInfo(resource_id=w.resource_id, component_id=w.component_id,
                                 running=w.running, age_s=round(now - w.tracked_at, 3),
-                                type_name=w.type_name) for w in workers],
+                                type_name=w.type_name) for w in workers]
+            + [WorkerInfo(resource_id=o.resource_id, component_id=o.component_id, running=True,
+                          age_s=round(now - o.handed_at, 3), type_name=o.type_name)
+               for o in held],
             markers=self._history.markers(50),
             audits=list(self._audits),
         )
@@ -229,6 +238,17 @@ class MetricsModel:
         # A held orphan that has finished is let go first, or it would read as retained.
         orphaned_workers()
         found = watched_suspects(self.service.watched(), now, self.policy, WATCH.confirmed)
+        # Workers whose owner went without a cleanup (deleted with its tab, or dropped after
+        # deleteLater): the service released them, the holding area still runs them.
+        reported = {s.resource_id for s in found}
+        for orphan in orphans():
+            age = now - orphan.handed_at
+            if orphan.resource_id not in reported and age >= self.policy.orphan_grace_s:
+                found.append(LeakSuspect(
+                    component_id=orphan.component_id, resource_type=ResourceType.WORKER.value,
+                    resource_id=orphan.resource_id, reason=ORPHAN_WORKER,
+                    age_s=round(age, 3), detail="still running after its owner was deleted",
+                    name=orphan.name, site=orphan.site))
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
         return group_suspects(found)

@@ -20,7 +20,7 @@ from typing import Any
 from ._qt import is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .orphans import hand_over as _hand_over
-from .orphans import note_terminated
+from .orphans import note_terminated, orphan_info
 from .service import IResourceManagementService
 from .types import ResourceType
 
@@ -129,6 +129,7 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         """Stop the workers (within ``stop_timeout_ms``), then release everything."""
         with self._lock:
             workers = list(self._workers.values())
+            rids = {id(w): rid for rid, w in self._workers.items()}
             self._workers.clear()
         running = [w for w in workers if is_running(w)]
         for worker in _stop_all(running, self._stop_timeout_s):  # the ones still running
@@ -141,7 +142,8 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
             else:
                 log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
                             worker, self._component_id, self._stop_timeout_s)
-                _hand_over(worker)
+                _hand_over(worker, orphan_info(self._component_id, rids.get(id(worker), ""),
+                                               self._service))
         return super().cleanup_all()
 
     def _let_go_finished_locked(self) -> None:
@@ -153,10 +155,14 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         # among them, before Qt emits its `destroyed`): ask the workers to stop, without
         # waiting here, and hold them until they do; a running QThread must not be
         # destroyed with us.
-        for worker in getattr(self, "_workers", {}).values():
+        for rid, worker in getattr(self, "_workers", {}).items():
             if is_running(worker):
                 request_stop(worker)
-                _hand_over(worker)
+                try:  # what it was, while the service still tracks it: the inspector says so
+                    info = orphan_info(self._component_id, rid, self._service)
+                except Exception:  # a finaliser must not raise
+                    info = None
+                _hand_over(worker, info)
         self._workers = {}
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
 

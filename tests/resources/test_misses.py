@@ -1,0 +1,87 @@
+"""Planted defects the inspector used to miss: each test here failed before it was fixed."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
+
+from inspector.metrics import MetricsModel
+from inspector.metrics.snapshot import LeakSuspect
+from inspector.metrics.suspects import SuspectPolicy
+from inspector.resources import (
+    BaseResourceCoordinator,
+    ResourceManagementService,
+    ResourceType,
+    WorkerResourceCoordinator,
+)
+
+FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1)
+
+
+def await_true(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+@pytest.fixture
+def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
+    m = MetricsModel(service, app="misses", policy=FAST)
+    yield m
+    m.close()
+
+
+class Stubborn(QThread):
+    """A worker that ignores cancellation until ``release`` is set."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__()
+        self.release = release
+
+    def run(self) -> None:
+        self.release.wait(30)
+
+
+class Controller(QObject):
+    def __init__(self, service: ResourceManagementService) -> None:
+        super().__init__()
+        self.resources = WorkerResourceCoordinator("Scanner#1", service).bind_to_component(self)
+
+
+def _suspects(model: MetricsModel, reason: str) -> list[LeakSuspect]:
+    return [s for s in model.leak_suspects() if s.reason == reason]
+
+
+def test_a_worker_left_running_by_a_deleted_controller_is_an_orphan(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    release = threading.Event()
+    worker = Stubborn(release)
+    controller = Controller(service)
+    rid = controller.resources.track_worker(worker, name="scan").resource_id
+    worker.start()
+    del worker
+    try:
+        del controller  # no cleanup(): the controller just goes
+        gc.collect()
+        assert await_true(lambda: bool(_suspects(model, "orphan_worker")))
+        (orphan,) = _suspects(model, "orphan_worker")
+        assert (orphan.component_id, orphan.resource_type, orphan.resource_id) == (
+            "Scanner#1", "worker", rid)
+        assert orphan.name == "scan"
+        assert orphan.site.startswith("test_a_worker_left_running_by_a_deleted_controller")
+        snap = model.snapshot()
+        assert snap.active_workers == 1
+        assert [(w.resource_id, w.running) for w in snap.workers] == [(rid, True)]
+    finally:
+        release.set()
+    assert await_true(lambda: model.snapshot().active_workers == 0)
+    assert _suspects(model, "orphan_worker") == []
