@@ -85,3 +85,25 @@ def test_a_worker_left_running_by_a_deleted_controller_is_an_orphan(
         release.set()
     assert await_true(lambda: model.snapshot().active_workers == 0)
     assert _suspects(model, "orphan_worker") == []
+
+
+_WRAPPERS: list[object] = []
+
+
+def test_a_timer_whose_cpp_object_is_deleted_is_not_reported_alive(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    import shiboken6
+
+    owner = QObject()
+    service.register_component(owner, "Dialog#1")
+    timer = QTimer()
+    rid = service.track_resource(owner, ResourceType.TIMER, timer)
+    _WRAPPERS.append(timer)  # the wrapper stays referenced; its C++ object will not
+    service.register_cleanup(owner, lambda: shiboken6.delete(timer))
+    try:
+        service.cleanup_component(owner)
+        assert not shiboken6.isValid(timer)
+        later = time.monotonic() + 10  # well past the age at which a suspect would show
+        assert [s for s in model.leak_suspects(later) if s.resource_id == rid] == []
+    finally:
+        _WRAPPERS.clear()

@@ -841,6 +841,10 @@ class ResourceStore:
             # Whoever releases them during this cleanup (a coordinator's callback, or the
             # loop below), these are watched afterwards for leaks.
             owned = [self._records[rid] for rid in comp.rids if rid in self._records]
+            # Their C++ addresses now: a release drops the address from the index, and the
+            # watch needs it to tell a live QObject from a wrapper whose object is deleted.
+            qaddrs = {rec.rid: self._qaddress.get(rec.rid, 0) for rec in owned
+                      if rec.flags & _QOBJECT_FLAG}
             # One-shot: each callback runs at one cleanup. What registers during this
             # cleanup (a coordinator re-arming) runs at the next one.
             callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
@@ -870,7 +874,8 @@ class ResourceStore:
                         released.append(rec)
                 for rec in owned:
                     if rec.rid not in self._records:
-                        self._watch_locked(rec, now, owner_dead=unregister)
+                        self._watch_locked(rec, now, owner_dead=unregister,
+                                           qaddr=qaddrs.get(rec.rid, 0))
                 # Released during this cleanup, by callbacks or here, counting any tracked
                 # while the callbacks ran.
                 count = comp.created - created_before + live_before - len(comp.rids)
@@ -902,12 +907,12 @@ class ResourceStore:
             if watch.ckey is comp:
                 watch.owner_dead = True
 
-    def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool) -> None:
+    def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool, qaddr: int = 0
+                      ) -> None:
         if rec.flags & _HELD_FLAG:  # held strongly until now: dropping it is all that can happen
             return
-        qaddr = self._qaddress.get(rec.rid, 0) if rec.flags & _QOBJECT_FLAG else 0
         obj = rec()
-        if obj is None:
+        if obj is None or (qaddr and not self._qt.is_valid(obj)):
             return
         ref = weakref.ref(obj)
         watch = _Watch()
