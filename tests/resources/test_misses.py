@@ -107,3 +107,32 @@ def test_a_timer_whose_cpp_object_is_deleted_is_not_reported_alive(
         assert [s for s in model.leak_suspects(later) if s.resource_id == rid] == []
     finally:
         _WRAPPERS.clear()
+
+
+class Handle:
+    def close(self) -> None:
+        raise OSError("disk full")
+
+
+def test_a_failing_resource_cleanup_is_in_the_audit_and_stays_there(
+        service: ResourceManagementService) -> None:
+    model = MetricsModel(service, app="misses", audit_size=5)
+    try:
+        owner = QObject()
+        coordinator = BaseResourceCoordinator("Editor#1", service).bind_to_component(owner)
+        handle = Handle()
+        rid = coordinator.track(handle, ResourceType.FILE_HANDLE, name="log.txt").resource_id
+        assert service.cleanup_component(owner) == 1  # released all the same
+        for n in range(20):  # routine teardowns after it
+            other = QObject()
+            BaseResourceCoordinator(f"Tab#{n}", service).bind_to_component(other)
+            service.cleanup_component(other)
+        failing = [a for a in model.snapshot().audits
+                   if any(c.error for c in a.callbacks)]
+        assert [a.component_id for a in failing] == ["Editor#1"]
+        (error,) = [c.error for c in failing[0].callbacks if c.error]
+        assert rid in error
+        assert "log.txt" in error
+        assert "OSError: disk full" in error
+    finally:
+        model.close()

@@ -102,6 +102,8 @@ class MetricsModel:
         self._growth = GrowthDetector(self._policy)
         self._growth_lock = threading.Lock()
         self._audits: deque[TeardownAudit] = deque(maxlen=audit_size)
+        # Failing teardowns are kept apart: routine ones must not push them out of sight.
+        self._failed_audits: deque[TeardownAudit] = deque(maxlen=audit_size)
         self._departed: dict[str, tuple[str, float]] = {}
         self._seq = itertools.count(1)
         self._stop = threading.Event()
@@ -223,8 +225,15 @@ class MetricsModel:
                           age_s=round(now - o.handed_at, 3), type_name=o.type_name)
                for o in held],
             markers=self._history.markers(50),
-            audits=list(self._audits),
+            audits=self._audit_list(),
         )
+
+    def _audit_list(self) -> list[TeardownAudit]:
+        """The recent teardowns, plus every kept failing one they no longer include."""
+        recent = list(self._audits)
+        shown = {id(a) for a in recent}
+        older = [a for a in list(self._failed_audits) if id(a) not in shown]
+        return older + recent
 
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""
@@ -294,12 +303,15 @@ class MetricsModel:
         if event.kind is EventKind.CLEANUP_PERFORMED:
             if event.reason in ("destroyed", "collected"):
                 kind = ""  # the unregistration that follows marks it as destroyed
-            self._audits.append(TeardownAudit(
+            audit = TeardownAudit(
                 component_id=event.component_id, reason=event.reason, t=t,
                 released=event.released,
                 callbacks=[CallbackAudit(name=c.name, priority=c.priority, order=c.order,
                                          duration_ms=round(c.duration_ms, 3), error=c.error)
-                           for c in event.callbacks]))
+                           for c in event.callbacks])
+            self._audits.append(audit)
+            if any(c.error for c in event.callbacks):
+                self._failed_audits.append(audit)
         elif event.kind is EventKind.COMPONENT_UNREGISTERED:
             self._departed[event.component_id] = (event.component_type or "component",
                                                   event.time)
