@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import sys
 import threading
@@ -238,7 +239,8 @@ class MetricsModel:
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""
         now = time.monotonic() if now is None else now
-        if self._thread is None and now - self._growth.last_observed >= self.sample_interval_s:
+        if (self._thread is None and math.isfinite(now)
+                and now - self._growth.last_observed >= self.sample_interval_s):
             # Nobody started the sampler (a bare model under a dock or a test): growth is
             # still judged, from the samples reads like this one take.
             agg = self.service.aggregate()
