@@ -136,3 +136,28 @@ def test_a_failing_resource_cleanup_is_in_the_audit_and_stays_there(
         assert "OSError: disk full" in error
     finally:
         model.close()
+
+
+_MODULE_LIST: list[object] = []
+
+
+def test_a_released_object_that_cannot_be_weakly_referenced_is_watched(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    owner = QObject()
+    service.register_component(owner, "Importer#1")
+    kept = bytearray(1000)
+    _MODULE_LIST.append(kept)
+    kept_rid = service.track_resource(owner, ResourceType.MEMORY, kept, 1000)
+    dropped_rid = service.track_resource(owner, ResourceType.MEMORY, {"rows": [1, 2]}, 10)
+    del kept
+    try:
+        service.cleanup_component(owner)
+        later = time.monotonic() + 10
+        rids = {s.resource_id for s in model.leak_suspects(later)}
+        assert kept_rid in rids
+        assert dropped_rid not in rids
+        _MODULE_LIST.clear()  # now only the watch holds it: the next read lets it go
+        assert kept_rid not in {s.resource_id for s in model.leak_suspects(later)}
+        assert service.watched() == []
+    finally:
+        _MODULE_LIST.clear()

@@ -279,10 +279,12 @@ class _Watch:
         "rtype",
         "site",
         "size",
+        "strong",
     )
     cid: str
     name: str
     site: str
+    strong: object  # a released object that cannot be weakly referenced (see _watch_locked)
     ckey: _Component
     rid: str
     rtype: ResourceType
@@ -294,6 +296,8 @@ class _Watch:
     dead: bool
 
     def obj(self) -> object:
+        if self.strong is not None:
+            return self.strong
         return None if self.ref is None else self.ref()
 
 
@@ -909,13 +913,25 @@ class ResourceStore:
 
     def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool, qaddr: int = 0
                       ) -> None:
-        if rec.flags & _HELD_FLAG:  # held strongly until now: dropping it is all that can happen
-            return
-        obj = rec()
-        if obj is None or (qaddr and not self._qt.is_valid(obj)):
-            return
-        ref = weakref.ref(obj)
+        strong: object = None
+        if rec.flags & _HELD_FLAG:
+            # No weak reference to it: count what holds it. Ours are the record's, `held`
+            # and getrefcount's argument; any more and something else keeps it, so it is
+            # watched (held, and let go at the first read that finds only our reference).
+            held = rec()
+            if isinstance(held, _SHARED) or sys.getrefcount(held) <= 3:
+                return
+            obj = strong = held
+            del held
+            ref = None
+        else:
+            obj = rec()
+            if obj is None or (qaddr and not self._qt.is_valid(obj)):
+                return
+            ref = weakref.ref(obj)
         watch = _Watch()
+        watch.strong = strong
+        del strong
         watch.name = getattr(rec, "name", None) or type(obj).__name__
         watch.site = self.site_of(rec)
         watch.cid = rec.comp.cid
@@ -1009,6 +1025,9 @@ class ResourceStore:
         out = []
         dead = []
         for w in entries:
+            if w.strong is not None and sys.getrefcount(w.strong) <= 2:
+                w.strong = None  # only the watch held it (and getrefcount's argument): gone
+                w.dead = True
             obj = None if w.dead else w.obj()
             if obj is not None and w.qaddr and not self._qt.is_valid(obj):
                 obj = None
@@ -1198,6 +1217,9 @@ class ResourceStore:
 
 
 _BY_VALUE: dict[object, ResourceType] = {t: t for t in _TYPES}
+
+#: Values the interpreter shares (small ints, interned strings): many references are normal.
+_SHARED = (int, float, complex, str, bool, type(None))
 
 
 def _check_type(resource_type: object) -> ResourceType:
