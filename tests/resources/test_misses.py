@@ -161,3 +161,37 @@ def test_a_released_object_that_cannot_be_weakly_referenced_is_watched(
         assert service.watched() == []
     finally:
         _MODULE_LIST.clear()
+
+
+def test_finished_runnables_are_not_kept_alive_or_counted(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    import weakref
+
+    from PySide6.QtCore import QRunnable, QThreadPool
+
+    class Job(QRunnable):
+        def run(self) -> None:
+            pass
+
+    controller = Controller(service)
+    pool = QThreadPool()
+    refs = []
+    for _ in range(20):
+        job = Job()  # auto-deleted by the pool once it ran
+        refs.append(weakref.ref(job))
+        controller.resources.track_worker(job)
+        pool.start(job)
+        del job
+    assert pool.waitForDone(10_000)
+    del pool
+    gc.collect()
+    # PySide may still hold a finished runnable's wrapper for a while; no dict of ours may.
+    for ref in refs:
+        job = ref()
+        if job is not None:
+            assert [type(x).__name__ for x in gc.get_referrers(job)
+                    if isinstance(x, dict)] == []
+        del job
+    assert controller.resources.active_workers() == []
+    assert model.snapshot().active_workers == 0
+    controller.deleteLater()

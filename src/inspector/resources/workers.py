@@ -17,7 +17,7 @@ import logging
 import time
 from typing import Any
 
-from ._qt import is_running
+from ._qt import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .orphans import hand_over as _hand_over
 from .orphans import note_terminated, orphan_info
@@ -103,7 +103,9 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         handle = self.track(worker, ResourceType.WORKER, name=name or type(worker).__name__,
                             auto_cleanup=False, site=site, **metadata)
         with self._lock:
-            if cancel_on_cleanup:
+            # Held only when it can say that it finished: a QRunnable is held by its pool
+            # while it runs, and holding it here would keep every finished one alive.
+            if cancel_on_cleanup and can_tell_running(worker):
                 self._workers[handle.resource_id] = worker
             self._let_go_finished_locked()
         return handle
