@@ -195,3 +195,26 @@ def test_finished_runnables_are_not_kept_alive_or_counted(
     assert controller.resources.active_workers() == []
     assert model.snapshot().active_workers == 0
     controller.deleteLater()
+
+
+def test_cleaning_up_a_stuck_worker_does_not_block_the_gui_thread(
+        service: ResourceManagementService, qapp: object) -> None:
+    from inspector.resources import orphaned_workers
+
+    release = threading.Event()
+    owner = QObject()
+    coord = WorkerResourceCoordinator("Scanner#2", service, stop_timeout_ms=5000)
+    coord.bind_to_component(owner)
+    worker = Stubborn(release)
+    worker.start()
+    coord.track_worker(worker)
+    try:
+        began = time.monotonic()
+        service.cleanup_component(owner)  # on the main (GUI) thread
+        assert time.monotonic() - began < 2.5  # not the 5 s stop timeout
+        assert worker.isRunning()
+        assert worker in orphaned_workers()  # held until it ends, never destroyed running
+    finally:
+        release.set()
+    assert worker.wait(10_000)
+    assert await_true(lambda: worker not in orphaned_workers())

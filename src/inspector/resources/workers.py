@@ -14,8 +14,11 @@ holding area until it finishes. The inspector reports such a worker as an ``orph
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
+
+from PySide6.QtCore import QCoreApplication
 
 from ._qt import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
@@ -61,7 +64,9 @@ def wait_for(worker: Any, timeout_s: float) -> bool:
 class WorkerResourceCoordinator(BaseResourceCoordinator):
     """A coordinator for components that own worker threads.
 
-    ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop.
+    ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop; on the GUI
+    thread it waits ``gui_wait_ms`` at most, then holds the workers still stopping until they
+    end (reported as orphans meanwhile), so a stuck worker never freezes the GUI.
     ``allow_terminate`` lets a cleanup ``terminate()`` a worker that ignored cancellation: a
     last resort, and a dangerous one for a worker running Python. A thread cancelled while
     it waits for the GIL dies holding the GIL's mutex and the process hangs; one cancelled
@@ -79,11 +84,13 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         *,
         stop_timeout_ms: int = 2000,
         allow_terminate: bool = False,
+        gui_wait_ms: int = 200,
     ) -> None:
         super().__init__(component_id, service)
         self._workers: dict[str, Any] = {}
         self._stop_timeout_s = stop_timeout_ms / 1000.0
         self._allow_terminate = allow_terminate
+        self._gui_wait_s = gui_wait_ms / 1000.0
 
     def track_worker(
         self,
@@ -134,7 +141,12 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
             rids = {id(w): rid for rid, w in self._workers.items()}
             self._workers.clear()
         running = [w for w in workers if is_running(w)]
-        for worker in _stop_all(running, self._stop_timeout_s):  # the ones still running
+        timeout = self._stop_timeout_s
+        if not self._allow_terminate and _on_gui_thread():
+            # The GUI thread must not freeze for a stuck worker: it is asked to stop, given
+            # a moment, and then held (and reported) until it ends, off this thread's back.
+            timeout = min(timeout, self._gui_wait_s)
+        for worker in _stop_all(running, timeout):  # the ones still running
             if self._allow_terminate:
                 log.error("worker %r of %s ignored cancellation; terminating it",
                           worker, self._component_id)
@@ -143,7 +155,7 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                 wait_for(worker, 1.0)
             else:
                 log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
-                            worker, self._component_id, self._stop_timeout_s)
+                            worker, self._component_id, timeout)
                 _hand_over(worker, orphan_info(self._component_id, rids.get(id(worker), ""),
                                                self._service))
         return super().cleanup_all()
@@ -167,6 +179,11 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                 _hand_over(worker, info)
         self._workers = {}
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
+
+
+def _on_gui_thread() -> bool:
+    return (threading.current_thread() is threading.main_thread()
+            and QCoreApplication.instance() is not None)
 
 
 def _has_finished(worker: Any) -> bool:
