@@ -221,10 +221,10 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     _WORKER_FLAG: in the worker index; _META_FLAG: metadata, which is rare, lives in a side
     table so the common track stores nothing for it). ``stats`` is the type's counters,
     kept on the record to spare the release a lookup. ``name`` is the name the caller gave
-    (unset: the object's class name, read when shown). ``site`` is where it was tracked: the
-    caller's code object with ``lasti``, its instruction offset, turned into
-    ``"function (file:line)"`` only when read (see :func:`format_site`), or a string the
-    caller gave; unset when sites are off.
+    (None: the object's class name, read when shown). ``site`` is where it was tracked: the
+    caller's code object, with ``lasti`` its instruction offset (a shared int: see
+    ``_OFFSETS``), made into ``"function (file:line)"`` when read, or a string the caller
+    gave; unset when sites are off.
     """
 
     __slots__ = _RECORD_SLOTS
@@ -436,7 +436,6 @@ class ResourceStore:
         self._resource_events = False
         self._slow = False
         self._sites = True
-        self._site_text: dict[tuple[int, int], tuple[CodeType, str]] = {}
 
     # -- components ---------------------------------------------------------------------
 
@@ -533,10 +532,9 @@ class ResourceStore:
         if metadata:
             flags |= _META_FLAG
         rec.size = size
-        # `name` and `site` stay unset unless there is one (readers use getattr): a slot
-        # write per track is what the budget of a track without sites cannot afford.
-        if name is not None:
-            rec.name = name
+        # Always written (an unset slot costs a listing an exception per row to read);
+        # `site` stays unset when sites are off, the one case that must cost nothing more.
+        rec.name = name
         if site is None:
             if self._sites:
                 # The caller's frame, or the first outside the package (a coordinator's
@@ -548,7 +546,9 @@ class ResourceStore:
                         frame = frame.f_back  # type: ignore[assignment]
                         code = frame.f_code
                     rec.site = code
-                    rec.lasti = frame.f_lasti
+                    lasti = frame.f_lasti
+                    # A shared int for the offset: a new one per record costs 28 bytes.
+                    rec.lasti = _OFFSETS[lasti] if lasti < _OFFSET_LIMIT else lasti
                 except (ValueError, AttributeError):  # no Python caller outside the package
                     pass
         else:
@@ -640,15 +640,25 @@ class ResourceStore:
 
     def site_of(self, rec: Record) -> str:
         """A record's creation site as ``"function (file:line)"`` ("" when none)."""
-        site = getattr(rec, "site", None)
+        try:
+            site: CodeType | str | None = rec.site
+        except AttributeError:  # sites were off when it was tracked
+            return ""
         if site is None or isinstance(site, str):
             return site or ""
-        key = (id(site), rec.lasti)
-        known = self._site_text.get(key)
+        # Keyed by address plus offset (hashing a code object costs 0.2 us): two codes less
+        # than an offset apart may share a key, so a hit is checked and a clash not cached.
+        key = id(site) + rec.lasti
+        known = _SITE_TEXT.get(key)
+        if known is not None and known[0] is site and known[1] == rec.lasti:
+            return known[2]
+        text = format_site(site, rec.lasti)
         if known is None:
-            # The code object is kept with its text, so its id cannot be reused by another.
-            known = self._site_text[key] = (site, format_site(site, rec.lasti))
-        return known[1]
+            if len(_SITE_TEXT) >= SITE_LIMIT:  # code made by exec() in a loop: stay bounded
+                _SITE_TEXT.clear()
+            # The code is kept with its text, so its address names no other code meanwhile.
+            _SITE_TEXT[key] = (site, rec.lasti, text)
+        return text
 
     @property
     def resource_events(self) -> bool:
@@ -932,7 +942,7 @@ class ResourceStore:
         watch = _Watch()
         watch.strong = strong
         del strong
-        watch.name = getattr(rec, "name", None) or type(obj).__name__
+        watch.name = rec.name or type(obj).__name__
         watch.site = self.site_of(rec)
         watch.cid = rec.comp.cid
         watch.ckey = rec.comp
@@ -1077,13 +1087,20 @@ class ResourceStore:
                 page = matching[offset:offset + limit]
             metadata = self._metadata
             site_of = self.site_of
+            texts = _SITE_TEXT
+            code_type = CodeType
             rows: list[R] = [
                 make(rec.rid, rec.comp.cid, rec.cell.name, rec.size,
                      round(now - rec.created, 3), rec.thread,
                      type_name := "" if (obj := rec()) is None else type(obj).__name__,
                      obj is not None,
                      _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None,
-                     getattr(rec, "name", None) or type_name, site_of(rec))
+                     rec.name or type_name,
+                     # site_of's common case inline (a site seen before): a call per row
+                     # would cost this listing a third more
+                     known[2] if type(code := getattr(rec, "site", None)) is code_type
+                     and (known := texts.get(id(code) + rec.lasti)) is not None
+                     and known[0] is code and known[1] == rec.lasti else site_of(rec))
                 for rec in page]
             obj = None
         return total, rows
@@ -1115,7 +1132,7 @@ class ResourceStore:
                 return "", "", "", ""
             rec = max(recs, key=lambda r: (r.created, int(r.rid.rsplit("-", 1)[1])))
             obj = rec()
-            name = getattr(rec, "name", None) or ("" if obj is None else type(obj).__name__)
+            name = rec.name or ("" if obj is None else type(obj).__name__)
             del obj
             return rec.rid, rec.cell.name, name, self.site_of(rec)
 
@@ -1129,7 +1146,7 @@ class ResourceStore:
                 obj = rec()
                 if obj is None:
                     return None
-                return (obj, rec.cell.name, getattr(rec, "name", None) or type(obj).__name__,
+                return (obj, rec.cell.name, rec.name or type(obj).__name__,
                         self.site_of(rec))
             watch = next((w for w in self._watch if w.rid == resource_id), None)
         if watch is None or watch.dead:
@@ -1229,6 +1246,15 @@ def _check_type(resource_type: object) -> ResourceType:
     except (KeyError, TypeError):
         raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
                         ) from None
+
+
+#: Offsets below this come from one shared table of ints (112 KiB, made at import).
+_OFFSET_LIMIT = 4096
+_OFFSETS = list(range(_OFFSET_LIMIT))
+
+#: ``id(code) + offset -> (code, offset, "function (file:line)")``, made when first read.
+_SITE_TEXT: dict[int, tuple[CodeType, int, str]] = {}
+SITE_LIMIT = 100_000
 
 
 def format_site(code: CodeType, lasti: int) -> str:
