@@ -45,6 +45,9 @@ def fast_model(service: ResourceManagementService, monkeypatch: pytest.MonkeyPat
     # Python's own collections stay off, so only the forced one can confirm or free.
     monkeypatch.setattr(WATCH, "min_interval_s", 0.5)
     monkeypatch.setattr(WATCH, "last_forced", float("-inf"))
+    # The suite's heap makes a full collection slow on a busy machine: not this test's rule.
+    monkeypatch.setattr(WATCH, "max_pause_s", 60.0)
+    monkeypatch.setattr(WATCH, "last_duration_s", 0.0)
     was_enabled = gc.isenabled()
     gc.disable()
     model = MetricsModel(service, app="t", sample_interval_s=0.05,
@@ -143,3 +146,16 @@ def test_suspects_of_one_class_type_and_site_are_one_row(
     finally:
         model.close()
         _KEPT.clear()
+
+
+def test_forced_collections_are_rate_limited_and_skipped_when_slow() -> None:
+    from inspector.metrics.gcwatch import CollectionWatch
+
+    watch = CollectionWatch(min_interval_s=10.0, max_pause_s=0.1)
+    assert watch.maybe_collect(now=100.0)
+    assert not watch.maybe_collect(now=105.0)  # within 10 s of the last forced one
+    watch.last_duration_s = 0.2
+    assert not watch.maybe_collect(now=120.0)  # the last one took over 100 ms
+    watch.last_duration_s = 0.01
+    assert watch.maybe_collect(now=121.0)
+    assert watch.forced == 2
