@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,20 @@ SCHEMA = "resinspect.snapshot/1"
 RETAINED_AFTER_CLEANUP = "retained_after_cleanup"
 ORPHAN_WORKER = "orphan_worker"
 GROWTH = "growth"
+
+
+#: ``#<number>`` instance suffixes, wherever they are in an id (ids may be paths such as
+#: ``MainWindow.tabs.ThumbnailTab#3.Loader``).
+_INSTANCE = re.compile(r"#\d+")
+
+
+def group_of(component_id: str) -> str:
+    """A component id without its instance numbers: ``Tab#3.Loader#1`` → ``Tab.Loader``.
+
+    The component's class, for everything that must not grow with the number of instances:
+    diffs across runs, budgets, Prometheus labels.
+    """
+    return _INSTANCE.sub("", component_id)
 
 
 class TypeStats(msgspec.Struct, frozen=True, kw_only=True):
