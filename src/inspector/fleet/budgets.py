@@ -124,10 +124,13 @@ class BudgetResult(msgspec.Struct, frozen=True, kw_only=True):
     matched: str
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse one rule; ``BadRule`` (a usage error) with one line saying what is wrong."""
+def parse_rule(text: str, *, source: str = "--fail-on") -> Rule:
+    """Parse one rule; ``BadRule`` (a usage error) with one line saying what is wrong.
+
+    ``source`` names where the rule was written, for that line (``--fail-on``, a marker).
+    """
     def bad(why: str) -> BadRule:
-        return BadRule(f"bad --fail-on rule {text!r}: {why}")
+        return BadRule(f"bad {source} rule {text!r}: {why}")
 
     found = _OPERATOR.search(text)
     if found is None:
@@ -171,9 +174,10 @@ def parse_rule(text: str) -> Rule:
                 delta=limit_match.group("plus") is not None)
 
 
-def parse_rules(texts: list[str] | tuple[str, ...]) -> list[Rule]:
+def parse_rules(texts: list[str] | tuple[str, ...], *, source: str = "--fail-on"
+                ) -> list[Rule]:
     """Parse every rule (the first bad one is the error)."""
-    return [parse_rule(text) for text in texts]
+    return [parse_rule(text, source=source) for text in texts]
 
 
 def evaluate(rule: Rule, before: Snapshot, after: Snapshot) -> BudgetResult:

@@ -894,6 +894,18 @@ class ResourceStore:
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
 
+    def owners(self) -> list[tuple[str, object]]:
+        """``(component id, owner)`` of every registered component whose owner is still
+        reachable, oldest first: for explaining a leak (the pytest plugin), never a hot path."""
+        with self._lock:
+            comps = sorted(self._components.values(), key=lambda c: c.registered_at)
+        found = []
+        for comp in comps:
+            owner = comp.obj()
+            if owner is not None and not (comp.qaddr and not self._qt.is_valid(owner)):
+                found.append((comp.cid, owner))
+        return found
+
     def watched(self) -> list[WatchedResource]:
         """Resources released by a cleanup that may still be alive; dead ones are forgotten."""
         self._after()
