@@ -17,15 +17,19 @@ are never part of an answer), never in a container of their own.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 import types
 from collections import deque
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 #: Referrers that are never part of an answer: frames (the walk's own, the caller's).
 _SKIP_TYPES = (types.FrameType, types.GeneratorType, types.CoroutineType)
+
+#: This package's directory: its frames hold what they explain, and are no answer.
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 NATIVE = "held from native code (a Qt signal connection, a C++ parent)"
 
@@ -51,7 +55,10 @@ def reference_chain(obj: object, *, max_nodes: int = 80, budget_s: float = 1.0
         own.add(id(referrers))
         holders = [r for r in referrers if id(r) not in own and not isinstance(r, _SKIP_TYPES)]
         del referrers
-        if not holders or (expanded > 1 and _held_natively(node, holders)):
+        locals_ = _stack_locals(node, own) if expanded > 1 else []
+        if not holders and locals_:
+            return [f"{locals_[0]} → {path[0]}", *path[1:]]
+        if not holders or (expanded > 1 and _held_natively(node, holders, len(locals_))):
             return [f"{path[0]}, {NATIVE}", *path[1:]]
         for holder in holders:
             if id(holder) in modules:
@@ -72,19 +79,39 @@ def reference_chain(obj: object, *, max_nodes: int = 80, budget_s: float = 1.0
     return None
 
 
-def _held_natively(node: object, holders: list[object]) -> bool:
-    """Whether something outside Python's containers also holds ``node``: a function or
-    method that a Qt signal connection keeps (PySide holds the callable itself), even when
-    it is also part of a Python cycle (a lambda stored on the object it captures)."""
+def _held_natively(node: object, holders: list[object], from_frames: int) -> bool:
+    """Whether something outside Python also holds ``node``: a function or method that a Qt
+    signal connection keeps (PySide holds the callable itself), even when it is also part of
+    a Python cycle (a lambda stored on the object it captures)."""
     if not isinstance(node, types.FunctionType | types.MethodType):
         return False
-    from_python = 0
+    from_python = from_frames
     for holder in holders:  # a plain loop: a comprehension would hold ``node`` in a cell
         for referent in gc.get_referents(holder):
             if referent is node:
                 from_python += 1
-    # getrefcount's own argument and this frame's ``node``; the caller's ``node`` too.
+    # getrefcount's own argument, this frame's ``node`` and the walk's.
     return sys.getrefcount(node) - 3 - from_python > 0
+
+
+def _stack_locals(node: object, own: set[int]) -> list[str]:
+    """``local NAME of function (file:line)`` for each running frame (the walk's callers)
+    holding ``node`` in a local variable: a root while a test still runs."""
+    found = []
+    frame: Any = sys._getframe(2)  # above this function and the walk
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_PACKAGE):  # the plugin's own frames
+            frame = frame.f_back
+            continue
+        names = frame.f_locals  # a snapshot dict: the walk must not take it for a holder
+        own.add(id(names))
+        for name, value in names.items():
+            if value is node:
+                code = frame.f_code
+                found.append(f"local {name} of {code.co_name} "
+                             f"({code.co_filename}:{frame.f_lineno})")
+        frame = frame.f_back
+    return found
 
 
 def describe(obj: object) -> str:

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from ..resources import IResourceManagementService
 
 
+#: Growing counts a failure lists (the rest are summed up in one line).
+MAX_LISTED = 12
+
+
 class Resinspect:
     """What the ``resinspect`` fixture gives a test (one per test, over its service)."""
 
@@ -103,7 +107,10 @@ class Resinspect:
         lines = [f"resinspect: still growing from round 1 to {times} of "
                  f"{_name(action)} / {_name(undo)}:"]
         explained = 0
-        for key, values in growing.items():
+        for shown, (key, values) in enumerate(growing.items()):
+            if shown == MAX_LISTED:
+                lines.append(f"  and {len(growing) - shown} more")
+                break
             lines.append(f"  {key}: {' → '.join(map(str, values))}")
             if explained < 3:
                 chain = self._chain_for(key)

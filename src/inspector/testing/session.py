@@ -150,7 +150,7 @@ class Session:
         call.longrepr = "\n".join([f"resinspect: the test passed but leaked: {headline}",
                                    *(f"  {p}" for p in problems)])
         call.sections.append(("resinspect", "\n".join(details)))
-        call.user_properties.append(("resinspect", "; ".join(problems)))
+        call.user_properties.append(("resinspect", headline))
 
     def _explain(self, state: RunState, broken: list[BudgetResult],
                  leftovers: list[Leftover]) -> tuple[list[str], list[str]]:
@@ -255,11 +255,15 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._\[\]-]+")
 
 
 def report_name(nodeid: str) -> str:
-    """A file name for a test: its node id made safe, plus a short hash when that lost
-    anything but path separators (two ids never share a name, whichever worker ran them)."""
-    readable = nodeid.replace("::", ".").replace("/", ".")
+    """A file name for a test: its node id with ``/`` and ``::`` as dots, plus a short hash
+    of the id whenever that could be ambiguous (a dot or slash of its own in a parameter or
+    a directory name, any unsafe character), so two tests never share a name, whichever
+    worker ran them."""
+    path, _, test = nodeid.partition("::")
+    readable = f"{path}::{test}".replace("::", ".").replace("/", ".")
     safe = _UNSAFE.sub("_", readable)[:150]
-    if safe != readable:
+    ambiguous = "." in test or "/" in test or path.count(".") > 1
+    if safe != readable or ambiguous:
         safe += "-" + hashlib.sha1(nodeid.encode()).hexdigest()[:8]
     return safe
 
