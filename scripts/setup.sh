@@ -11,7 +11,7 @@ PYTHON="${PYTHON:-python3}"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# Qt 6 needs these on a bare Debian machine (docs/architecture.md, "Set-up"); fonts so
+# Qt 6 needs these on a bare Debian machine (docs/architecture.md, "Dependencies and platform"); fonts so
 # offscreen text renders.
 QT_PACKAGES=(libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6
              libdbus-1-3 libbrotli1 fonts-dejavu-core)

@@ -1,4 +1,5 @@
-"""``attach()``: instrument an application in one call (DESIGN.md, Public API).
+"""``attach()``: instrument an application in one call (docs/architecture.md, "attach.py and
+sources.py").
 
 It builds the metrics model on the shared resource service, starts the socket server and,
 given a main window, docks the panel on it. It never raises into the application: a part

@@ -1,4 +1,4 @@
-"""The resource management service: the seed's interface, over the lock-and-counter store.
+"""The resource management service: the interface controllers use, over the lock-and-counter store.
 
 ``ResourceManagementService`` is a QObject because Qt code connects to its lifecycle signals;
 its state lives in a plain :class:`~inspector.resources.store.ResourceStore`. A signal is
@@ -321,7 +321,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
             self._update_resource_events()
 
     def disconnectNotify(self, signal: QMetaMethod) -> None:
-        # isSignalConnected() here deadlocks (DESIGN.md); the periodic cleanup re-checks.
+        # isSignalConnected() here deadlocks (docs/architecture.md, "Measured facts"); the periodic
+        # cleanup re-checks.
         # Until then a stale "connected" flag costs an emit with no receiver, never an event.
         name = bytes(signal.name().data()).decode()
         if name in self._connected:
