@@ -21,7 +21,7 @@ import msgspec
 
 SCHEMA = "resinspect.snapshot/1"
 
-#: Leak-suspect reasons (DESIGN.md, Metrics).
+#: Leak-suspect reasons (docs/architecture.md, "Leak suspects").
 RETAINED_AFTER_CLEANUP = "retained_after_cleanup"
 ORPHAN_WORKER = "orphan_worker"
 GROWTH = "growth"
@@ -121,7 +121,8 @@ class Marker(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """An application's resources at one moment (DESIGN.md, Metrics).
+    """An application's resources at one moment (docs/architecture.md, "The snapshot and its
+    versioning").
 
     ``by_type`` is keyed by ``ResourceType`` value; ``components`` is sorted by live bytes,
     then live count, largest first. ``seq`` rises by one per snapshot the model takes.

@@ -110,7 +110,7 @@ class _Callback:
 
     def __init__(self, fn: Callable[[], object], priority: int, seq: int) -> None:
         # A bound method is held weakly: a component that registers its own method must
-        # still be collectable (the seed's WeakMethod rule). Plain functions are held strongly.
+        # still be collectable (a bound method is held weakly). Plain functions are held strongly.
         self.weak = hasattr(fn, "__self__") and hasattr(fn, "__func__")
         self.fn: Any = weakref.WeakMethod(fn) if self.weak else fn  # type: ignore[arg-type]
         self.priority = priority
@@ -512,7 +512,7 @@ class ResourceStore:
         """Stop tracking a resource; False for an unknown (or already released) id.
 
         Ids are unique in the process, so ``component`` is not needed to find the resource;
-        it is part of the signature the seed's callers use.
+        it is part of the signature controllers and coordinators use.
         """
         # The body of _release_locked, inlined: a call costs as much as three counters.
         with self._lock:
