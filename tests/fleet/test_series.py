@@ -112,3 +112,26 @@ def test_snapshot_format_prom_labels_components_by_class(
     data = run_cli("snapshot", "--socket", str(server.path))
     assert '"LoggerTabController#1000"' in data.stdout
     del keep
+
+
+def test_the_grafana_dashboard_queries_series_the_exporter_serves(
+        app: Tabs, server: InspectorServer) -> None:
+    """docs/grafana-dashboard.json parses and names only series a real scrape has."""
+    import json
+    import re
+
+    from tests.conftest import ROOT
+
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    named = {name for expr in exprs for name in re.findall(r"\bresinspect_\w+", expr)}
+    collector = FleetCollector(timeout=5.0)
+    try:
+        app.open_and_close(4)
+        scraped = {name for name, _ in series(collector.render().decode())}
+    finally:
+        collector.close()
+    assert named, "the dashboard queries nothing"
+    assert named <= scraped | {"resinspect_leak_suspects"}, named - scraped
+    # By class, never by instance: every panel on components groups by the class label.
+    assert all("by (" in e for e in exprs if "component" in e)

@@ -1,7 +1,7 @@
 """Why is it still alive: the chain of references from a root to a leaked object.
 
 :func:`reference_chain` is the one place the pytest plugin asks; it is the hook point for a
-fuller ``why`` engine (docs/architecture.md). What is here is a small, bounded search: a
+fuller ``why`` engine (docs/testing.md, "How it works"). What is here is a small, bounded search: a
 breadth-first walk up ``gc.get_referrers`` from the object until it meets a root - a module
 global, a class attribute, or an object nothing in Python refers to, which is held from native
 code: a Qt signal connection holding a lambda, a C++ parent holding a widget. A function met
