@@ -27,12 +27,17 @@ class Holder:
     pass
 
 
-def test_a_chain_from_a_module_global() -> None:
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_chain_from_a_module_global(frozen: bool) -> None:
     target = Holder()
     _REGISTRY["tabs"] = [object(), target]
+    if frozen:  # as under the plugin: the module's dict is frozen, invisible to get_referrers
+        gc.freeze()
     try:
         chain = reference_chain(target)
+        assert gc.get_freeze_count() > 0 if frozen else gc.get_freeze_count() == 0
     finally:
+        gc.unfreeze()
         _REGISTRY.clear()
     assert chain == [f"module {__name__} global _REGISTRY", "dict[tabs]", "list item 1",
                      "Holder"]

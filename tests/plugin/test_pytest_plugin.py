@@ -245,7 +245,7 @@ def test_without_the_flag_nothing_is_imported_and_options_are_listed(
     # pytest-qt itself imports Qt when it configures: leave it out to see what we import.
     result = pytester.runpytest_subprocess("-p", "no:pytest-qt", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    helped = pytester.runpytest_subprocess("--help")
+    helped = pytester.runpytest_inprocess("--help")
     assert "--resinspect-report=DIR" in helped.stdout.str()
     assert "resinspect (bool)" in helped.stdout.str()
 

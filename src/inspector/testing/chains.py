@@ -41,15 +41,35 @@ def reference_chain(obj: object, *, max_nodes: int = 80, budget_s: float = 1.0
     Each link names what holds the next one: ``module app.cache global _SEEN``, ``list item
     3``, ``MainWindow .tabs``, ``closure cell``, ``<lambda> (app/tabs.py:42)``.
     """
+    # Frozen objects (the pytest plugin freezes what the session starts with) are invisible
+    # to gc.get_referrers, module dicts among them: thaw them for the walk, freeze after.
+    frozen = gc.get_freeze_count()
+    if frozen:
+        gc.unfreeze()
+    try:
+        return _walk(obj, max_nodes, budget_s)
+    finally:
+        if frozen:
+            gc.collect()
+            gc.freeze()
+
+
+def _walk(obj: object, max_nodes: int, budget_s: float) -> list[str] | None:
     deadline = time.monotonic() + budget_s
     modules = {id(vars(m)): name for name, m in list(sys.modules.items())
                if isinstance(m, types.ModuleType)}
     queue: deque[tuple[object, list[str]]] = deque([(obj, [describe(obj)])])
     seen: set[int] = {id(obj)}
     own: set[int] = {id(queue), id(seen), id(modules)}
+    # Held from native code is an answer, but a named root (a global, a class, a local) at
+    # about the same depth says more: a running QThread is held both by Qt, through the
+    # bound method it runs, and by the list the application keeps it in.
+    native: list[str] | None = None
     expanded = 0
     while queue and expanded < max_nodes and time.monotonic() < deadline:
         node, path = queue.popleft()
+        if native is not None and len(path) > len(native) + 1:
+            break
         expanded += 1
         referrers = gc.get_referrers(node)
         own.add(id(referrers))
@@ -58,8 +78,9 @@ def reference_chain(obj: object, *, max_nodes: int = 80, budget_s: float = 1.0
         locals_ = _stack_locals(node, own) if expanded > 1 else []
         if not holders and locals_:
             return [f"{locals_[0]} → {path[0]}", *path[1:]]
-        if not holders or (expanded > 1 and _held_natively(node, holders, len(locals_))):
-            return [f"{path[0]}, {NATIVE}", *path[1:]]
+        if native is None and (not holders or (
+                expanded > 1 and _held_natively(node, holders, len(locals_)))):
+            native = [f"{path[0]}, {NATIVE}", *path[1:]]
         for holder in holders:
             if id(holder) in modules:
                 return [f"module {modules[id(holder)]} global {_key_of(holder, node)}", *path]
@@ -76,7 +97,7 @@ def reference_chain(obj: object, *, max_nodes: int = 80, budget_s: float = 1.0
             queue.append((owner, [link, *path]))
         # No reference of the walk's own may outlive the step: the counts above rely on it.
         holders, holder, owner, node = [], None, None, None
-    return None
+    return native
 
 
 def _held_natively(node: object, holders: list[object], from_frames: int) -> bool:

@@ -22,6 +22,7 @@ after the test, so workers never write the same file.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -191,7 +192,16 @@ class Session:
         self.start()
 
     @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self) -> None:
+        # Every test is followed by full collections. What exists now (modules, Qt's
+        # bindings, the collected tests) lives for the session: frozen, it is skipped by
+        # them, which makes each one about 30 ms (60k objects) cheaper (docs/testing.md).
+        gc.collect()
+        gc.freeze()
+
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
+        gc.unfreeze()
         self.finish()
 
     @pytest.fixture(autouse=True)
