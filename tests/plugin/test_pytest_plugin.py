@@ -95,6 +95,7 @@ def test_timer_left_active(qapp):
 
 def test_window_left_alive(qapp):
     KEEP.append(QWidget())  # SITE:widget
+    KEEP[-1].setObjectName("evil\\x1b[2J\\u202e")
 
 
 def test_everything_stopped_and_closed(qtbot):
@@ -212,7 +213,10 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
         failure_of("test_thread_left_running")
     assert f"QTimer still active, started at test_timer_left_active " \
            f"({site(path, 'timer')})" in failure_of("test_timer_left_active")
-    assert f"widget QWidget still alive (top-level), created at test_window_left_alive " \
+    # The application's names are escaped: no terminal control reaches the output.
+    assert "\x1b[2J" not in out and "\u202e" not in out
+    assert f"widget QWidget 'evil\\x1b[2J\\u202e' still alive (top-level), created at " \
+           "test_window_left_alive " \
            f"({site(path, 'widget')})" in failure_of("test_window_left_alive")
     # A failing test says what it says: its thread is not reported on top.
     own = failure_of("test_failing_on_its_own_is_not_checked")

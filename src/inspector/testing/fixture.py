@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..metrics.snapshot import Snapshot, group_of
+from ..metrics.text import safe
 from .chains import reference_chain
 from .qtwatch import settle
 
@@ -79,7 +80,10 @@ class Resinspect:
         series = {key: [counts[key] for counts in rounds] for key in keys}
         growing = {key: values for key, values in series.items() if still_growing(values)}
         if growing:
-            pytest.fail(self._growth_report(growing, action, undo, times), pytrace=False)
+            # Class and object names come from the application: escaped, as in every output.
+            report = "\n".join(safe(line) for line in
+                               self._growth_report(growing, action, undo, times).splitlines())
+            pytest.fail(report, pytrace=False)
         return series
 
     def counts(self) -> Counter[str]:

@@ -37,6 +37,7 @@ from _pytest.runner import runtestprotocol
 from ..errors import BadRule
 from ..fleet.budgets import BudgetResult, Rule, check_budgets, describe_value, parse_rules
 from ..metrics.snapshot import Snapshot
+from ..metrics.text import safe
 from .chains import reference_chain
 from .fixture import Resinspect, owner_chain
 from .qtwatch import Leftover, QtWatch, settle
@@ -140,6 +141,10 @@ class Session:
                               *(f"{x.kind} {x.what} {x.state}" if not x.what.startswith(x.kind)
                                 else f"{x.what} {x.state}" for x in leftovers)])
         problems, details = self._explain(state, broken, leftovers)
+        # Names come from the application (object names, class names): escaped, as every
+        # text output of resinspect is.
+        headline, problems, details = safe(headline), [safe(p) for p in problems], \
+            [safe(d) for d in details]
         self.watch.stop(leftovers)
         finding = Finding(item.nodeid, problems)
         if self.report_dir is not None:
