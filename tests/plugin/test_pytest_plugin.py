@@ -214,7 +214,8 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
     assert f"QTimer still active, started at test_timer_left_active " \
            f"({site(path, 'timer')})" in failure_of("test_timer_left_active")
     # The application's names are escaped: no terminal control reaches the output.
-    assert "\x1b[2J" not in out and "\u202e" not in out
+    assert "\x1b[2J" not in out
+    assert "\u202e" not in out
     assert f"widget QWidget 'evil\\x1b[2J\\u202e' still alive (top-level), created at " \
            "test_window_left_alive " \
            f"({site(path, 'widget')})" in failure_of("test_window_left_alive")
