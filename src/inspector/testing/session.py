@@ -189,7 +189,6 @@ class Session:
                            + ", ".join(r.text for r in state.rules))
         return problems, details
 
-
     # -- hooks (this object is the plugin registered under --resinspect) --------------------
 
     @pytest.hookimpl(tryfirst=True)
