@@ -102,7 +102,7 @@ run() {
   local log="$LOGS/$label.log" started=$SECONDS
   say "$label: $cmd (as $user)"
   chroot --userspec="$user:$user" "$ROOTFS" env -i HOME="$home" PATH="$PATH_IN" LANG=C.UTF-8 \
-    TERM=dumb USER="$user" bash -c "cd '$home/resinspect' && $cmd" </dev/null >"$log" 2>&1 \
+    USER="$user" bash -c "cd '$home/resinspect' && $cmd" </dev/null >"$log" 2>&1 \
     || status=$?
   local summary
   summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|(passed|failed|error).* in [0-9.]+s' "$log" \
