@@ -190,8 +190,7 @@ def test_a_tab_leaking_through_a_lambda_fails_until_the_lambda_is_disconnected(
                                           "-p", "no:cacheprovider")
     fixed.assert_outcomes(passed=1)
     assert "= resinspect =" not in fixed.stdout.str()
-    assert sorted(p.name for p in fixed_report.iterdir()) == ["resinspect-main.json",
-                                                              "resinspect.json"]
+    assert sorted(p.name for p in fixed_report.iterdir()) == ["resinspect.json"]
     assert json.loads((fixed_report / "resinspect.json").read_text()) == []
 
 

@@ -107,8 +107,9 @@ class Session:
         if self.report_dir is None:
             return
         self.report_dir.mkdir(parents=True, exist_ok=True)
-        part = self.report_dir / f"resinspect-{self.worker}.json"
-        _write_json(part, [vars(f) for f in self.findings])
+        if self.findings:  # an xdist controller, which runs no test, writes none
+            part = self.report_dir / f"resinspect-{self.worker}.json"
+            _write_json(part, [vars(f) for f in self.findings])
         if self.worker == "main":
             merge_index(self.report_dir)
 
