@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 import msgspec
 
-from inspector.fleet.diff import group_of
 from inspector.resources.store import StoreAggregate
 from inspector.resources.types import WatchedResource
 
-from .snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, LeakSuspect
+from .snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, LeakSuspect, group_of
 
 
 @dataclass(frozen=True, slots=True)
