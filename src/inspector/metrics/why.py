@@ -33,6 +33,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from inspector.resources.orphans import thread_was_terminated
+
 from .snapshot import WhyLink, WhyResult
 
 #: Objects whose holders one heap scan looks for: a scan for 8 costs about 1.1x one for 1.
@@ -94,6 +96,8 @@ def _thread_frames(me: int) -> tuple[dict[int, str], dict[int, int]]:
     names = {t.ident: t.name for t in threading.enumerate()}
     frame_dicts: dict[int, str] = {}
     fast: dict[int, int] = {}
+    if thread_was_terminated():  # walking threads could crash the process (metrics/stacks)
+        return frame_dicts, fast
     for ident, frame in sys._current_frames().items():
         if ident == me:
             continue
