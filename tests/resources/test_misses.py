@@ -218,3 +218,20 @@ def test_cleaning_up_a_stuck_worker_does_not_block_the_gui_thread(
         release.set()
     assert worker.wait(10_000)
     assert await_true(lambda: worker not in orphaned_workers())
+
+
+def test_why_looks_past_the_watch_of_a_released_bytearray(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    owner = QObject()
+    service.register_component(owner, "Importer#2")
+    kept = bytearray(100)
+    _MODULE_LIST.append(kept)
+    rid = service.track_resource(owner, ResourceType.MEMORY, kept, 100)
+    del kept
+    try:
+        service.cleanup_component(owner)
+        chain = model.why(rid).chain
+        assert (chain[0].kind, chain[0].name) == ("module global", f"{__name__}._MODULE_LIST")
+        assert chain[-1].name == "bytearray"
+    finally:
+        _MODULE_LIST.clear()

@@ -34,6 +34,7 @@ from functools import partial
 from typing import Any
 
 from inspector.resources.orphans import thread_was_terminated
+from inspector.resources.store import WATCH_TYPES
 
 from .snapshot import WhyLink, WhyResult
 
@@ -45,6 +46,8 @@ MAX_NODES = 50_000
 
 _CONNECT = re.compile(r"\.(\w+)\.connect\s*\(")
 _CALLABLES = (types.FunctionType, types.MethodType, partial, types.BuiltinMethodType)
+#: What the inspector itself holds a released object with, to watch it (see the store).
+_OURS = WATCH_TYPES
 
 
 class _Search:
@@ -124,6 +127,11 @@ def _referrers_of(search: _Search, ids: list[int], own: set[int], module_dicts: 
     del chunk
     for holder in holders:
         if id(holder) in skip:
+            continue
+        if isinstance(holder, _OURS):  # the leak watch's own hold: counted, never an answer
+            for held in gc.get_referents(holder):
+                if id(held) in wanted:
+                    search.occurrences[id(held)] = search.occurrences.get(id(held), 0) + 1
             continue
         for held in gc.get_referents(holder):
             if id(held) in wanted and _link(search, holder, held, module_dicts, frame_dicts):

@@ -301,6 +301,10 @@ class _Watch:
         return None if self.ref is None else self.ref()
 
 
+#: The store's own holders of released objects (a `why` walk looks past them).
+WATCH_TYPES: tuple[type, ...] = (_Watch,)
+
+
 class TypeCounts(msgspec.Struct, frozen=True):
     """Counters of one resource type."""
 
