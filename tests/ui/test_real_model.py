@@ -176,3 +176,21 @@ def test_selecting_a_suspect_shows_what_keeps_it_alive(
     finally:
         _HELD.clear()
         model.close()
+
+
+def test_the_resources_table_shows_names_and_sites(
+        make_dock: MakeDock, service: ResourceManagementService, model: MetricsModel) -> None:
+    from PySide6.QtCore import Qt
+
+    dock = make_dock(model)
+    owner, blob = Owner(), Blob()
+    service.register_component(owner, "Owner")
+    service.track_resource(owner, ResourceType.CACHE, blob, 10, name="thumbs",
+                           site="load (/app/gallery.py:7)")
+    dock.refresh()
+    assert dock.tables.select_component("Owner")
+    model_ = dock.tables.resources.model
+    assert [r[2] for r in model_.rows()] == ["thumbs"]
+    tip = model_.data(model_.index(0, 2), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "thumbs\nmade at load (/app/gallery.py:7)"
+    del blob

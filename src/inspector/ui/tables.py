@@ -126,7 +126,10 @@ class RecordTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            # Ids are elided in narrow columns; the tooltip shows them whole.
+            # Ids are elided in narrow columns; the tooltip shows them whole (and a
+            # resource's name, where it was made: the row's field past the columns).
+            if column.title == "name" and len(row) > len(self.columns) and row[-1]:
+                return f"{value}\nmade at {row[-1]}"
             return str(value) if column.kind == "text" and value else None
         if role == Qt.ItemDataRole.ForegroundRole and self._foreground is not None:
             return self._foreground(row)
@@ -250,7 +253,7 @@ COMPONENT_COLUMNS = (
     Column("alive", "bool"),
 )
 RESOURCE_COLUMNS = (
-    Column("resource"), Column("type"), Column("class"), Column("size", "bytes"),
+    Column("resource"), Column("type"), Column("name"), Column("size", "bytes"),
     Column("age", "age"), Column("thread", "int"), Column("alive", "bool"),
 )
 SUSPECT_COLUMNS = (
@@ -276,8 +279,8 @@ def component_rows(snapshot: Snapshot) -> list[Row]:
 def resource_rows(page: ResourcePage) -> list[Row]:
     """One row per resource of a page."""
     return [
-        (r.resource_id, r.resource_type, r.type_name, r.size_bytes, r.age_s, r.thread_id,
-         r.alive)
+        (r.resource_id, r.resource_type, r.name or r.type_name, r.size_bytes, r.age_s,
+         r.thread_id, r.alive, r.site)  # the site, past the columns: the name's tooltip
         for r in page.items
     ]
 
