@@ -97,8 +97,11 @@ def _fail(message: str, code: int) -> int:
         import traceback  # only here: it costs start-up time every run would pay
 
         traceback.print_exc()
+    from inspector.metrics.text import safe
+
     # A message may span lines (a list of candidate applications, say): the contract is one.
-    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    # It may also carry names from an application or a file: escaped, as every text output.
+    one_line = safe("; ".join(part.strip() for part in message.splitlines() if part.strip()))
     with contextlib.suppress(OSError):  # stderr itself gone: the status is all that is left
         click.echo(f"{PROG}: {one_line or 'error'}", err=True)
     return code

@@ -123,11 +123,12 @@ def _header(result: SnapshotDiff) -> Text:
     from rich.text import Text
 
     def side(name: str, s: Side) -> Text:
-        import time
+        from cli.render import clock
+        from cli.render import name as shown
 
-        clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.timestamp))
-        return Text.assemble((f"{name}: ", "bold"), f"{s.source or '-'}  ",
-                             (s.app, "cyan"), f" pid {s.pid} at {clock} (seq {s.seq})")
+        at = clock(s.timestamp, "%Y-%m-%d %H:%M:%S")
+        return Text.assemble((f"{name}: ", "bold"), f"{shown(s.source or '-', 4096)}  ",
+                             (shown(s.app), "cyan"), f" pid {s.pid} at {at} (seq {s.seq})")
 
     text = Text()
     text.append_text(side("A", result.before))

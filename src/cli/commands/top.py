@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.options import target_options
+from cli.options import Seconds, target_options
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @target_options
-@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(min=0.1), default=1.0, show_default=True,
               help="Seconds between updates.")
 @click.option("--once", is_flag=True,
               help="Print one frame and exit (the default when stdout is not a terminal).")
@@ -135,11 +135,12 @@ def _where(path: Path, frames: list[Snapshot], index: int) -> Text:
     """``replay FILE  frame 3/40  at +2s of 39s``."""
     from rich.text import Text
 
+    from cli.render import name
     from inspector.metrics.units import format_duration
 
     start = frames[0].timestamp
     return Text.assemble(
-        ("replay ", "bold magenta"), str(path), f"  frame {index + 1}/{len(frames)}",
+        ("replay ", "bold magenta"), name(path, 4096), f"  frame {index + 1}/{len(frames)}",
         f"  at +{format_duration(frames[index].timestamp - start)}"
         f" of {format_duration(frames[-1].timestamp - start)}")
 

@@ -27,6 +27,7 @@ import msgspec
 
 from ..errors import BadInput
 from ..metrics.snapshot import SCHEMA, Snapshot
+from .output import OutputTarget, check_output, open_stream
 
 #: A replay never waits longer than this many typical intervals between two frames: a
 #: recording that was paused for an hour replays its gap as a short pause.
@@ -121,9 +122,13 @@ def _checked(snap: Snapshot, where: str) -> Snapshot:
 class RecordingWriter:
     """Writes snapshots to a file, one line each, each line with one unbuffered write.
 
-    ``path`` is created or truncated (with the umask's permissions, as ``>`` would); ``"-"``
-    writes to ``stdout`` instead (flushed per line). Failures are ``BadInput`` naming the
-    path. Use as a context manager or call :meth:`close`.
+    ``path`` is checked at once (``BadInput`` for a directory, a socket, a missing parent:
+    :mod:`inspector.fleet.output`) but created or truncated only when the first snapshot is
+    written, so a recording that fails before it has anything (a wrong interval, an
+    application that refuses) leaves an existing file as it was. A regular file gets the
+    umask's permissions, as ``>`` would give; a device or FIFO is written through, never
+    replaced. ``"-"`` writes to ``stdout`` instead (flushed per line). Failures are
+    ``BadInput`` naming the path. Use as a context manager or call :meth:`close`.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False,
@@ -135,6 +140,8 @@ class RecordingWriter:
         self.bytes = 0
         self._stream: BinaryIO | None = None
         self._fd: int | None = None
+        self._target: OutputTarget | None = None
+        self._closed = False
         if str(path) == "-":
             if stdout is None:
                 import sys
@@ -142,11 +149,7 @@ class RecordingWriter:
                 stdout = sys.stdout.buffer
             self._stream = stdout
             return
-        try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                               0o666)
-        except OSError as err:
-            raise BadInput(f"cannot write {self.path}: {err.strerror or err}") from None
+        self._target = check_output(self.path)
 
     def write(self, snapshot: Snapshot) -> int:
         """Append ``snapshot`` as one line; return the bytes written."""
@@ -155,9 +158,11 @@ class RecordingWriter:
             if self._stream is not None:
                 self._stream.write(line)
                 self._stream.flush()
-            elif self._fd is not None:
+            elif not self._closed and self._target is not None:
+                if self._fd is None:
+                    self._fd = open_stream(self._target)
                 _write_all(self._fd, line)
-                if self.fsync:
+                if self.fsync and not self._target.through:  # (a device has no disk)
                     os.fsync(self._fd)
             else:
                 raise BadInput(f"cannot write {self.path}: the recording is closed")
@@ -171,6 +176,7 @@ class RecordingWriter:
         """Close the file (not stdout); idempotent."""
         fd, self._fd = self._fd, None
         self._stream = None
+        self._closed = True
         if fd is not None:
             os.close(fd)
 
