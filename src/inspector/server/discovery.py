@@ -357,6 +357,12 @@ def list_apps(runtime: Path | None = None) -> list[AppInfo]:
     planted there; one that cannot be read raises :class:`AccessDenied`.
     """
     directory = socket_dir(runtime)
+    if runtime is None and not os.environ.get("XDG_RUNTIME_DIR"):
+        # The <tmp>/resinspect-<uid> fallback sits in a world-writable directory: as strict
+        # as the server is when it starts (someone else's, or open to all, is refused).
+        base = runtime_base()
+        if os.path.lexists(base):
+            check_runtime_dir(base)
     try:
         os.lstat(directory)
     except FileNotFoundError:
