@@ -131,8 +131,7 @@ def _where(err: OSError) -> str:
         return f": {os.fsdecode(err.filename)}"
     if err.strerror is None and str(err):
         return f": {err}"
-    return " (writing the output?)" if err.errno in (errno.ENOSPC, errno.EIO) \
-        else ""
+    return " (writing the output?)" if err.errno == errno.ENOSPC else ""
 
 
 def _fail(message: str, code: int) -> int:

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-
 if TYPE_CHECKING:
     from inspector.metrics.snapshot import Snapshot
     from inspector.server.client import InspectorClient

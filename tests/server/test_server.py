@@ -21,9 +21,9 @@ from inspector.errors import ConnectionFailed, ConnectionLost, ServerAlreadyRunn
 from inspector.metrics import MetricsModel, Snapshot
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
-from inspector.server.server import SERVER_BUSY
 from inspector.server.client import InspectorClient
 from inspector.server.protocol import INTERNAL_ERROR
+from inspector.server.server import SERVER_BUSY
 
 from .conftest import RawConn, wait_for
 

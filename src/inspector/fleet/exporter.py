@@ -23,7 +23,7 @@ earlier scrape (hung) is reported down at once instead of taking a worker again,
 sockets beside a healthy application never make the healthy one late; a snapshot that cannot
 be rendered leaves out that application alone. The HTTP side is bounded too: a connection
 that does not send its request within :data:`REQUEST_TIMEOUT_S` is closed, at most
-:data:`MAX_CONNECTIONS` are served at once (the next get a ``503`` at once), the listen
+:data:`MAX_CONNECTIONS` are served at once (the next wait briefly, then get a ``503``), the listen
 backlog is :data:`BACKLOG`, and scrapes that arrive while one runs share its result.
 """
 
@@ -66,8 +66,10 @@ DEFAULT_TIMEOUT_S = 1.0
 MAX_PARALLEL = 32
 #: Seconds an HTTP client may take to send its request (and to take the reply).
 REQUEST_TIMEOUT_S = 10.0
-#: HTTP connections served at once; more get ``503 Service Unavailable`` at once.
-MAX_CONNECTIONS = 32
+#: HTTP connections served at once; a further one waits up to :data:`SLOT_WAIT_S` for a
+#: slot (while the kernel queues the rest), then gets ``503 Service Unavailable``.
+MAX_CONNECTIONS = 64
+SLOT_WAIT_S = 2.0
 #: Connections the kernel queues before the server accepts them (``listen`` backlog).
 BACKLOG = 256
 
@@ -394,8 +396,8 @@ class ExporterServer(ThreadingHTTPServer):
                            f"{err.strerror or err}") from None
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve on a thread of its own while a slot is free; else ``503`` at once."""
-        if not self._slots.acquire(blocking=False):
+        """Serve on a thread of its own once a slot is free; ``503`` if none frees in time."""
+        if not self._slots.acquire(timeout=SLOT_WAIT_S):
             self.refused += 1
             with contextlib.suppress(OSError):
                 request.setblocking(False)

@@ -140,7 +140,8 @@ def first_and_last(path: str | os.PathLike[str]) -> tuple[Snapshot, Snapshot, in
         if first is None:
             first = snap
         last = snap
-    assert first is not None and last is not None  # RecordingFile raises for none
+    assert first is not None  # RecordingFile raises for a file without any
+    assert last is not None
     return first, last, scan.count
 
 

@@ -102,8 +102,11 @@ _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 # Two servers starting at once in one process must not both decide the path is free.
 _start_lock = threading.Lock()
 
-#: A client idle this long (no subscription, nothing queued) may give its slot to a newcomer.
+#: A client idle this long (no subscription, nothing queued) may give its slot to a newcomer;
+#: one that has not sent a single request yet, after the shorter time (a real client sends
+#: its ``hello`` as soon as it connects).
 EVICTABLE_AFTER = 1.0
+EVICTABLE_SILENT_AFTER = 0.25
 #: Warnings of one kind logged per window before the rest are only counted.
 LOG_BURST = 5
 LOG_WINDOW = 10.0
@@ -142,18 +145,19 @@ def _malloc_trim() -> None:
     glibc returns to the system only on request: without this, RSS stayed at 426-490 MB
     after thirty pipelining clients that had pushed it from 42 MB were dropped.
     """
-    global _trim
-    if _trim is None:
-        _trim = False
+    trim: Any = _TRIM.get("malloc_trim")
+    if trim is None:
+        _TRIM["malloc_trim"] = trim = False
         with contextlib.suppress(OSError, AttributeError):
             import ctypes
 
-            _trim = ctypes.CDLL("libc.so.6").malloc_trim
-    if _trim:
-        _trim(0)
+            _TRIM["malloc_trim"] = trim = ctypes.CDLL("libc.so.6").malloc_trim
+    if trim:
+        trim(0)
 
 
-_trim: Any = None
+#: glibc's ``malloc_trim``, looked up on first use (False where there is none).
+_TRIM: dict[str, Any] = {}
 
 
 class _NoParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -561,12 +565,14 @@ class InspectorServer:
         """Close the longest-idle client to make room for a newcomer; False if none is idle.
 
         Idle: not subscribed, nothing queued or being answered, no request for
-        :data:`EVICTABLE_AFTER` seconds. Connections that never sent a request go first.
+        :data:`EVICTABLE_AFTER` seconds (:data:`EVICTABLE_SILENT_AFTER` for one that never
+        sent any). Connections that never sent a request go first.
         """
         now = time.monotonic()
         idle = [c for c in self._clients.values()
                 if c.interval is None and not c.out and not c.pending and c not in self._busy
-                and now - c.last_active >= EVICTABLE_AFTER]
+                and not c.inbuf and now - c.last_active
+                >= (EVICTABLE_AFTER if c.requests else EVICTABLE_SILENT_AFTER)]
         if not idle:
             return False
         victim = min(idle, key=lambda c: (c.requests > 0, c.last_active))
