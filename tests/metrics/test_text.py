@@ -11,7 +11,7 @@ import pytest
 
 from inspector.metrics.exporters import snapshot_to_csv
 from inspector.metrics.snapshot import ComponentStats
-from inspector.metrics.text import clip, csv_cell, encodable, encodable_tree, safe
+from inspector.metrics.text import clip, csv_cell, safe
 from tests.cli.conftest import make_snapshot
 
 
@@ -84,6 +84,8 @@ def test_csv_export_round_trips_through_csv_reader() -> None:
 
 
 def test_encodable_keeps_text_and_escapes_only_what_utf8_cannot_carry() -> None:
+    from inspector.metrics.text import encodable, encodable_tree
+
     assert encodable("héllo\x1b") == "héllo\x1b"  # JSON keeps names exact
     assert encodable(os.fsdecode(b"bad\xff\xfename")) == "bad\\xff\\xfename"
     assert encodable("lone\ud800") == "lone\\ud800"

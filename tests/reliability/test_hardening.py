@@ -28,7 +28,6 @@ import pytest
 
 from inspector.server import discovery
 from inspector.server.client import InspectorClient
-from inspector.server.server import EVICTABLE_SILENT_AFTER, SERVER_BUSY
 from tests.apps.harness import App, resinspect
 from tests.cli_helpers import assert_one_line_error, run_cli
 from tests.conftest import APPS, PYTHON, ROOT, python_env
@@ -37,6 +36,12 @@ from tests.server.conftest import RawConn
 from .conftest import native_threads, settle
 from .live import SERVED_APP, heartbeat_gap_ms, live_app
 from .test_socket import connect_retrying
+
+#: The refusal line's code (``inspector.server.server.SERVER_BUSY``), and how long a silent
+#: connection keeps its slot from a newcomer; spelled out so that this file also runs
+#: against a server without them (where its tests fail, as they did before issue 12).
+SERVER_BUSY = -32003
+EVICTABLE_SILENT_AFTER = 0.25
 
 HOSTILE_APP = APPS / "hostile_app.py"
 HELLO = b'{"id": 1, "method": "hello"}\n'
@@ -374,18 +379,21 @@ def test_4_hung_sockets_and_hostile_sidecars_cost_only_their_own_series(
     healthy = start_app()
     hostile = start_app("--non-utf8", script=HOSTILE_APP)
     directory = runtime_dir / "resinspect"
+    # 20 sockets that accept and never answer, named after live processes (hung apps).
+    sleepers = [subprocess.Popen([PYTHON, "-c", "import time; time.sleep(120)"])
+                for _ in range(20)]
+    pids = [p.pid for p in sleepers]
     hung = []
-    for pid in range(4_000_001, 4_000_021):  # 20 sockets that accept and never answer
+    for pid in pids:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(str(directory / f"{pid}.sock"))
         listener.listen(64)
         hung.append(listener)
-    # Hostile sidecars of listening sockets: a FIFO, deep nesting, Infinity, /dev/zero.
-    (directory / "4000001.json").unlink(missing_ok=True)
-    os.mkfifo(directory / "4000001.json")
-    (directory / "4000002.json").write_text("[" * 100_000)
-    (directory / "4000003.json").write_text('{"app": "inf", "started_at": Infinity}')
-    (directory / "4000004.json").symlink_to("/dev/zero")
+    # Hostile sidecars of some of them: a FIFO, deep nesting, Infinity, /dev/zero.
+    os.mkfifo(directory / f"{pids[0]}.json")
+    (directory / f"{pids[1]}.json").write_text("[" * 100_000)
+    (directory / f"{pids[2]}.json").write_text('{"app": "inf", "started_at": Infinity}')
+    (directory / f"{pids[3]}.json").symlink_to("/dev/zero")
     try:
         for _ in range(3):
             status, text, took = _scrape(exporter_url)
@@ -393,15 +401,18 @@ def test_4_hung_sockets_and_hostile_sidecars_cost_only_their_own_series(
             ups = _up(text)
             assert ups[str(healthy.pid)] == 1.0, ups  # also after the first scrape
             assert ups[str(hostile.pid)] == 1.0, ups
-            assert ups["4000010"] == 0.0
+            assert ups[str(pids[10])] == 0.0
             assert took < 5.0
         listed = resinspect(runtime_dir, "ls", "--json", timeout=20)
         assert listed.returncode == 0, listed
         entries = json.loads(listed.stdout, parse_constant=_no_constants)
-        assert {e["pid"] for e in entries} >= {healthy.pid, hostile.pid, 4_000_001}
+        assert {e["pid"] for e in entries} == {healthy.pid, hostile.pid, *pids}
     finally:
         for listener in hung:
             listener.close()
+        for sleeper in sleepers:
+            sleeper.kill()
+            sleeper.wait()
 
 
 def _no_constants(name: str) -> object:
@@ -591,10 +602,12 @@ def test_7_planted_odd_names_are_ignored_and_disable_nothing(runtime_dir: Path) 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "200MB", "deep", "infinity", "1e400"])
 def test_8_a_hostile_sidecar_costs_only_its_own_fields(runtime_dir: Path, kind: str) -> None:
     directory = discovery.ensure_runtime_dir()
+    # A live process's pid (this one's) and a socket that accepts: an application to list.
+    me = str(os.getpid())
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(directory / "4000200.sock"))
+    listener.bind(str(directory / f"{me}.sock"))
     listener.listen(8)
-    sidecar = directory / "4000200.json"
+    sidecar = directory / f"{me}.json"
     if kind == "fifo":
         os.mkfifo(sidecar)
     elif kind == "dev-zero":
@@ -614,7 +627,7 @@ def test_8_a_hostile_sidecar_costs_only_its_own_fields(runtime_dir: Path, kind: 
             result = resinspect(runtime_dir, *args, timeout=20)
             assert time.monotonic() - started < 10
             assert result.returncode == 0, result
-            assert "4000200" in result.stdout
+            assert me in result.stdout
         entries = json.loads(result.stdout, parse_constant=_no_constants)
         assert entries[0]["started_at"] == 0.0
         assert entries[0]["uptime_s"] is None
@@ -899,3 +912,10 @@ def test_13_stacks_are_served_fairly_behind_60_pipelining_clients(
     assert stacks["threads"]
     assert took < 1.0
     assert worst < 1.0
+
+
+def test_the_constants_spelled_out_here_are_the_servers() -> None:
+    from inspector.server import server
+
+    assert SERVER_BUSY == server.SERVER_BUSY
+    assert EVICTABLE_SILENT_AFTER == server.EVICTABLE_SILENT_AFTER

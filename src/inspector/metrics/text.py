@@ -63,7 +63,7 @@ def encodable(text: str) -> str:
 
     Undecodable bytes that Python keeps as lone surrogates (``os.fsdecode(b"\\xff")``, the
     name of a script whose file name is not UTF-8) are shown as ``\\xff``; any other lone
-    surrogate as ``\\udXXX``. Every other character is kept exactly.
+    surrogate by its code (``\\ud800``). Every other character is kept exactly.
     """
     try:
         text.encode("utf-8")

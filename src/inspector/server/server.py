@@ -30,10 +30,10 @@ so a slow or stalled client can hold up neither another client nor the applicati
 * warnings about clients (refused, dropped) are rate-limited: a flood of connections makes a
   few log lines and a count, not one line per connection.
 
-Security (DESIGN.md): the socket lives in a private 0700 directory; it is bound there with
-the process's ordinary umask (a process-wide umask change would give files other threads
-create meanwhile the wrong mode) and made 0600 before ``listen``, so nobody can connect
-before it is private. The peer's uid is checked with ``SO_PEERCRED`` before a single byte is
+Security (docs/architecture.md): the socket lives in a private 0700 directory and is 0600 from the
+moment it exists: its inode is made 0600 before ``bind`` (Linux creates the file with that
+mode), never by changing the umask, which is process-wide (files other threads created
+meanwhile got the wrong mode); it is chmod-ed again before ``listen`` where that is not so. The peer's uid is checked with ``SO_PEERCRED`` before a single byte is
 read or sent. There is no TCP and no abstract-namespace socket.
 """
 
@@ -416,10 +416,14 @@ class InspectorServer:
     def _bind(self, path: Path) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            # bind() creates the file with 0777 & ~umask. No umask change around it: the
-            # umask is process-wide, and files other threads created in that window got 0600
-            # (111 of 670 in a race test). The directory is already 0700, so nobody else can
-            # reach the socket meanwhile, and nobody at all can connect before listen().
+            # No umask change around bind(): the umask is process-wide, and files other
+            # threads created in that window got 0600 (111 of 670 in a race test). On Linux
+            # bind() gives the file the mode of the socket's own inode (less the umask), so
+            # fchmod first makes it 0600 from its first moment; elsewhere the 0700 directory
+            # keeps everyone else out until the chmod below, and nobody can connect before
+            # listen().
+            with contextlib.suppress(OSError):
+                os.fchmod(sock.fileno(), 0o600)
             sock.bind(os.fspath(path))
             st = os.lstat(path)
             self._inode = st.st_ino
