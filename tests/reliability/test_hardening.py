@@ -492,7 +492,9 @@ def test_5_the_exporter_bounds_half_sent_requests_and_shares_concurrent_scrapes(
     assert closed == 300
     assert [r[0] for r in results] == [200] * 200
     assert all('app="scraped"' in r[1] for r in results)
-    assert reads < 100  # concurrent scrapes shared readings of the application
+    # Concurrent scrapes share readings: fewer than one per scrape (each reading is a
+    # liveness probe and a fetch, two connections; 94 for 200 scrapes when measured).
+    assert reads < 200
 
 
 def _http_closed(sock: socket.socket) -> bool:
@@ -692,7 +694,8 @@ def test_9_pipelining_clients_are_bounded_together_and_their_memory_given_back(
     figure("rss_peak_growth_mib", round(peak - base))
     figure("rss_growth_after_mib", round(after - base))
     figure("monitor_worst_ms", worst * 1000)
-    assert peak - base < 200  # 64 MiB of queues in all, not 16 MiB per client
+    # 64 MiB of queues in all, not 16 MiB per client (+63 MiB measured; +202 MiB before).
+    assert peak - base < 150
     assert settled, (base, after)
     assert worst < 1.0
 
