@@ -192,7 +192,7 @@ def test_2_silent_connections_never_lock_out_the_cli(runtime_dir: Path,
             assert result.returncode == 0, result
             # Busy clients (subscribed) are never evicted: then a newcomer is refused, with
             # one JSON-RPC error line rather than a reset.
-            busy = []
+            busy: list[RawConn] = []
             while len(busy) < 64:
                 conn = RawConn(app.socket)
                 conn.send(b'{"id": 1, "method": "subscribe", "params": {"interval": 60}}\n')
@@ -395,14 +395,16 @@ def test_4_hung_sockets_and_hostile_sidecars_cost_only_their_own_series(
     (directory / f"{pids[2]}.json").write_text('{"app": "inf", "started_at": Infinity}')
     (directory / f"{pids[3]}.json").symlink_to("/dev/zero")
     try:
-        for _ in range(3):
-            status, text, took = _scrape(exporter_url)
-            assert status == 200, text
-            ups = _up(text)
-            assert ups[str(healthy.pid)] == 1.0, ups  # also after the first scrape
-            assert ups[str(hostile.pid)] == 1.0, ups
-            assert ups[str(pids[10])] == 0.0
-            assert took < 5.0
+        with monitored(healthy.socket) as latencies:
+            for _ in range(3):
+                status, text, took = _scrape(exporter_url)
+                assert status == 200, text
+                ups = _up(text)
+                assert ups[str(healthy.pid)] == 1.0, ups  # also after the first scrape
+                assert ups[str(hostile.pid)] == 1.0, ups
+                assert ups[str(pids[10])] == 0.0
+                assert took < 5.0
+        assert max(latencies) < 1.0
         listed = resinspect(runtime_dir, "ls", "--json", timeout=20)
         assert listed.returncode == 0, listed
         entries = json.loads(listed.stdout, parse_constant=_no_constants)
@@ -437,7 +439,7 @@ def test_5_the_exporter_bounds_half_sent_requests_and_shares_concurrent_scrapes(
         server = fleet.ExporterServer(fleet.FleetCollector(timeout=1.0), "127.0.0.1", 0)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        host, port = server.server_address[:2]
+        host, port = str(server.server_address[0]), int(server.server_address[1])
         threads_before = native_threads()
         counts: list[int] = []
         sampling = threading.Event()
@@ -453,7 +455,7 @@ def test_5_the_exporter_bounds_half_sent_requests_and_shares_concurrent_scrapes(
             sampler.start()
             half = []
             for _ in range(300):
-                s = socket.create_connection((str(host), int(port)), timeout=10)
+                s = socket.create_connection((host, port), timeout=10)
                 s.sendall(b"GET /metr")
                 half.append(s)
             closed = sum(_http_closed(s) for s in half)
@@ -560,6 +562,11 @@ def test_6_zombies_reused_pids_and_foreign_namespaces(runtime_dir: Path, tmp_pat
         zombie.wait()
 
 
+def _socket_of(path: Path | None) -> Path:
+    assert path is not None
+    return path
+
+
 def _dead_socket(directory: Path, pid: int, started_at: float) -> None:
     sock = directory / f"{pid}.sock"
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -583,8 +590,8 @@ def test_7_planted_odd_names_are_ignored_and_disable_nothing(runtime_dir: Path) 
         planted.append(s)
     try:
         # An application started afterwards still serves (the stale scan used to crash).
-        with live_app(runtime_dir, SERVED_APP) as app:
-            assert app.socket is not None
+        with live_app(runtime_dir, SERVED_APP) as app, \
+                monitored(_socket_of(app.socket)) as latencies:
             listed = resinspect(runtime_dir, "ls", "--json")
             assert listed.returncode == 0, listed
             assert [e["pid"] for e in json.loads(listed.stdout)] == [app.pid]
@@ -593,6 +600,7 @@ def test_7_planted_odd_names_are_ignored_and_disable_nothing(runtime_dir: Path) 
             # Arabic-Indic 123 is not pid 123: --pid 123 must not reach the planted socket.
             assert_one_line_error(resinspect(runtime_dir, "top", "--once", "--pid", "123"),
                                   "no resinspect application with pid 123")
+            assert max(latencies) < 1.0
     finally:
         for s in planted:
             s.close()
