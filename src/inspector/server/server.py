@@ -30,12 +30,12 @@ so a slow or stalled client can hold up neither another client nor the applicati
 * warnings about clients (refused, dropped) are rate-limited: a flood of connections makes a
   few log lines and a count, not one line per connection.
 
-Security (docs/architecture.md): the socket lives in a private 0700 directory and is 0600
-from the moment it exists: its inode is made 0600 before ``bind`` (Linux creates the file
-with that mode), never by changing the umask, which is process-wide (files other threads
-created meanwhile got the wrong mode); it is chmod-ed again before ``listen`` where that is
-not so. The peer's uid is checked with ``SO_PEERCRED`` before a single byte is read or sent.
-There is no TCP and no abstract-namespace socket.
+Security (docs/architecture.md, "Security model"): the socket lives in a private 0700
+directory and is 0600 from the moment it exists: its inode is made 0600 before ``bind``
+(Linux creates the file with that mode), never by changing the umask, which is process-wide
+(files other threads created meanwhile got the wrong mode); it is chmod-ed again before
+``listen`` where that is not so. The peer's uid is checked with ``SO_PEERCRED`` before a
+single byte is read or sent. There is no TCP and no abstract-namespace socket.
 """
 
 from __future__ import annotations
@@ -218,7 +218,8 @@ class _Client:
 
 
 class InspectorServer:
-    """Serves a metrics model over ``<runtime>/resinspect/<pid>.sock`` (DESIGN.md).
+    """Serves a metrics model over ``<runtime>/resinspect/<pid>.sock`` (docs/architecture.md,
+    "Socket layout and discovery").
 
     ``runtime_dir`` is ``<runtime>`` (default ``$XDG_RUNTIME_DIR``, else
     ``<tmp>/resinspect-<uid>``); the socket and its sidecar go in its ``resinspect``
