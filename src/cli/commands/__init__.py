@@ -23,6 +23,8 @@ COMMANDS: dict[str, LazyCommand] = {
                           "Record snapshots over time to a file, one JSON object a line."),
     "diff": LazyCommand("cli.commands.diff:diff",
                         "What grew between two snapshots or recordings; fail on budgets."),
+    "run": LazyCommand("cli.commands.run:run",
+                       "Run an unmodified PySide6 program with the inspector attached."),
     "exporter": LazyCommand("cli.commands.exporter:exporter",
                             "Serve every live application's metrics to Prometheus."),
 }

@@ -19,7 +19,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from inspector.resources import (
     IResourceManagementService,
@@ -102,6 +104,9 @@ class MetricsModel:
         self._seq = itertools.count(1)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._parts: list[Callable[[float], dict[str, Any]]] = []
+        self._suspect_filters: list[Callable[[list[LeakSuspect], float],
+                                             list[LeakSuspect]]] = []
         service.add_listener(self._on_event)
 
     @property
@@ -114,6 +119,20 @@ class MetricsModel:
         with self._growth_lock:
             self._policy = policy
             self._growth = GrowthDetector(policy)
+
+    def extend(self, *, part: Callable[[float], dict[str, Any]] | None = None,
+               suspects: Callable[[list[LeakSuspect], float], list[LeakSuspect]] | None = None
+               ) -> None:
+        """Add to what snapshots hold (``resinspect run``'s Qt objects and census).
+
+        ``part(now)`` returns extra Snapshot fields; ``suspects(found, now)`` returns the
+        suspect list with its own added. Both are called from any thread and must not need
+        the GUI thread.
+        """
+        if part is not None:
+            self._parts.append(part)
+        if suspects is not None:
+            self._suspect_filters.append(suspects)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -187,6 +206,9 @@ class MetricsModel:
                                              age_s=round(now - gone_at, 3)))
         components.sort(key=lambda c: (-c.bytes, -c.live, c.id))
         cache = [agg.by_type[t] for t in _CACHE_TYPES]
+        extra: dict[str, Any] = {}
+        for part in self._parts:
+            extra.update(part(now))
         return Snapshot(
             pid=self.pid, app=self.app, timestamp=time.time(),
             uptime_s=round(now - self._started_mono, 3),
@@ -203,6 +225,7 @@ class MetricsModel:
                                 type_name=w.type_name) for w in workers],
             markers=self._history.markers(50),
             audits=list(self._audits),
+            **extra,
         )
 
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
@@ -213,6 +236,8 @@ class MetricsModel:
         found = watched_suspects(self.service.watched(), now, self.policy)
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
+        for extend in self._suspect_filters:
+            found = extend(found, now)
         return found
 
     def resources(self, offset: int = 0, limit: int = 500,
