@@ -51,6 +51,8 @@ def run(ctx: click.Context, dock: bool, name: str | None, module: str | None,
         raise click.BadParameter("must not be empty", ctx=ctx, param_hint="--name")
     if module is None and not args:
         raise click.UsageError("missing SCRIPT (or -m MODULE)", ctx=ctx)
+    if name is None and module is not None:
+        name = module.removesuffix(".__main__")  # not "__main__", the file runpy runs
     session = None if runner.inspection_off() else runner.Session(name=name, dock=dock)
     if module is not None:
         try:

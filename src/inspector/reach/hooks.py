@@ -20,8 +20,6 @@ buffered (bounded) and handed over when it starts.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
 import logging
 import sys
 import threading
@@ -30,7 +28,10 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from types import FrameType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 log = logging.getLogger("inspector.reach")
 
@@ -67,16 +68,22 @@ class Note:
 
 Sink = Callable[[Note], None]
 
+class _State:
+    """The module's mutable state, in one place."""
+
+    sink: Sink | None = None
+    last_app: Callable[[], object] | None = None
+    finder: _QtFinder | None = None
+
+
 _lock = threading.RLock()
-_sink: Sink | None = None
+_state = _State()
 _pending: deque[Note] = deque(maxlen=PENDING_LIMIT)
 #: Objects the tracker already knows, by id: a timer restarted a thousand times is noted once.
 known: dict[int, Callable[[], object]] = {}
 _app_waiters: list[Callable[[Any], None]] = []
 _app_hooks: list[Callable[[Any], None]] = []
-_last_app: Callable[[], object] | None = None
 _patched: set[str] = set()
-_finder: _QtFinder | None = None
 
 
 # -- public ------------------------------------------------------------------------------------
@@ -84,15 +91,14 @@ _finder: _QtFinder | None = None
 
 def install() -> None:
     """Patch Qt's modules now if loaded, else as the program imports them. Idempotent."""
-    global _finder
     with _lock:
         for name in _PATCHERS:
             module = sys.modules.get(name)
             if module is not None:
                 _patch_module(name, module)
-        if _finder is None and len(_patched) < len(_PATCHERS):
-            _finder = _QtFinder()
-            sys.meta_path.insert(0, _finder)
+        if _state.finder is None and len(_patched) < len(_PATCHERS):
+            _state.finder = _QtFinder()
+            sys.meta_path.insert(0, _state.finder)
 
 
 def on_every_app(hook: Callable[[Any], None]) -> None:
@@ -116,9 +122,8 @@ def when_app_exists(callback: Callable[[Any], None]) -> None:
 
 def set_sink(sink: Sink | None) -> list[Note]:
     """Route notes to ``sink`` from now on; return those buffered until now (oldest first)."""
-    global _sink
     with _lock:
-        _sink = sink
+        _state.sink = sink
         pending = list(_pending)
         _pending.clear()
     return pending
@@ -145,13 +150,13 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
                 return  # the inspector's own timer or thread
             f = f.f_back
         note = _note(kind, obj, frame)
-        sink = _sink
+        sink = _state.sink
         if sink is None:
             with _lock:
-                if _sink is None:
+                if _state.sink is None:
                     _pending.append(note)
                     return
-                sink = _sink
+                sink = _state.sink
         sink(note)
     except Exception:  # the program must never see the inspector fail
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
@@ -202,12 +207,11 @@ def _module_owner(globals_: dict[str, Any]) -> str:
 
 
 def _app_created(app: object) -> None:
-    global _last_app
     try:
         with _lock:
-            if _last_app is not None and _last_app() is app:
+            if _state.last_app is not None and _state.last_app() is app:
                 return
-            _last_app = weakref.ref(app)
+            _state.last_app = weakref.ref(app)
             waiters, _app_waiters[:] = list(_app_waiters), []
             hooks = list(_app_hooks)
         for fn in (*waiters, *hooks):
@@ -318,11 +322,11 @@ def _patch_module(name: str, module: ModuleType) -> None:
                     exc_info=True)
 
 
-class _QtFinder(importlib.abc.MetaPathFinder):
+class _QtFinder:  # a meta path finder (importlib.abc costs 10 ms of imports at start-up)
     """Finds Qt's modules through the other finders and patches them once loaded."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if fullname not in _PATCHERS or fullname in _patched:
             return None
         for finder in sys.meta_path:
@@ -331,24 +335,24 @@ class _QtFinder(importlib.abc.MetaPathFinder):
             find = getattr(finder, "find_spec", None)
             if find is None:
                 continue
-            spec = find(fullname, path, target)
+            spec: ModuleSpec | None = find(fullname, path, target)
             if spec is not None:
                 break
         else:
             return None
         if spec.loader is not None:
-            spec.loader = _PatchingLoader(spec.loader, fullname)
+            spec.loader = _PatchingLoader(spec.loader, fullname)  # type: ignore[assignment]
         return spec
 
 
-class _PatchingLoader(importlib.abc.Loader):
+class _PatchingLoader:  # an importlib loader
     """The module's own loader, then the patches."""
 
     def __init__(self, loader: Any, name: str) -> None:
         self._loader = loader
         self._name = name
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self._loader.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: ModuleType) -> None:

@@ -13,6 +13,7 @@ This module imports only the standard library: the CLI imports it before the pro
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import runpy
@@ -110,7 +111,34 @@ def run_script(path: str, args: Sequence[str], session: Session | None) -> int:
                               "[Errno 2] No such file or directory")
     sys.argv = [path, *args]
     sys.path[0] = os.path.dirname(os.path.realpath(path))
-    return _run(lambda: runpy.run_path(os.path.abspath(path), run_name="__main__"), session)
+    if os.path.isdir(path) or (not path.endswith(".py") and _is_zip(path)):
+        return _run(lambda: runpy.run_path(path, run_name="__main__"), session)
+    return _run(lambda: _exec_main(os.path.abspath(path)), session)
+
+
+def _is_zip(path: str) -> bool:
+    """A zip application (``python app.pyz``); zipfile is imported only to ask."""
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def _exec_main(path: str) -> None:
+    """Execute a script file as python's ``__main__``: argv untouched, ``__file__`` absolute."""
+    import builtins
+    import importlib.machinery
+    import types
+
+    with io.open_code(path) as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__cached__ = None  # type: ignore[attr-defined]
+    main.__builtins__ = builtins  # type: ignore[attr-defined]
+    main.__loader__ = importlib.machinery.SourceFileLoader("__main__", path)
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
 
 
 def run_module(module: str, args: Sequence[str], session: Session | None) -> int:

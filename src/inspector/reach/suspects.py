@@ -13,8 +13,9 @@ listed under a vaguer reason.
 
 from __future__ import annotations
 
+import itertools
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 
@@ -80,7 +81,7 @@ def orphans(tracker: Tracker, policy: SuspectPolicy, now: float) -> list[LeakSus
         since = win.deleted_at if win.deleted_at is not None else win.closed_at
         if since is None or now - since < policy.orphan_grace_s:
             continue
-        obj = seen.ref()
+        obj: Any = seen.ref()
         if obj is None or not shiboken6.isValid(obj):
             continue
         if seen.kind == hooks.THREAD:
@@ -119,7 +120,7 @@ def census_growth(census: Census, policy: SuspectPolicy) -> list[LeakSuspect]:
     out = []
     for name, newest in points[-1].items():
         values = [p.get(name, 0) for p in points]
-        if all(b > a for a, b in zip(values, values[1:], strict=False)):
+        if all(b > a for a, b in itertools.pairwise(values)):
             out.append(suspect("*", "qobject", "", GROWTH, windows * span,
                                f"{name}: {values[0]} -> {newest} live QObjects over "
                                f"{windows * span:g} s"))

@@ -325,6 +325,7 @@ class Tracker:
         with self._lock:
             win = self._windows.get(id(widget))
             if win is not None and win.ref() is widget:
+                win.site = win.site or site  # first seen as an owner, then shown
                 return win
             cls = type(widget).__name__
             existing = self.service.component_id(widget)
