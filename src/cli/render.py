@@ -309,8 +309,7 @@ def _qt_objects(s: Snapshot, max_rows: int | None) -> KeyedTable:
         rows.append([safe(o.component_id), o.kind, what, state, _short_site(o.site)])
     return KeyedTable(
         f"Threads, timers and windows ({len(s.qt_objects)})",
-        [Col("Owner"), Col("Kind"), Col("Object", wrap=True), Col("State"),
-         Col("Started at", wrap=True)],
+        [Col("Owner"), Col("Kind"), Col("Object"), Col("State"), Col("Started at")],
         rows, empty="none seen yet",
         footer=f"... and {hidden} more" if hidden else "")
 

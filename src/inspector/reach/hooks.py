@@ -149,7 +149,7 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
             if _internal(f.f_globals.get("__name__", "")):
                 return  # the inspector's own timer or thread
             f = f.f_back
-        note = _note(kind, obj, frame)
+        note = make_note(kind, obj, frame)
         sink = _state.sink
         if sink is None:
             with _lock:
@@ -162,7 +162,9 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
 
 
-def _note(kind: str, obj: object, frame: FrameType | None) -> Note:
+def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
+    """The note of ``obj`` heard at ``frame``: the site, and the object whose method it is
+    (a method of ``obj`` itself looks one caller further)."""
     site = ""
     creator: object = None
     if frame is not None:

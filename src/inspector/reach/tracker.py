@@ -220,13 +220,14 @@ class Tracker:
     """
 
     def __init__(self, service: ResourceManagementService, *, census_interval_s: float = 1.0,
-                 tick_ms: int = 1000, gc_every_s: float = 10.0,
+                 tick_ms: int = 1000, gc_every_s: float = 10.0, confirm_after_s: float = 1.0,
                  on_main_window: Callable[[Any], None] | None = None) -> None:
         self.service = service
         self.store = service.store
         self.census_interval_s = census_interval_s
         self.tick_ms = tick_ms
         self.gc_every_s = gc_every_s
+        self.confirm_after_s = confirm_after_s
         self.census = Census()
         self._on_main_window = on_main_window
         self._lock = threading.RLock()
@@ -437,7 +438,7 @@ class Tracker:
                 if win.confirmed_at is None and win.ref() is not None:
                     win.confirmed_at = self._last_full_gc
                 continue
-            waiting = waiting or now - win.closed_at >= 1.0
+            waiting = waiting or now - win.closed_at >= self.confirm_after_s
         if (not waiting or now - self._last_forced_gc < self.gc_every_s
                 or self._forced_gc_ms > 100.0):
             return
