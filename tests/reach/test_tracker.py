@@ -41,6 +41,7 @@ class Editor(QMainWindow):
         for thread in (self.worker, self.loose):
             thread.start()
             tracker.hear(hooks.make_note(hooks.THREAD, thread, sys._getframe()))
+        tracker.drain()  # what the next tick does first
 
 
 class Loader:
@@ -50,6 +51,7 @@ class Loader:
     def load(self, tracker: Tracker) -> None:
         self.thread.start()
         tracker.hear(hooks.make_note(hooks.THREAD, self.thread, sys._getframe()))
+        tracker.drain()
 
 
 class Report(QDialog):
@@ -117,6 +119,7 @@ def test_without_a_window_the_starting_class_or_module_owns_it(
     bare = Sleeper()
     bare.start()
     tracker.hear(hooks.make_note(hooks.THREAD, bare, sys._getframe()))  # a test function
+    tracker.drain()
     try:
         owners = {r.component_id for r in service.store.resources()[1]}
         assert owners == {"Loader", __name__}
@@ -131,8 +134,10 @@ def test_an_object_the_application_tracks_is_counted_once(
     service.track_resource(owner, ResourceType.WORKER, first)  # tracked, then started
     first.start()
     tracker.hear(hooks.make_note(hooks.THREAD, first, sys._getframe()))
+    tracker.drain()
     second.start()  # started, then tracked by the application
     tracker.hear(hooks.make_note(hooks.THREAD, second, sys._getframe()))
+    tracker.drain()
     service.track_resource(owner, ResourceType.WORKER, second)
     try:
         assert service.aggregate().by_type[ResourceType.WORKER].live == 3  # before the tick
@@ -201,11 +206,24 @@ def test_work_left_running_by_a_closed_window_is_orphaned(
         _stop(editor.worker, editor.loose)
 
 
+def test_a_thread_gone_before_the_tick_costs_only_its_note(
+        qapp: QApplication, service: ResourceManagementService, tracker: Tracker) -> None:
+    brief = Sleeper()
+    brief.start()
+    tracker.hear(hooks.make_note(hooks.THREAD, brief, sys._getframe()))
+    _stop(brief)
+    del brief
+    tracker.tick()
+    assert ResourceType.WORKER not in {
+        t for t, c in service.aggregate().by_type.items() if c.created}
+
+
 def test_the_census_counts_live_and_dangling_wrappers(
         qapp: QApplication, tracker: Tracker) -> None:
     class Marker(QObject):
         pass
 
+    tracker.census.sweep_every = 1  # look for dangling wrappers at every census
     parent = Marker()
     children = [Marker(parent) for _ in range(5)]
     tracker.census.take(time.monotonic(), 0.0)

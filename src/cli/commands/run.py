@@ -2,7 +2,9 @@
 with the inspector attached as soon as its ``QApplication`` exists.
 
 A thin layer over :mod:`inspector.reach.runner`, which imports only the standard library:
-Qt is imported by the program itself, and patched as it is.
+Qt is imported by the program itself, and patched as it is. The console script
+(:mod:`cli.entry`) runs the common forms without click, for start-up time; this command is
+what parses the rest (``--help``, bad options, a missing script).
 """
 
 from __future__ import annotations
@@ -51,15 +53,9 @@ def run(ctx: click.Context, dock: bool, name: str | None, module: str | None,
         raise click.BadParameter("must not be empty", ctx=ctx, param_hint="--name")
     if module is None and not args:
         raise click.UsageError("missing SCRIPT (or -m MODULE)", ctx=ctx)
-    if name is None and module is not None:
-        name = module.removesuffix(".__main__")  # not "__main__", the file runpy runs
-    session = None if runner.inspection_off() else runner.Session(name=name, dock=dock)
-    if module is not None:
-        try:
-            return runner.run_module(module, args, session)
-        except runner.ProgramNotFound as err:
-            raise BadInput(str(err)) from None  # python's status for it: 1
     try:
-        return runner.run_script(args[0], args[1:], session)
+        return runner.execute(args, module=module, name=name, dock=dock)
     except runner.ProgramNotFound as err:
+        if module is not None:
+            raise BadInput(str(err)) from None  # python's status for it: 1
         raise click.UsageError(str(err), ctx=ctx) from None  # python's status for it: 2

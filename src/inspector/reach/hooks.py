@@ -150,6 +150,8 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
                 return  # the inspector's own timer or thread
             f = f.f_back
         note = make_note(kind, obj, frame)
+        if kind in (THREAD, TIMER):
+            known[id(obj)] = note.ref  # a restart before the tracker's next tick is no news
         sink = _state.sink
         if sink is None:
             with _lock:
@@ -298,11 +300,9 @@ def _patch_widgets(module: ModuleType) -> None:
         _replace(module.QWidget, name, _show_patch)
     for name in ("exec", "exec_"):
         _replace(module.QDialog, name, _exec_patch)
-    for cls_name in ("QDialog", "QMessageBox", "QFileDialog", "QColorDialog", "QFontDialog",
-                     "QInputDialog", "QProgressDialog", "QErrorMessage"):
-        cls = getattr(module, cls_name, None)
-        if cls is not None:
-            _replace(cls, "open", _show_patch)
+    # QMessageBox and QFileDialog define their own open(); touching each dialog class here
+    # would build its type at start-up, so those are found by the tracker's scan instead.
+    _replace(module.QDialog, "open", _show_patch)
 
 
 _PATCHERS: dict[str, Callable[[ModuleType], None]] = {

@@ -99,6 +99,32 @@ class Session:
             handle.dock = _dock_on(window, handle.model)
 
 
+def execute(args: Sequence[str], *, module: str | None, name: str | None, dock: bool) -> int:
+    """``resinspect run``: the script ``args[0]`` (or ``module``) with ``args``, inspected
+    unless ``RESINSPECT`` says otherwise; the program's exit status."""
+    if name is None and module is not None:
+        name = module.removesuffix(".__main__")  # not "__main__", the file runpy runs
+    session = None if inspection_off() else Session(name=name, dock=dock)
+    if module is not None:
+        return run_module(module, args, session)
+    return run_script(args[0], args[1:], session)
+
+
+def script_exists(path: str) -> bool:
+    """Whether python could open ``path`` as a script."""
+    return os.path.exists(path)
+
+
+def module_exists(module: str) -> bool:
+    """Whether ``python -m module`` would find it."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def inspection_off() -> bool:
     """Whether ``RESINSPECT`` turns the inspector off."""
     return os.environ.get("RESINSPECT", "").strip().lower() in _OFF
@@ -106,7 +132,7 @@ def inspection_off() -> bool:
 
 def run_script(path: str, args: Sequence[str], session: Session | None) -> int:
     """Run ``path`` as ``python path args`` would; return the exit status."""
-    if not os.path.exists(path):
+    if not script_exists(path):
         raise ProgramNotFound(f"can't open file {os.path.abspath(path)!r}: "
                               "[Errno 2] No such file or directory")
     sys.argv = [path, *args]
@@ -143,13 +169,7 @@ def _exec_main(path: str) -> None:
 
 def run_module(module: str, args: Sequence[str], session: Session | None) -> int:
     """Run ``module`` as ``python -m module args`` would; return the exit status."""
-    import importlib.util
-
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
+    if not module_exists(module):
         raise ProgramNotFound(f"No module named {module}")
     sys.argv = ["-m", *args]  # runpy puts the module's file in argv[0], as python does
     sys.path[0] = os.getcwd()

@@ -22,6 +22,7 @@ took over 100 ms). Nothing here holds a strong reference to an object of the pro
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import gc
@@ -124,36 +125,53 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
 
 
 class Census:
-    """Live QObject wrappers by class and dangling ones (C++ object deleted) by class."""
+    """Live QObject wrappers by class and dangling ones (C++ object deleted) by class.
 
-    def __init__(self) -> None:
+    Every census counts the live wrappers (``getAllValidWrappers`` and a count by type, in C);
+    every ``sweep_every``-th one also finds the wrappers that left the valid set while their
+    Python object lives on (the dangling ones), which costs a set of ids and a set difference.
+    """
+
+    def __init__(self, sweep_every: int = 5) -> None:
+        self.sweep_every = max(1, sweep_every)
         self._qobject_types: dict[type, bool] = {}
         self._known: dict[int, _Ref] = {}
         self._dangling: dict[int, _Ref] = {}
         self._dead: collections.deque[_Ref] = collections.deque()
+        self._taken = 0
         self.last: QtCensus | None = None
         self.history: collections.deque[tuple[float, dict[str, int]]] = collections.deque(
             maxlen=600)
+        # Weak references to thousands of wrappers still held when the interpreter tears its
+        # modules down crash it (PySide6 6.11, seen at 10,000): forget them before that.
+        atexit.register(self.clear)
+
+    def clear(self) -> None:
+        """Forget every weak reference (at exit, or when the tracker closes)."""
+        self._known.clear()
+        self._dangling.clear()
+        self._dead.clear()
 
     def take(self, now: float, t: float) -> QtCensus:
-        """One census (GUI thread): O(wrappers), about 4 ms at 10,000 QObjects."""
+        """One census (GUI thread): O(wrappers), in C but for the periodic sweep."""
         started = time.perf_counter()
         wrappers = Shiboken.getAllValidWrappers()
         by_type = collections.Counter(map(type, wrappers))
         kinds = self._qobject_types
         live: dict[str, int] = {}
-        qobject_ids = []
         for tp, count in by_type.items():
             is_q = kinds.get(tp)
             if is_q is None:
                 is_q = kinds[tp] = issubclass(tp, QObject) and not _own_class(tp)
             if is_q:
                 live[tp.__name__] = live.get(tp.__name__, 0) + count
-        if len(kinds) == len(by_type) and all(kinds[tp] for tp in by_type):
-            qobject_ids = list(map(id, wrappers))
-        else:
-            qobject_ids = [id(w) for w in wrappers if kinds[type(w)]]
-        self._update_dangling(wrappers, set(qobject_ids))
+        if self._taken % self.sweep_every == 0:
+            if all(kinds[tp] for tp in by_type):
+                ids = set(map(id, wrappers))
+            else:
+                ids = {id(w) for w in wrappers if kinds[type(w)]}
+            self._sweep(wrappers, ids)
+        self._taken += 1
         del wrappers
         dangling: dict[str, int] = {}
         obj = None
@@ -178,7 +196,7 @@ class Census:
         self.history.append((now, live))
         return census
 
-    def _update_dangling(self, wrappers: list[Any], ids: set[int]) -> None:
+    def _sweep(self, wrappers: list[Any], ids: set[int]) -> None:
         while self._dead:  # weak-reference callbacks only queue; forget them here
             ref = self._dead.popleft()
             if self._known.get(ref.key) is ref:
@@ -205,7 +223,7 @@ class Census:
             obj = ref()
             if obj is not None and not shiboken6.isValid(obj):
                 self._dangling[key] = ref
-            del obj
+        del obj
 
 
 def _own_class(tp: type) -> bool:
@@ -233,6 +251,8 @@ class Tracker:
         self._lock = threading.RLock()
         self._started = time.monotonic()
         self._objects: dict[int, Seen] = {}
+        self._queue: collections.deque[hooks.Note] = collections.deque(
+            maxlen=hooks.PENDING_LIMIT)
         self._windows: dict[int, Window] = {}
         self._by_cid: dict[str, Window] = {}
         self._gone: collections.deque[Window | Seen] = collections.deque(maxlen=GONE_KEPT)
@@ -265,6 +285,7 @@ class Tracker:
     def close(self) -> None:
         """Stop hearing and ticking."""
         hooks.set_sink(None)
+        self.census.clear()
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(self._on_gc)
         self.service.remove_listener(self._on_event)
@@ -275,26 +296,44 @@ class Tracker:
     # -- hearing --------------------------------------------------------------------------------
 
     def hear(self, note: hooks.Note) -> None:
-        """Track what a patch heard (any thread; never raises)."""
+        """Take what a patch heard (any thread; never raises).
+
+        A window is followed at once. A thread or timer is queued for the next tick, which
+        tracks it if it still exists: one that started and was deleted within the second
+        costs the program its note and nothing more (a pool of short jobs starts hundreds).
+        """
+        if note.kind in (hooks.THREAD, hooks.TIMER):
+            self._queue.append(note)
+            return
         try:
             obj = note.ref()
-            if obj is None or not shiboken6.isValid(obj):
+            if obj is None or not shiboken6.isValid(obj) or not _is_window(obj):
                 return
-            if note.kind in (hooks.WINDOW, hooks.CLOSED):
-                if _is_window(obj):
-                    win = self._window(obj, note.site, note.time)
-                    self._refresh(win, obj, time.monotonic())
-                return
-            self._started_object(obj, note)
+            win = self._window(obj, note.site, note.time)
+            self._refresh(win, obj, time.monotonic())
         except Exception:
-            log.debug("resinspect: a note was not tracked", exc_info=True)
+            log.debug("resinspect: a window was not followed", exc_info=True)
+
+    def drain(self) -> None:
+        """Track the threads and timers heard since the last tick (GUI thread)."""
+        while True:
+            try:
+                note = self._queue.popleft()
+            except IndexError:
+                return
+            try:
+                obj = note.ref()
+                if obj is not None and shiboken6.isValid(obj):
+                    self._started_object(obj, note)
+                del obj
+            except Exception:
+                log.debug("resinspect: a start was not tracked", exc_info=True)
 
     def _started_object(self, obj: Any, note: hooks.Note) -> None:
         with self._lock:
             seen = self._objects.get(id(obj))
             if seen is not None and seen.ref() is obj:
                 return
-            hooks.known[id(obj)] = note.ref
             if self.store.resource_id_of(obj) is not None:
                 return  # the application tracks it itself
             kind = hooks.THREAD if note.kind == hooks.THREAD else hooks.TIMER
@@ -375,6 +414,7 @@ class Tracker:
     def tick(self) -> None:
         """Windows, double tracking, the census and a confirming collection, when due."""
         try:
+            self.drain()
             now = time.monotonic()
             self._scan_windows(now)
             self._reconcile()
