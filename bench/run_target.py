@@ -14,8 +14,8 @@ import shiboken6
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-TICKS = 10_000
-THREAD_EVERY = 50  # ticks between QThread starts: 200 threads in the loop
+TICKS = 30_000
+THREAD_EVERY = 100  # ticks between QThread starts: 300 threads in the loop
 
 
 class Job(QThread):

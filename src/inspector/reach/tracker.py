@@ -132,7 +132,7 @@ class Census:
     Python object lives on (the dangling ones), which costs a set of ids and a set difference.
     """
 
-    def __init__(self, sweep_every: int = 5) -> None:
+    def __init__(self, sweep_every: int = 10) -> None:
         self.sweep_every = max(1, sweep_every)
         self._qobject_types: dict[type, bool] = {}
         self._known: dict[int, _Ref] = {}
