@@ -55,7 +55,8 @@ def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float]:
     for _ in range(rounds):
         plain.append(census.take(time.monotonic(), 0.0).duration_ms)
         sweep.append(census.take(time.monotonic(), 0.0).duration_ms)
-    assert census.last is not None and census.last.live >= len(keep)
+    assert census.last is not None
+    assert census.last.live >= len(keep)
     census.clear()
     return statistics.median(plain), statistics.median(sweep)
 

@@ -65,7 +65,8 @@ def main() -> int:
             from inspector.demo.screenshots import save_top
 
             handle = session.handle
-            assert handle is not None and handle.model is not None
+            assert handle is not None
+            assert handle.model is not None
             save_top(handle.model.snapshot(), Path(home) / "top.svg", HERE / "run-top.png")
             for client in clients:
                 client.close()
