@@ -39,7 +39,7 @@ def _launch(cmd: list[str], mode: str) -> dict[str, float]:
     return values
 
 
-def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float]:
+def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float, float]:
     """Median milliseconds of one census with ``objects`` live QObjects: the plain one
     (every second) and the one that also sweeps for dangling wrappers (every tenth)."""
     from PySide6.QtCore import QObject
@@ -51,14 +51,19 @@ def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float]:
     keep = [QObject() for _ in range(objects)]
     census = Census(sweep_every=2)
     census.take(time.monotonic(), 0.0)  # the first one makes the weak references
-    plain, sweep = [], []
+    from shiboken6 import Shiboken
+
+    plain, sweep, bare = [], [], []
     for _ in range(rounds):
         plain.append(census.take(time.monotonic(), 0.0).duration_ms)
         sweep.append(census.take(time.monotonic(), 0.0).duration_ms)
+        started = time.perf_counter()
+        Shiboken.getAllValidWrappers()  # the floor: listing the wrappers at all
+        bare.append((time.perf_counter() - started) * 1000.0)
     assert census.last is not None
     assert census.last.live >= len(keep)
     census.clear()
-    return statistics.median(plain), statistics.median(sweep)
+    return statistics.median(plain), statistics.median(sweep), statistics.median(bare)
 
 
 def main() -> int:
@@ -85,11 +90,14 @@ def main() -> int:
                                                       strict=True)) / 2**20
     work_ratio = statistics.median(r / p for r, p in zip(work["run"], work["plain"],
                                                          strict=True))
-    census, sweep = census_ms()
+    census, sweep, bare = census_ms()
     figures = {"rounds": args.rounds, "medians": med,
                "startup_added_ms": round(startup_ms, 1), "rss_added_mib": round(rss_mib, 2),
                "work_ratio": round(work_ratio, 4), "census_ms_at_10k": round(census, 3),
                "census_with_sweep_ms_at_10k": round(sweep, 3),
+               "bare_getAllValidWrappers_ms_at_10k": round(bare, 3),
+               "census_over_bare": round(census / bare, 2),
+               "sweep_over_bare": round(sweep / bare, 2),
                "load_average": os.getloadavg()}
     ok = record("run", figures, {
         "start-up to first turn, added ms": (startup_ms, "<=", 60.0),
