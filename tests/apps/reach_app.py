@@ -4,10 +4,11 @@
     python tests/apps/reach_app.py hooked    says whether Qt's classes are patched
     python tests/apps/reach_app.py merged    a controller with a coordinator, plus raw Qt
 
-``early`` prints ``LAG <ms>``, the largest event-loop lag the inspector reported during a
-1.5 s freeze of its GUI thread. ``hooked`` prints ``HOOKED <bool>``. ``merged`` tracks one
-worker through a controller before starting it, one after, and starts a third and a timer
-on a window with no tracking at all; it prints ``READY <pid>`` and quits on SIGINT.
+``early`` prints ``OBSERVED <bool>`` (whether thread starts are patched) and ``LAG <ms>``,
+the largest event-loop lag the inspector reported during a 1.5 s freeze of its GUI thread.
+``hooked`` prints ``HOOKED <bool>``. ``merged`` tracks one worker through a controller before
+starting it, one after, and starts a third and a timer on a window with no tracking at all;
+it prints ``READY <pid>`` and quits on SIGINT.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ def early() -> int:
     from inspector import attach
 
     handle = attach(name="early", serve=False)  # no QApplication yet
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QThread, QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv)
+    # attach() waits for the application; it does not listen to the program's threads.
+    print(f"OBSERVED {hasattr(QThread.start, '__resinspect_original__')}", flush=True)
     assert handle.model is not None
     model = handle.model
     worst = [0.0]

@@ -18,6 +18,7 @@ def test_attach_before_the_application_still_sees_a_freeze(runtime_dir: Path) ->
     out = subprocess.run([PYTHON, REACH_APP, "early"], capture_output=True, text=True,
                          env=python_env(runtime_dir), timeout=60, check=False)
     assert out.returncode == 0, out.stderr
+    assert "OBSERVED False" in out.stdout  # only the application's creation is hooked
     lag = int(out.stdout.split("LAG ")[1].split()[0])
     assert lag >= 800, out.stdout  # a 1.5 s freeze; "lag 0" would mean no probe
 

@@ -74,6 +74,8 @@ class _State:
     sink: Sink | None = None
     last_app: Callable[[], object] | None = None
     finder: _QtFinder | None = None
+    #: Whether starts and windows are patched too, not only the application's creation.
+    observe = False
 
 
 _lock = threading.RLock()
@@ -89,14 +91,19 @@ _patched: set[str] = set()
 # -- public ------------------------------------------------------------------------------------
 
 
-def install() -> None:
-    """Patch Qt's modules now if loaded, else as the program imports them. Idempotent."""
+def install(*, observe: bool = True) -> None:
+    """Patch Qt's modules now if loaded, else as the program imports them. Idempotent.
+
+    With ``observe`` (``resinspect run``) thread and timer starts and windows are heard too;
+    without, only the application's creation (``attach()`` made before it).
+    """
     with _lock:
+        _state.observe = _state.observe or observe
         for name in _PATCHERS:
             module = sys.modules.get(name)
             if module is not None:
                 _patch_module(name, module)
-        if _state.finder is None and len(_patched) < len(_PATCHERS):
+        if _state.finder is None and not all(name in sys.modules for name in _PATCHERS):
             _state.finder = _QtFinder()
             sys.meta_path.insert(0, _state.finder)
 
@@ -105,7 +112,7 @@ def on_every_app(hook: Callable[[Any], None]) -> None:
     """Call ``hook(app)`` whenever a ``QCoreApplication`` (or subclass) has been made."""
     with _lock:
         _app_hooks.append(hook)
-    install()
+    install(observe=False)
 
 
 def when_app_exists(callback: Callable[[Any], None]) -> None:
@@ -117,7 +124,7 @@ def when_app_exists(callback: Callable[[Any], None]) -> None:
         return
     with _lock:
         _app_waiters.append(callback)
-    install()
+    install(observe=False)
 
 
 def set_sink(sink: Sink | None) -> list[Note]:
@@ -284,18 +291,21 @@ def _exec_patch(original: Callable[..., Any]) -> Callable[..., Any]:
     return exec_
 
 
-def _patch_core(module: ModuleType) -> None:
+def _patch_core(module: ModuleType, observe: bool) -> None:
     _replace(module.QCoreApplication, "__init__", _init_patch)
-    _replace(module.QThread, "start", _start_patch(THREAD))
-    _replace(module.QTimer, "start", _start_patch(TIMER))
+    if observe:
+        _replace(module.QThread, "start", _start_patch(THREAD))
+        _replace(module.QTimer, "start", _start_patch(TIMER))
 
 
-def _patch_gui(module: ModuleType) -> None:
+def _patch_gui(module: ModuleType, observe: bool) -> None:
     _replace(module.QGuiApplication, "__init__", _init_patch)
 
 
-def _patch_widgets(module: ModuleType) -> None:
+def _patch_widgets(module: ModuleType, observe: bool) -> None:
     _replace(module.QApplication, "__init__", _init_patch)
+    if not observe:
+        return
     for name in ("show", "showNormal", "showMaximized", "showFullScreen"):
         _replace(module.QWidget, name, _show_patch)
     for name in ("exec", "exec_"):
@@ -305,7 +315,7 @@ def _patch_widgets(module: ModuleType) -> None:
     _replace(module.QDialog, "open", _show_patch)
 
 
-_PATCHERS: dict[str, Callable[[ModuleType], None]] = {
+_PATCHERS: dict[str, Callable[[ModuleType, bool], None]] = {
     "PySide6.QtCore": _patch_core,
     "PySide6.QtGui": _patch_gui,
     "PySide6.QtWidgets": _patch_widgets,
@@ -314,11 +324,13 @@ _PATCHERS: dict[str, Callable[[ModuleType], None]] = {
 
 def _patch_module(name: str, module: ModuleType) -> None:
     with _lock:
-        if name in _patched:
+        observe = _state.observe
+        key = f"{name}:{'observe' if observe else 'app'}"
+        if key in _patched:
             return
-        _patched.add(name)
+        _patched.add(key)
     try:
-        _PATCHERS[name](module)
+        _PATCHERS[name](module, observe)  # _replace skips what is patched already
     except Exception:
         log.warning("resinspect: could not hook %s; the program runs unobserved by it", name,
                     exc_info=True)
@@ -329,7 +341,7 @@ class _QtFinder:  # a meta path finder (importlib.abc costs 10 ms of imports at 
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> ModuleSpec | None:
-        if fullname not in _PATCHERS or fullname in _patched:
+        if fullname not in _PATCHERS:
             return None
         for finder in sys.meta_path:
             if finder is self:

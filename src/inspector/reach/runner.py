@@ -50,6 +50,7 @@ class Session:
 
     def install(self) -> None:
         """Patch Qt as the program imports it and attach when its application exists."""
+        hooks.install(observe=True)
         hooks.on_every_app(self._app_created)
 
     def _app_created(self, app: Any) -> None:

@@ -264,6 +264,7 @@ class Tracker:
         self._forced_gc_ms = 0.0
         self._holder: QObject | None = None
         self._timer: QTimer | None = None
+        self._failed: set[str] = set()
         service.add_listener(self._on_event)
         gc.callbacks.append(self._on_gc)
 
@@ -413,17 +414,24 @@ class Tracker:
 
     def tick(self) -> None:
         """Windows, double tracking, the census and a confirming collection, when due."""
+        now = time.monotonic()
+        self._step("tracking starts", self.drain)
+        self._step("following windows", lambda: self._scan_windows(now))
+        self._step("reconciling", self._reconcile)
+        if now >= self._next_census:
+            self._next_census = now + self.census_interval_s
+            self._step("the census", lambda: self.census.take(now, now - self._started))
+        self._step("confirming retained windows", lambda: self._confirm(now))
+
+    def _step(self, what: str, step: Callable[[], object]) -> None:
+        """One part of the tick; a failure is logged (a warning the first time), never
+        raised into the event loop, and the other parts still run."""
         try:
-            self.drain()
-            now = time.monotonic()
-            self._scan_windows(now)
-            self._reconcile()
-            if now >= self._next_census:
-                self._next_census = now + self.census_interval_s
-                self.census.take(now, now - self._started)
-            self._confirm(now)
+            step()
         except Exception:
-            log.debug("resinspect: tick failed", exc_info=True)
+            level = logging.DEBUG if what in self._failed else logging.WARNING
+            self._failed.add(what)
+            log.log(level, "resinspect: %s failed", what, exc_info=True)
 
     def _scan_windows(self, now: float) -> None:
         app = QCoreApplication.instance()
@@ -444,15 +452,23 @@ class Tracker:
                 with self._lock:
                     if self._windows.get(key) is win:
                         del self._windows[key]
+                        if self._by_cid.get(win.component_id) is win:
+                            del self._by_cid[win.component_id]
                         self._gone.append(win)
                 continue
             self._refresh(win, widget, now)
+        obj = None
         with self._lock:
             for key, seen in list(self._objects.items()):
                 obj = seen.ref()
                 if obj is None or not shiboken6.isValid(obj):
                     del self._objects[key]
                     self._gone.append(seen)
+        del obj
+        if len(hooks.known) > 1024:  # forget the starts of objects that are gone
+            for key, ref in list(hooks.known.items()):
+                if ref() is None:
+                    hooks.known.pop(key, None)
 
     def _reconcile(self) -> None:
         """Drop our record of an object the application has tracked since we did."""
