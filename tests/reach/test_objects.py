@@ -14,7 +14,7 @@ class Needle:
 
 
 def test_objects_are_counted_only_when_asked(server: InspectorServer) -> None:
-    needles = [Needle() for _ in range(1234)]
+    needles = [Needle() for _ in range(60_000)]  # among the 50 most numerous
     with InspectorClient(server.path) as client:
         assert client.snapshot().python_objects is None
         counted = client.snapshot(objects=True).python_objects
@@ -26,7 +26,7 @@ def test_objects_are_counted_only_when_asked(server: InspectorServer) -> None:
 
 
 def test_snapshot_objects_from_the_command_line(server: InspectorServer) -> None:
-    keep = [Needle() for _ in range(77)]
+    keep = [Needle() for _ in range(60_001)]
     out = run_cli("snapshot", "--socket", str(server.path), "--objects")
     assert out.exit_code == 0, out.stderr
     rows = json.loads(out.stdout)["python_objects"]
