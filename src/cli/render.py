@@ -1,5 +1,9 @@
 """Rich renderables for ``resinspect``: they build what to show and never print.
 
+Names come from the application (or from a recording someone sent): every one is shown
+through :func:`name`, which escapes control and bidi characters (``inspector.metrics.text``)
+and cuts a name longer than :data:`MAX_NAME` characters - on display only, JSON keeps it whole.
+
 The one layout rule that matters: a component id (or a socket path) is never cut and never
 broken across lines when the width allows it. Tables are therefore :class:`KeyedTable`s,
 which measure their rows at render time and, if the id column would have to shrink, show
@@ -9,6 +13,7 @@ fold or ellipsise the id.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +27,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from inspector.metrics.text import safe
+from inspector.metrics.text import clip, safe
 from inspector.metrics.units import format_bytes, format_duration, format_ms
 
 if TYPE_CHECKING:
@@ -34,8 +39,37 @@ if TYPE_CHECKING:
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
 
+#: Longest name shown whole. Real ids are far shorter; a 10,000-character one padded every
+#: line of ``top --once`` to 10,000 columns.
+MAX_NAME = 200
+
 
 # -- formatting ----------------------------------------------------------------------------
+
+
+def name(text: object, width: int = MAX_NAME) -> str:
+    """An untrusted name as text output shows it: escaped (``\\x1b``) and cut to ``width``."""
+    return clip(safe(text), width)
+
+
+def clock(timestamp: float, fmt: str = "%H:%M:%S") -> str:
+    """A recorded time as local time; one no clock can show (``1e308`` or ``nan`` from a
+    hostile file) as the number it is, rather than an OverflowError."""
+    try:
+        if not math.isfinite(timestamp):
+            raise ValueError(timestamp)
+        return time.strftime(fmt, time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return f"t={timestamp:g}"
+
+
+def safe_text(cell: Text) -> Text:
+    """``cell`` with its text shown through :func:`name`; unchanged (spans kept) if clean."""
+    shown = name(cell.plain)
+    if shown == cell.plain:
+        return cell
+    return Text(shown, style=cell.style, justify=cell.justify, overflow=cell.overflow,
+                no_wrap=cell.no_wrap)
 
 
 # -- a table that never breaks its key column ------------------------------------------------
@@ -77,7 +111,9 @@ class KeyedTable:
     ) -> None:
         self.title = title
         self.columns = list(columns)
-        self.rows = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+        # Every cell through the one sanitiser: callers pass names as they came.
+        self.rows = [[safe_text(c) if isinstance(c, Text) else Text(name(c)) for c in row]
+                     for row in rows]
         self.key = key
         self.empty = empty
         self.footer = footer
@@ -184,10 +220,9 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
 
 
 def _title(s: Snapshot) -> Text:
-    clock = time.strftime("%H:%M:%S", time.localtime(s.timestamp))
     return Text.assemble(
-        (s.app, "bold cyan"), "  pid ", (str(s.pid), "bold"),
-        "  up ", format_duration(s.uptime_s), "  at ", clock,
+        (name(s.app), "bold cyan"), "  pid ", (str(s.pid), "bold"),
+        "  up ", format_duration(s.uptime_s), "  at ", clock(s.timestamp),
     )
 
 
@@ -231,7 +266,8 @@ def render_blocked_banner(snapshot: Snapshot) -> Panel:
         Text("GUI thread stack, innermost last:", style="bold"),
     ]
     if snapshot.gui_stack:
-        lines += [Text("  " + frame, overflow="fold") for frame in snapshot.gui_stack]
+        lines += [Text("  " + name(frame, 4 * MAX_NAME), overflow="fold")
+                  for frame in snapshot.gui_stack]
     else:
         lines.append(Text("  (no stack captured yet)", style="dim"))
     return Panel(Group(*lines), title="EVENT LOOP BLOCKED", title_align="left",
@@ -302,11 +338,12 @@ def _qt_objects(s: Snapshot, max_rows: int | None) -> KeyedTable:
     for o in items:
         state = Text(o.state, style="green" if o.state in ("running", "active", "shown")
                      else "yellow" if o.state == "closed" else "dim")
-        what = (f"{safe(o.class_name)} '{safe(o.name)}'" if o.name and o.name != o.class_name
-                else safe(o.class_name))
+        # Raw names: KeyedTable passes every cell through the one sanitiser.
+        what = (f"{o.class_name} '{o.name}'" if o.name and o.name != o.class_name
+                else o.class_name)
         if o.kind == "timer" and o.interval_ms:
             what += f" every {o.interval_ms} ms"
-        rows.append([safe(o.component_id), o.kind, what, state, _short_site(o.site)])
+        rows.append([o.component_id, o.kind, what, state, _short_site(o.site)])
     return KeyedTable(
         f"Threads, timers and windows ({len(s.qt_objects)})",
         [Col("Owner"), Col("Kind"), Col("Object"), Col("State"), Col("Started at")],
@@ -320,15 +357,15 @@ def _short_site(site: str) -> str:
         return "-"
     head, sep, rest = site.partition(" (")
     if sep and rest.endswith(")"):
-        return safe(f"{head} ({rest[:-1].rsplit('/', 1)[-1]})")
-    return safe(site)
+        return f"{head} ({rest[:-1].rsplit('/', 1)[-1]})"
+    return site
 
 
 def _census_line(s: Snapshot) -> Text:
     census = s.census
     if census is None:
         return Text("QObjects: no census yet", style="dim")
-    top = ", ".join(f"{safe(c.class_name)} {c.live}" for c in census.classes[:6] if c.live)
+    top = ", ".join(f"{name(c.class_name)} {c.live}" for c in census.classes[:6] if c.live)
     line = Text(f"QObjects: {census.live} live")
     if census.dangling:
         line.append(f", {census.dangling} dangling wrappers", style="yellow")
@@ -345,7 +382,7 @@ def render_ls(apps: Sequence[AppDescription], *, now: float | None = None) -> Ke
     """The table of ``resinspect ls``: pid, app, uptime and socket of each live application."""
     now = time.time() if now is None else now
     rows: list[list[Cell]] = [
-        [str(a.pid), a.app or "?",
+        [str(a.pid), name(a.app) if a.app else "?",
          format_duration(now - a.started_at) if a.started_at > 0 else "?", str(a.socket)]
         for a in sorted(apps, key=lambda a: a.pid)
     ]

@@ -231,8 +231,28 @@ class InspectorClient:
             raise ConnectionLost(f"{self.path} did not take a request within "
                                  f"{self.timeout:g} s") from None
         except OSError as exc:
-            raise ConnectionLost(f"lost the connection to {self.path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise self._lost(exc) from None
+
+    def _lost(self, exc: OSError) -> Exception:
+        """The error for a connection lost with ``exc``. A server that refuses a client (all
+        its connections busy) or closes an idle one says why in one error line before it
+        closes: that line, if it came, is the better explanation than "broken pipe"."""
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sock.settimeout(0.5)
+                while b"\n" not in self._buf and len(self._buf) < 65536:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    self._buf += chunk
+            line, newline, _ = bytes(self._buf).partition(b"\n")
+            if newline:
+                with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                    env = decode_envelope(line)
+                    if env.error is not None and env.id is None:
+                        return RemoteError(env.error.code, env.error.message)
+        return ConnectionLost(f"lost the connection to {self.path}: {exc.strerror or exc}")
 
     def _read_envelope(self, deadline: float) -> Envelope:
         line = self._read_line(deadline)
@@ -265,8 +285,7 @@ class InspectorClient:
             except TimeoutError:
                 continue  # the deadline check above reports it
             except OSError as exc:
-                raise ConnectionLost(f"lost the connection to {self.path}: "
-                                     f"{exc.strerror or exc}") from None
+                raise self._lost(exc) from None
             if not chunk:
                 what = "in the middle of a reply" if buf else "without a reply"
                 raise ConnectionLost(f"{self.path} closed the connection {what}")
