@@ -59,3 +59,9 @@ def test_nothing_to_run_is_a_usage_error(runtime_dir: Path) -> None:
     out = subprocess.run([*RESINSPECT, "run"], capture_output=True, text=True,
                          env=python_env(runtime_dir), timeout=30, check=False)
     assert_one_line_error(out, "missing SCRIPT", code=2)
+
+
+def test_an_unknown_option_before_the_script_is_a_usage_error(runtime_dir: Path) -> None:
+    out = subprocess.run([*RESINSPECT, "run", "--bogus", str(SCRIPT)], capture_output=True,
+                         text=True, env=python_env(runtime_dir), timeout=30, check=False)
+    assert_one_line_error(out, "--bogus", code=2)

@@ -28,9 +28,8 @@ class _RunCommand(click.Command):
         return super().parse_args(ctx, args)
 
 
-@click.command(cls=_RunCommand,
-               context_settings={"ignore_unknown_options": True,
-                                 "allow_interspersed_args": False})
+# Options end at SCRIPT: what follows it is the program's, whatever it looks like.
+@click.command(cls=_RunCommand, context_settings={"allow_interspersed_args": False})
 @click.option("--dock", is_flag=True,
               help="Dock the inspector panel on the program's first main window.")
 @click.option("--name", default=None, metavar="N",
