@@ -166,11 +166,7 @@ class Census:
             if is_q:
                 live[tp.__name__] = live.get(tp.__name__, 0) + count
         if self._taken % self.sweep_every == 0:
-            if all(kinds[tp] for tp in by_type):
-                ids = set(map(id, wrappers))
-            else:
-                ids = {id(w) for w in wrappers if kinds[type(w)]}
-            self._sweep(wrappers, ids)
+            self._sweep(wrappers)
         self._taken += 1
         del wrappers
         dangling: dict[str, int] = {}
@@ -196,29 +192,33 @@ class Census:
         self.history.append((now, live))
         return census
 
-    def _sweep(self, wrappers: list[Any], ids: set[int]) -> None:
+    def _sweep(self, wrappers: list[Any]) -> None:
         while self._dead:  # weak-reference callbacks only queue; forget them here
             ref = self._dead.popleft()
             if self._known.get(ref.key) is ref:
                 del self._known[ref.key]
             if self._dangling.get(ref.key) is ref:
                 del self._dangling[ref.key]
+        # Built in C (a Python loop over 10,000 wrappers costs more than the listing).
+        by_id = dict(zip(map(id, wrappers), wrappers, strict=True))
         known = self._known
-        gone = known.keys() - ids
-        new = ids - known.keys()
-        if new:
-            on_dead = self._dead.append
-            for w in wrappers:
-                key = id(w)
-                if key in new:
-                    try:
-                        ref = _Ref(w, on_dead)
-                    except TypeError:
-                        continue
-                    ref.key = key
-                    known[key] = ref
+        kinds = self._qobject_types
+        on_dead = self._dead.append
+        gone = known.keys() - by_id.keys()
+        w = None
+        for key in by_id.keys() - known.keys():
+            w = by_id[key]
+            if not kinds.get(type(w)):
+                continue
+            try:
+                ref = _Ref(w, on_dead)
+            except TypeError:
+                continue
+            ref.key = key
+            known[key] = ref
+        del by_id, w
         obj = None
-        for key in gone:
+        for key in gone:  # left the valid set: collected, or dangling if still here
             ref = known.pop(key)
             obj = ref()
             if obj is not None and not shiboken6.isValid(obj):
