@@ -68,6 +68,7 @@ class Note:
 
 Sink = Callable[[Note], None]
 
+
 class _State:
     """The module's mutable state, in one place."""
 
