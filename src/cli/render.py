@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
     from cli.reader import AppDescription
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import Snapshot, WhyResult
 
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
@@ -309,15 +309,20 @@ def _suspects(s: Snapshot) -> KeyedTable:
     suspects = sorted(s.leak_suspects, key=lambda x: (-x.age_s, x.component_id, x.resource_id))
     columns = [Col("Component"), Col("Type"), Col("Resource"), Col("Reason", style="yellow"),
                Col("Age", "right")]
-    with_detail = any(x.detail for x in suspects)
+    with_detail = any(x.detail or x.site for x in suspects)
     if with_detail:
         columns.append(Col("Detail", wrap=True))
     rows: list[list[Cell]] = []
     for x in suspects:
-        row: list[Cell] = [x.component_id, x.resource_type, x.resource_id or "-", x.reason,
+        resource = " ".join(p for p in (x.name, x.resource_id) if p) or "-"
+        if x.count > 1:
+            resource += f" (x{x.count})"
+        reason = x.reason if x.confirmed else f"{x.reason} (pending)"
+        row: list[Cell] = [x.component_id, x.resource_type, resource, reason,
                            format_duration(x.age_s)]
         if with_detail:
-            row.append(x.detail)
+            row.append("; ".join(p for p in (x.detail, f"made at {x.site}" if x.site else "")
+                                 if p))
         rows.append(row)
     return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
                       empty="no leak suspects")
@@ -373,6 +378,25 @@ def _census_line(s: Snapshot) -> Text:
     if top:
         line.append(f"  largest: {top}", style="dim")
     return line
+
+
+# -- why -----------------------------------------------------------------------------------
+
+
+def render_why(result: WhyResult) -> KeyedTable:
+    """The table of ``resinspect why``: the chain from a root to the resource, root first.
+
+    Names and sites come from the application: shown escaped (by KeyedTable, and here for
+    the title).
+    """
+    title = f"Why {safe(result.resource_id)} is alive (root first)"
+    if not result.complete:
+        title += ": no root reached within the time budget, the longest chain found"
+    rows: list[list[Cell]] = [
+        [str(n), link.kind, link.name, link.site or "-"]  # KeyedTable escapes every cell
+        for n, link in enumerate(result.chain, start=1)]
+    return KeyedTable(title, [Col("#", "right"), Col("Held by"), Col("Name"),
+                              Col("Site")], rows, key=2, empty="no chain")
 
 
 # -- ls ------------------------------------------------------------------------------------

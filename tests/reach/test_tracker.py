@@ -105,9 +105,9 @@ def test_threads_and_timers_are_owned_by_their_window(
         timer = next(o for o in rows.values() if o.kind == "timer")
         assert timer.interval_ms == 50
         assert timer.site.startswith(f"start_all ({__file__}:")
-        _, listing = service.store.resources()
-        meta = {r.resource_id: r.metadata for r in listing}
-        assert meta[timer.resource_id]["site"] == timer.site  # type: ignore[index]
+        listing = {r.resource_id: r for r in model.resources().items}
+        assert listing[timer.resource_id].site == timer.site
+        assert listing[timer.resource_id].name == "QTimer"
     finally:
         _stop(editor.worker, editor.loose)
         editor.close()
@@ -246,4 +246,5 @@ def test_a_census_class_rising_window_after_window_is_growth(tracker: Tracker) -
         history.append((1000.0 + second, {"Tab": 10 + second, "Flat": 3,
                                           "Churn": 5 + (second % 2)}))
     found = suspects.census_growth(tracker.census, policy)
-    assert [(s.reason, s.detail.split(":")[0]) for s in found] == [("growth", "Tab")]
+    assert [(s.reason, s.resource_type, s.name) for s in found] == [
+        ("growth", "qobject:Tab", "Tab")]

@@ -34,12 +34,10 @@ ORPHAN_TIMER = "orphan_timer"
 
 def suspect(component_id: str, resource_type: str, resource_id: str, reason: str,
             age_s: float, detail: str, *, name: str = "", site: str = "") -> LeakSuspect:
-    """Every suspect of this package is made here (``name`` and ``site`` go in the detail
-    until suspects carry them as fields)."""
-    where = f" ({name}, started at {site})" if site else (f" ({name})" if name else "")
+    """Every suspect of this package is made here."""
     return LeakSuspect(component_id=component_id, resource_type=resource_type,
                        resource_id=resource_id, reason=reason, age_s=round(age_s, 3),
-                       detail=detail + where)
+                       detail=detail, name=name, site=site)
 
 
 def merge(found: list[LeakSuspect], tracker: Tracker, policy: SuspectPolicy,
@@ -67,7 +65,7 @@ def retained(tracker: Tracker, now: float) -> list[LeakSuspect]:
             win.component_id, "widget", win.resource_id, RETAINED_AFTER_CLOSE,
             now - win.closed_at,
             f"closed, still alive after a full collection; a newer {win.class_name} exists",
-            name=win.title or win.class_name))
+            name=win.title or win.class_name, site=win.site))
     return out
 
 
@@ -121,7 +119,8 @@ def census_growth(census: Census, policy: SuspectPolicy) -> list[LeakSuspect]:
     for name, newest in points[-1].items():
         values = [p.get(name, 0) for p in points]
         if all(b > a for a, b in itertools.pairwise(values)):
-            out.append(suspect("*", "qobject", "", GROWTH, windows * span,
+            # The class in the type: growth rows are grouped by owner, type and site.
+            out.append(suspect("*", f"qobject:{name}", "", GROWTH, windows * span,
                                f"{name}: {values[0]} -> {newest} live QObjects over "
-                               f"{windows * span:g} s"))
+                               f"{windows * span:g} s", name=name))
     return out

@@ -58,12 +58,9 @@ OBJECT_ROWS = 500
 
 def track(service: ResourceManagementService, owner: object, rtype: ResourceType,
           obj: object, *, name: str, site: str, **extra: Any) -> str:
-    """Track ``obj`` for ``owner``: every resource this package tracks goes through here.
-
-    ``name`` and ``site`` ride in the metadata for now (the listing shows them there).
-    """
-    return service.track_resource(owner, rtype, obj, None, {"name": name, "site": site,
-                                                            **extra})
+    """Track ``obj`` for ``owner``: every resource this package tracks goes through here."""
+    return service.track_resource(owner, rtype, obj, None, extra or None, name=name,
+                                  site=site)
 
 
 class ClassOwner:

@@ -28,7 +28,7 @@ from ..errors import (
     ProtocolError,
     RemoteError,
 )
-from ..metrics.snapshot import History, ResourcePage, Snapshot
+from ..metrics.snapshot import History, ResourcePage, Snapshot, WhyResult
 from .discovery import check_socket_path
 from .protocol import (
     SUPPORTED_VERSIONS,
@@ -47,6 +47,7 @@ _snapshot_decoder = msgspec.json.Decoder(Snapshot)
 _page_decoder = msgspec.json.Decoder(ResourcePage)
 _history_decoder = msgspec.json.Decoder(History)
 _any_decoder = msgspec.json.Decoder()
+_why_decoder = msgspec.json.Decoder(WhyResult)
 
 
 class InspectorClient:
@@ -169,6 +170,11 @@ class InspectorClient:
     def history(self) -> History:
         """The application's history ring buffers."""
         return self._typed("history", None, _history_decoder)
+
+    def why(self, resource_id: str) -> WhyResult:
+        """The chain of references that keeps a resource alive; ``RemoteError`` (invalid
+        params) when the id is unknown or gone. The application may take up to 2 s."""
+        return self._typed("why", {"resource_id": resource_id}, _why_decoder)
 
     def stacks(self) -> dict[str, Any]:
         """Every thread's stack: ``{"main_thread", "threads": [{"id", "name", "main",

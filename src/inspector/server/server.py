@@ -54,6 +54,7 @@ import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any, TypeVar
@@ -177,6 +178,10 @@ class _SubscribeParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 1.0
 
 
+class _WhyParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    resource_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 class _ResourcesParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE)] = 500
@@ -290,7 +295,7 @@ class InspectorServer:
         self._methods = {
             "hello": self._hello, "snapshot": self._snapshot, "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe, "resources": self._resources,
-            "history": self._history, "stacks": self._stacks,
+            "history": self._history, "stacks": self._stacks, "why": self._why,
         }
         assert set(self._methods) == set(METHODS)
 
@@ -715,6 +720,11 @@ class InspectorServer:
                 _params(request.params, _NoParams)
                 self._off_loop(client, request_id)
                 return
+            if request.method == "why":  # walks the heap for up to 2 s: never on the loop
+                params = _params(request.params, _WhyParams)
+                self._off_loop(client, request_id,
+                               lambda: self._why_result(params.resource_id))
+                return
             reply = _encode_result(request_id, handler(client, request))
         except ProtocolViolation as exc:
             self._counters["errors"] += 1
@@ -790,16 +800,31 @@ class InspectorServer:
         _params(request.params, _NoParams)
         return thread_stacks(main_stack_of(self.model))
 
+    def _why(self, client: _Client, request: Request) -> Any:
+        return self._why_result(_params(request.params, _WhyParams).resource_id)
+
+    def _why_result(self, resource_id: str) -> Any:
+        # Not part of SnapshotSource: a source without a heap to walk (a replay) has no `why`.
+        why = getattr(self.model, "why", None)
+        if why is None:
+            raise ProtocolViolation(METHOD_NOT_FOUND, "why is not available from this source")
+        try:
+            return why(resource_id)
+        except LookupError as exc:
+            raise ProtocolViolation(INVALID_PARAMS, str(exc.args[0])) from None
+
     # -- replies made off the loop ----------------------------------------------------------
 
-    def _off_loop(self, client: _Client, request_id: Any) -> None:
-        """Hand a ``stacks`` request to the helper thread; the client waits, others do not."""
+    def _off_loop(self, client: _Client, request_id: Any,
+                  job: Callable[[], Any] | None = None) -> None:
+        """Hand a ``stacks`` (or ``why``: ``job``) request to the helper thread; the client
+        waits, others do not."""
         client.pending = True
         if self._helper is None:
             self._helper = threading.Thread(target=self._help, name="resinspect-stacks",
                                             daemon=True)
             self._helper.start()
-        self._jobs.put((client, request_id))
+        self._jobs.put((client, (request_id, job)))
 
     def _help(self) -> None:
         while True:
@@ -817,25 +842,45 @@ class InspectorServer:
                 if more is None:
                     return
                 jobs.append(more)
-            try:
-                stacks: Any = thread_stacks(main_stack_of(self.model))
-                failure: Exception | None = None
-            except Exception as exc:
-                log.exception("resinspect: request failed")
-                stacks, failure = None, exc
-            for client, request_id in jobs:
-                if failure is None:
-                    try:
-                        reply = _encode_result(request_id, stacks)
-                    except Exception as exc:
-                        failure = exc
-                if failure is not None:
-                    reply = encode_error(request_id, INTERNAL_ERROR, "internal error: "
-                                         f"{type(failure).__name__}: {failure}")
-                self._done.put((client, reply))
+            stack_jobs = []
+            for client, (request_id, work) in jobs:
+                if work is None:
+                    stack_jobs.append((client, request_id))
+                else:  # a `why`: each walks the heap for its own object
+                    self._done.put((client, self._run_job(request_id, work)))
+            if stack_jobs:
+                self._answer_stacks(stack_jobs)
             if self._wake_w is not None:
                 with contextlib.suppress(OSError):  # full: a wake-up is pending anyway
                     self._wake_w.send(b"x")
+
+    def _run_job(self, request_id: Any, work: Callable[[], Any]) -> bytes:
+        try:
+            return _encode_result(request_id, work())
+        except ProtocolViolation as exc:
+            return encode_error(request_id, exc.code, exc.message)
+        except Exception as exc:
+            log.exception("resinspect: request failed")
+            return encode_error(request_id, INTERNAL_ERROR,
+                                f"internal error: {type(exc).__name__}: {exc}")
+
+    def _answer_stacks(self, jobs: list[tuple[_Client, Any]]) -> None:
+        try:
+            stacks: Any = thread_stacks(main_stack_of(self.model))
+            failure: Exception | None = None
+        except Exception as exc:
+            log.exception("resinspect: request failed")
+            stacks, failure = None, exc
+        for client, request_id in jobs:
+            if failure is None:
+                try:
+                    reply = _encode_result(request_id, stacks)
+                except Exception as exc:
+                    failure = exc
+            if failure is not None:
+                reply = encode_error(request_id, INTERNAL_ERROR, "internal error: "
+                                     f"{type(failure).__name__}: {failure}")
+            self._done.put((client, reply))
 
     def _apply_done(self) -> None:
         while True:
@@ -961,7 +1006,9 @@ class InspectorServer:
         self._close_client(client)
 
     def _give_memory_back(self) -> None:
-        if self._freed >= _TRIM_AFTER and not self._total_out:
+        # Once the big queues are gone: a monitoring client's reply in flight must not put
+        # it off forever.
+        if self._freed >= _TRIM_AFTER and self._total_out < _TRIM_AFTER // 8:
             self._freed = 0
             _malloc_trim()
 

@@ -150,6 +150,7 @@ class InspectorDock(QDockWidget):
         self.setWidget(body)
         self.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
+        self.tables.set_why_source(getattr(self._source, "why", None))
         self.tables.currentChanged.connect(self._on_tab_changed)
 
     # -- public API ----------------------------------------------------------------------
@@ -190,6 +191,7 @@ class InspectorDock(QDockWidget):
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
         self._source = source
+        self.tables.set_why_source(getattr(source, "why", None))
         self._last_snapshot = None
         self._last_t = None
         self._t_floor = None
