@@ -150,7 +150,28 @@ def attach(
     if window is not None and dock:
         handle.dock = _dock_on(window, model)
     _close_at_quit(handle)
+    if not model.probe.running:
+        _finish_with_app(handle)
     return handle
+
+
+def _finish_with_app(handle: Attachment) -> None:
+    """``attach()`` before the ``QApplication`` exists: the event-loop probe and the quit hook
+    are installed the moment it does (on its thread, by inspector.reach.hooks), instead of
+    freeze detection staying silently off."""
+    try:
+        from .reach.hooks import when_app_exists
+
+        def finish(app: object) -> None:
+            if not handle.active or handle.model is None:
+                return
+            handle.model.probe.start()
+            handle.model.service.hook_application()
+            app.aboutToQuit.connect(handle._at_quit)  # type: ignore[attr-defined]
+
+        when_app_exists(finish)
+    except Exception as exc:
+        log.warning("resinspect: event-loop probe not installed: %s", _one_line(exc))
 
 
 def _start_model(service: IResourceManagementService | None, name: str | None,
