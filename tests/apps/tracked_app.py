@@ -110,7 +110,11 @@ def main() -> int:
     pulse.timeout.connect(lambda: None)
     pulse.start(100)
 
-    QTimer.singleShot(0, lambda: print(f"READY {os.getpid()}", flush=True))
+    def ready() -> None:
+        handle.finish()  # attach() starts its server in the loop's first turns: now, then
+        print(f"READY {os.getpid()}", flush=True)
+
+    QTimer.singleShot(0, ready)
     if args.seconds is not None:
         QTimer.singleShot(int(args.seconds * 1000), app.quit)
     if args.freeze_after is not None:

@@ -15,12 +15,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 
+from inspector._appname import default_app_name
 from inspector.resources import (
     IResourceManagementService,
     ResourceManagementService,
@@ -30,6 +29,7 @@ from inspector.resources import (
 from inspector.resources.orphans import orphaned_workers
 from inspector.resources.types import EventKind, LifecycleEvent
 
+from . import own
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
@@ -47,6 +47,8 @@ from .snapshot import (
 )
 from .suspects import GrowthDetector, SuspectPolicy, watched_suspects
 
+__all__ = ["MetricsModel", "default_app_name"]
+
 log = logging.getLogger("inspector.metrics")
 
 _CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
@@ -55,13 +57,6 @@ _MARKER_KIND = {
     EventKind.CLEANUP_PERFORMED: "cleaned_up",
     EventKind.COMPONENT_UNREGISTERED: "destroyed",
 }
-
-
-def default_app_name() -> str:
-    """The running script's name, as ``ls`` and snapshots report it by default."""
-    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
-    name = Path(argv0).stem if argv0 not in ("", "-c", "-m") else ""
-    return name or "python"
 
 
 class MetricsModel:
@@ -121,22 +116,35 @@ class MetricsModel:
         """Start the sampler thread and, on the GUI thread, the event-loop heartbeat."""
         self.probe.start()
         if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="resinspect-sampler",
-                                            daemon=True)
+            stop = self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(stop,),
+                                            name="resinspect-sampler", daemon=True)
             self._thread.start()
 
-    def close(self) -> None:
-        """Stop sampling and stop listening to the service."""
+    @property
+    def sampling(self) -> bool:
+        """Whether the sampler thread runs (``start()`` was called and not ``stop()``)."""
+        return self._thread is not None
+
+    def stop(self) -> None:
+        """Stop the sampler and the heartbeat, keep listening; ``start()`` resumes."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
         self.probe.stop()
+
+    def close(self) -> None:
+        """Stop sampling and stop listening to the service."""
+        self.stop()
         self.service.remove_listener(self._on_event)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.sample_interval_s):
+    def inspector_bytes(self) -> int:
+        """The inspector's own share of the RSS: see ``inspector.metrics.own``."""
+        return own.total() + self._history.estimated_bytes()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.sample_interval_s):
             try:
                 self.sample()
             except Exception:  # the sampler must outlive one bad sample
@@ -159,7 +167,8 @@ class MetricsModel:
             {"t": round(now - self._started_mono, 3), "rss_bytes": rss,
              "tracked_bytes": agg.tracked_bytes, "live_resources": agg.live_total,
              "active_workers": active, "cache_bytes": cache_bytes,
-             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1)},
+             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1),
+             "inspector_bytes": self.inspector_bytes()},
             {t.value: c.live for t, c in agg.by_type.items() if c.created})
         with self._growth_lock:
             self._growth.observe(agg, now, self.service.store.newest_resource_id)
@@ -203,6 +212,7 @@ class MetricsModel:
                                 type_name=w.type_name) for w in workers],
             markers=self._history.markers(50),
             audits=list(self._audits),
+            inspector_bytes=self.inspector_bytes(),
         )
 
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:

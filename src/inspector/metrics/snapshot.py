@@ -138,6 +138,10 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     workers: list[WorkerInfo] = msgspec.field(default_factory=list)
     markers: list[Marker] = msgspec.field(default_factory=list)
     audits: list[TeardownAudit] = msgspec.field(default_factory=list)
+    #: The inspector's own share of ``rss_bytes`` (an estimate: what its parts added to the
+    #: resident set when they were set up, plus its history rings); ``rss_bytes`` minus this
+    #: is the application's.
+    inspector_bytes: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -209,6 +213,8 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     event_loop_lag_ms: list[float]
     live_by_type: dict[str, list[int]]
     markers: list[Marker]
+    #: The inspector's own share of each ``rss_bytes`` sample (see ``Snapshot``).
+    inspector_bytes: list[int] = msgspec.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain builtins for JSON."""
