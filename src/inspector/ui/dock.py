@@ -61,6 +61,8 @@ RESOURCE_MAX_AGE_S = 5.0
 #: A deferred panel starts building this long after it is first shown: the host's first
 #: event-loop turns (its first paint) come before any of the panel's work.
 BUILD_DELAY_MS = 120
+#: While nothing but time moves on, the timer redraws the plots this often (seconds).
+PLOT_IDLE_S = 5.0
 
 EXPORT_FORMATS = ("json", "csv")
 
@@ -111,6 +113,9 @@ class InspectorDock(QDockWidget):
         self._built = False
         self._plots_built = False
         self._owns_sampling = False
+        self._timed = False
+        self._plot_key: tuple[object, ...] | None = None
+        self._plotted_at = 0.0
 
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
@@ -365,9 +370,13 @@ class InspectorDock(QDockWidget):
         """Read the source once and update whatever changed.
 
         Called by the timer only while the dock is visible and not paused; calling it
-        directly always refreshes. A failing source (a closed socket, say) is shown in the
-        dock's status line and never raised into the event loop.
+        directly always refreshes, plots included. A failing source (a closed socket, say)
+        is shown in the dock's status line and never raised into the event loop.
         """
+        self._refresh(timed=False)
+
+    def _refresh(self, *, timed: bool) -> None:
+        self._timed = timed
         self.refresh_count += 1
         source = self._source
         if source is None:
@@ -481,14 +490,43 @@ class InspectorDock(QDockWidget):
             # Covered inside its window (a tab behind another) without Qt having said so:
             # skip the work but keep the cheap tick, as no signal may announce its return.
             return
-        self.refresh()
+        self._refresh(timed=True)
+
+    def _plots_due(self, history: History) -> bool:
+        """Whether a timed refresh redraws the plots.
+
+        Drawing four plots is most of a refresh's cost, and in an idle application only
+        time moves on. So a timed refresh redraws them when a count, tracked bytes, the
+        markers or a freeze changed what they show, and otherwise every ``PLOT_IDLE_S``
+        (RSS and a few ms of lag drift a little all the time).
+        """
+        if not self._timed:
+            return True
+        lag = history.event_loop_lag_ms
+        key = (
+            history.live_resources[-1:], history.tracked_bytes[-1:],
+            history.active_workers[-1:], history.cache_bytes[-1:],
+            tuple(col[-1] if col else 0 for col in history.live_by_type.values()),
+            len(history.markers), history.markers[-1] if history.markers else None,
+            bool(lag and lag[-1] >= self._lag_threshold()),
+        )
+        now = time.monotonic()
+        if key != self._plot_key or now - self._plotted_at >= PLOT_IDLE_S:
+            self._plot_key = key
+            self._plotted_at = now
+            return True
+        return False
+
+    def _lag_threshold(self) -> float:
+        snap = self._last_snapshot
+        return snap.lag_threshold_ms if snap is not None else 500.0
 
     def _apply(self, snapshot: Snapshot, history: History) -> None:
         self._last_snapshot = snapshot
         if history.t:
             self._last_t = history.t[-1]
         self.summary.set_snapshot(snapshot)
-        if self._plots_built:
+        if self._plots_built and self._plots_due(history):
             self.plots.set_threshold(snapshot.lag_threshold_ms)
             self.plots.set_history(history, self._t_floor)
         self.tables.set_snapshot(snapshot)
