@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import record  # noqa: E402
+from _harness import record
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "bench" / "attach_app.py"

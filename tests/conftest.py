@@ -13,7 +13,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("RESINSPECT_LOG", "warning")
 # QSettings (the panel remembers its place per application) must never touch the user's real
 # configuration: every test, and every app a test starts, keeps it in a private directory.
-import tempfile  # noqa: E402
+import tempfile
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ri-config-")
 

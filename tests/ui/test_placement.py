@@ -47,7 +47,7 @@ def window(qapp: QApplication) -> Iterator[QMainWindow]:
 def fresh_settings(tmp_path: Path) -> Iterator[None]:
     """QSettings in this test's own directory (never the user's configuration)."""
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    yield
+    return
 
 
 def central_size(window: QMainWindow) -> tuple[int, int]:
@@ -77,7 +77,9 @@ def test_hidden_panel_builds_nothing_until_the_toggle_shows_it(
     assert action.shortcut() == QKeySequence(TOGGLE_SHORTCUT)
     assert not action.isChecked()
     QApplication.processEvents()
-    assert panel.isHidden() and not panel.built and panel.refresh_count == 0
+    assert panel.isHidden()
+    assert not panel.built
+    assert panel.refresh_count == 0
 
     action.trigger()  # what Ctrl+Shift+I does
     assert action.isChecked()
@@ -85,7 +87,8 @@ def test_hidden_panel_builds_nothing_until_the_toggle_shows_it(
     assert central_size(window) == (800, 600)
 
     action.trigger()
-    assert panel.isHidden() and not action.isChecked()
+    assert panel.isHidden()
+    assert not action.isChecked()
 
 
 def test_the_toggle_takes_another_shortcut_when_the_app_has_ctrl_shift_i(
@@ -115,7 +118,8 @@ def test_the_panel_comes_back_as_the_user_left_it(qtbot: QtBot, qapp: QApplicati
     third = QMainWindow()
     third.resize(800, 600)
     floating = dock_panel(third, None, mode="floating", app="remembering")
-    assert floating.isFloating() and not floating.isHidden()
+    assert floating.isFloating()
+    assert not floating.isHidden()
     delete_now(second, third)
 
 

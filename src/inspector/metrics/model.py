@@ -19,6 +19,8 @@ import threading
 import time
 from collections import deque
 
+import msgspec
+
 from inspector._appname import default_app_name
 from inspector.resources import (
     IResourceManagementService,
@@ -232,7 +234,22 @@ class MetricsModel:
             raise ValueError("offset and limit must not be negative")
         total, items = self.service.store.resource_rows(offset, limit, component_id,
                                                         ResourceEntry)
-        return ResourcePage(total=total, offset=offset, items=items)
+        return ResourcePage(total=total, offset=offset, items=self._with_thread_names(items))
+
+    def _with_thread_names(self, items: list[ResourceEntry]) -> list[ResourceEntry]:
+        """Name each row's thread: a worker's own, else the one that tracked it."""
+        if not items:
+            return items
+        names = {t.ident: t.name for t in threading.enumerate()}
+        workers = self.service.store.worker_objects(
+            [e.resource_id for e in items if e.resource_type == ResourceType.WORKER.value])
+        out = []
+        for e in items:
+            worker = workers.get(e.resource_id)
+            name = _own_thread_name(worker) if worker is not None else names.get(
+                e.thread_id, "")
+            out.append(msgspec.structs.replace(e, thread_name=name) if name else e)
+        return out
 
     def history(self) -> History:
         """The ring buffers, oldest first, with lifecycle markers."""
@@ -266,3 +283,18 @@ class MetricsModel:
                     del self._departed[cid]
         if kind:
             self._history.mark(Marker(t=t, kind=kind, component_id=event.component_id))
+
+
+def _own_thread_name(worker: object) -> str:
+    """A worker's own thread's name: a QThread's objectName (else its class), a
+    ``threading.Thread``'s name, else the worker's class."""
+    try:
+        object_name = getattr(worker, "objectName", None)
+        if callable(object_name):
+            return str(object_name()) or type(worker).__name__
+        name = getattr(worker, "name", None)
+        if isinstance(name, str) and name:
+            return name
+    except RuntimeError:  # a QThread whose C++ object is gone
+        return ""
+    return type(worker).__name__

@@ -187,6 +187,9 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None = None
+    #: The thread the resource belongs to, by name: a worker's own thread (a QThread's
+    #: objectName or class, a ``threading.Thread``'s name), else the thread that tracked it.
+    thread_name: str = ""
 
 
 class ResourcePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -41,7 +41,7 @@ class QtBridge:
 
     def watch(self, obj: QObject) -> int:
         """Connect ``obj.destroyed`` to the shared slot; return the object's C++ address."""
-        if not _warmed:
+        if not _warmed.is_set():
             _warm_up_destroyed_conversion()
         address = int(shiboken6.getCppPointer(obj)[0])
         # Direct: the slot must run in the destroying thread while the object still exists;
@@ -88,7 +88,7 @@ class _Warmup(QObject):
         pass
 
 
-_warmed = False
+_warmed = threading.Event()
 _warm_lock = threading.Lock()
 
 
@@ -103,15 +103,14 @@ def _warm_up_destroyed_conversion() -> None:
     QObject rather than running when a service is made because it costs 4 MiB and 80 ms,
     which an application that tracks no QObject (or a bare ``attach()``) need not pay.
     """
-    global _warmed
     with _warm_lock:
-        if _warmed:
+        if _warmed.is_set():
             return
         receiver = _Warmup()
         victim = QObject()
         victim.destroyed.connect(receiver.seen, _DIRECT)
         del victim
-        _warmed = True
+        _warmed.set()
 
 
 class _MainThreadCalls(QObject):

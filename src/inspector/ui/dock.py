@@ -23,23 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from .source import ClearableSource, MetricsSource
 
 if TYPE_CHECKING:
+    # Types of the built panel only: importing a Qt class builds all its Python enums, so
+    # the placeholder a hidden panel is stays cheap by naming none of them.
+    from PySide6.QtGui import QHideEvent, QShowEvent
+    from PySide6.QtWidgets import QSplitter
+
     from inspector.metrics.snapshot import History, Snapshot
 
     from .placement import PanelPlacement
@@ -169,6 +162,15 @@ class InspectorDock(QDockWidget):
             self._kick_if_live()
 
     def _build(self) -> None:
+        from PySide6.QtWidgets import (
+            QHBoxLayout,
+            QLineEdit,
+            QPushButton,
+            QSpinBox,
+            QSplitter,
+            QVBoxLayout,
+        )
+
         from inspector.metrics import own
 
         from .summary import SummaryStrip
@@ -211,7 +213,8 @@ class InspectorDock(QDockWidget):
         self.summary = SummaryStrip(body)
         layout.addWidget(self.summary)
 
-        splitter = self._splitter = QSplitter(Qt.Orientation.Vertical, body)
+        splitter: QSplitter = QSplitter(Qt.Orientation.Vertical, body)
+        self._splitter = splitter
         self._plots_slot = QLabel("loading plots…", splitter)
         self._plots_slot.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tables = InspectorTables(splitter)
@@ -615,6 +618,8 @@ class InspectorDock(QDockWidget):
         button.setText("Resume" if self._paused else "Pause")
 
     def _on_export_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         snapshot = self._last_snapshot
         app = snapshot.app if snapshot is not None else "snapshot"
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -74,7 +74,7 @@ class ByteAxis(pg.AxisItem):  # type: ignore[misc]
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float  # noqa: N802, N803
+    def tickSpacing(self, minVal: float, maxVal: float, size: float
                     ) -> list[tuple[float, float]]:
         """Power-of-two spacing, about one tick per ``_TICK_PX`` pixels."""
         span = max(1.0, float(maxVal) - float(minVal))
@@ -83,7 +83,7 @@ class ByteAxis(pg.AxisItem):  # type: ignore[misc]
         major = next((step for step in _BYTE_STEPS if step >= target), _BYTE_STEPS[-1])
         return [(float(major), 0.0)]
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float  # noqa: N802
+    def tickStrings(self, values: list[float], scale: float, spacing: float
                     ) -> list[str]:
         """``format_bytes`` of each value; blank below zero."""
         return [format_bytes(v * scale) if v >= 0 else "" for v in values]
