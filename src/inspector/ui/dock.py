@@ -221,7 +221,11 @@ class InspectorDock(QDockWidget):
         splitter.addWidget(self._plots_slot)
         splitter.addWidget(self.tables)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        # Most of a short panel (beside an 800x600 window) to the plots: four plots need
+        # height to be read; the tables scroll.
+        splitter.setSizes([700, 260])
+        self.tables.setMinimumHeight(140)  # they scroll; the plots cannot
         layout.addWidget(splitter, 1)
 
         self.status_label = QLabel("", body)

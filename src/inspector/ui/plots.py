@@ -220,6 +220,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
             # Nothing here is ever negative: no view below zero however the user zooms.
             plot.vb.setLimits(yMin=0)
         self.lag_plot.setLabel("bottom", "t", units="s")
+        self.lag_plot.setMinimumHeight(76)  # its own height plus the shared time axis
         # Seconds since start: "ks" after a quarter of an hour would only confuse.
         self.lag_plot.getAxis("bottom").enableAutoSIPrefix(False)
 
@@ -234,7 +235,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         # Counts are counts: no "x0.001" scale on an axis of a constant 0 or 1.
         for plot in (self.types_plot, self.workers_plot, self.lag_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)
-        self._add_curve("lag", self.lag_plot, "#ef5350", None)
+        self._add_curve("lag", self.lag_plot, "#ef5350", "event-loop lag (ms)")
         self.threshold_line = pg.InfiniteLine(
             pos=500.0, angle=0, movable=False,
             pen=pg.mkPen("#ef5350", width=1, style=Qt.PenStyle.DashLine),
@@ -248,12 +249,14 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._adopt_orphans(windows_before)
 
     def _add_plot(self, index: int, title: str, **axes: Any) -> Any:
-        """A titled legend row, then the plot under it (legend outside the data)."""
-        legend = pg.LegendItem(colCount=4, labelTextSize="8pt", verSpacing=-6)
+        """A legend row (the plot's title when it has no legend), then the plot under it:
+        the legend never covers the data."""
+        legend = pg.LegendItem(colCount=5, labelTextSize="8pt", verSpacing=-6, horSpacing=4)
         legend.setLabelTextColor("#cfcfcf")
-        self.addLabel(title, row=2 * index, col=0, size="8pt", justify="left")
-        self.addItem(legend, row=2 * index, col=1)
-        plot = self.addPlot(row=2 * index + 1, col=0, colspan=2, axisItems=axes or None)
+        self.addItem(legend, row=2 * index, col=0)
+        plot = self.addPlot(row=2 * index + 1, col=0, axisItems=axes or None)
+        plot.setMinimumHeight(36)  # below this its axis labels overlap
+        plot.setToolTip(title)
         self.legends[title] = legend
         plot.legend_row = legend
         return plot
