@@ -223,3 +223,53 @@ def test_a_window_with_room_grows_by_the_panel_and_keeps_its_central_widget(
 def test_qt_dock_area_is_the_right_one(window: QMainWindow) -> None:
     panel = dock_panel(window, None, mode="hidden", app="area")
     assert window.dockWidgetArea(panel) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+_HIDDEN = textwrap.dedent("""
+    import json, sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
+    from inspector import attach
+
+    app = QApplication([])
+    window = QMainWindow()
+    window.resize(800, 600)
+    handle = attach(window, name="hidden-imports", serve=False, dock="hidden")
+    window.show()
+    seen = {}
+
+    def hidden():
+        dock = handle.dock
+        seen["hidden"] = {"pyqtgraph": "pyqtgraph" in sys.modules,
+                          "numpy": "numpy" in sys.modules,
+                          "refreshes": dock.refresh_count, "built": dock.built,
+                          "model": handle.model is not None}
+        dock.placement.action.trigger()
+        QTimer.singleShot(50, shown)
+
+    def shown():
+        dock = handle.dock
+        if not dock.built or dock.refresh_count == 0:
+            QTimer.singleShot(50, shown)
+            return
+        seen["shown"] = {"pyqtgraph": "pyqtgraph" in sys.modules, "built": dock.built}
+        print(json.dumps(seen), flush=True)
+        handle.close()
+        app.quit()
+
+    QTimer.singleShot(1500, hidden)
+    QTimer.singleShot(30000, app.quit)
+    app.exec()
+""")
+
+
+def test_a_hidden_panel_imports_no_pyqtgraph_until_shown(tmp_path: Path) -> None:
+    env = python_env()
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-c", _HIDDEN], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["hidden"] == {"pyqtgraph": False, "numpy": False, "refreshes": 0,
+                              "built": False, "model": True}
+    assert seen["shown"] == {"pyqtgraph": True, "built": True}
