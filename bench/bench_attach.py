@@ -14,7 +14,9 @@ Per run: when the first event-loop turn came (ms since the script started), the 
 the central widget's size, then the process's CPU % over the next seconds. Medians; the
 checks compare each mode with ``bare``:
 
-* docked: first turn at most 50 ms later; the central widget keeps 800 px;
+* docked: first turn at most 50 ms later (wall clock, and the CPU time spent from the
+  point where ``attach()`` is called to the first turn, which other load disturbs less);
+  the central widget keeps 800 px;
 * hidden: at most 10 MiB more, no pyqtgraph or numpy until shown, no refresh while hidden;
 * docked, shown: at most 1 % of a core more than the bare app at the default refresh.
 
@@ -90,6 +92,9 @@ def main() -> int:
             "first_turn_later_ms": paired_delta(mode, "first_turn_ms"),
             "first_turn_cpu_ms": med(mode, "first_turn_cpu_ms"),
             "first_turn_cpu_more_ms": round(paired_delta(mode, "first_turn_cpu_ms"), 1),
+            "attach_to_first_turn_cpu_ms": med(mode, "attach_to_first_turn_cpu_ms"),
+            "attach_to_first_turn_cpu_more_ms":
+                round(paired_delta(mode, "attach_to_first_turn_cpu_ms"), 1),
             "rss_mib": round(med(mode, "rss_settled") / MIB, 2),
             "rss_more_mib": round(paired_delta(mode, "rss_settled") / MIB, 2),
             "cpu_percent": med(mode, "cpu_percent"),
@@ -111,8 +116,8 @@ def main() -> int:
     bare_central = figures["bare"]["central"]
     checks = {
         "docked: first turn later (ms)": (figures["docked"]["first_turn_later_ms"], "<=", 50.0),
-        "docked: CPU before the first turn (ms more)":
-            (figures["docked"]["first_turn_cpu_more_ms"], "<=", 50.0),
+        "docked: CPU from attach() to the first turn (ms more)":
+            (figures["docked"]["attach_to_first_turn_cpu_more_ms"], "<=", 50.0),
         "docked: central widget width kept (px lost)":
             (float(bare_central[0] - figures["docked"]["central"][0]), "<=", 0.0),
         "hidden: RSS more than bare (MiB)": (figures["hidden"]["rss_more_mib"], "<=", 10.0),
