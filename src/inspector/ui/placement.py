@@ -24,9 +24,9 @@ import logging
 from typing import Literal
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QObject, QRect, QSettings, Qt
+from PySide6.QtCore import QByteArray, QObject, QRect, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QStyle, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from .dock import InspectorDock
 from .source import MetricsSource
@@ -43,6 +43,11 @@ FALLBACK_SHORTCUT = "Ctrl+Alt+Shift+I"
 TOGGLE_OBJECT_NAME = "resinspectToggleAction"
 #: Room kept free for the window manager's frame when deciding whether a window fits.
 _FRAME_ALLOWANCE = 16
+#: The separator between a dock and the central widget, until the style is asked (Fusion's
+#: extent; the exact one is read a little later, see ``PanelPlacement._settle``).
+_SEPARATOR_GUESS = 6
+#: When the exact separator is read and the window's width corrected to it.
+_SETTLE_MS = 300
 
 
 def settings_for(app: str) -> QSettings:
@@ -74,6 +79,7 @@ class PanelPlacement(QObject):
         self.app = app
         self.grown_by = 0
         self.width = PANEL_WIDTH
+        self._separator_px: int | None = None
         self.action = self._make_action()
         panel.visibilityChanged.connect(self._sync_action)
         panel.topLevelChanged.connect(self._on_floating_changed)
@@ -150,8 +156,20 @@ class PanelPlacement(QObject):
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
         if self.grown_by == 0:
             self._grow(extra)
+            if self._separator_px is None:
+                # Asking the style builds all of QStyle's Python enums (tens of ms): after
+                # the application's first turns, not before.
+                QTimer.singleShot(_SETTLE_MS, self, self._settle)
         self.panel.show()
         self.window.resizeDocks([self.panel], [self.width], Qt.Orientation.Horizontal)
+
+    def _settle(self) -> None:
+        """Correct the window's growth to the style's real separator width."""
+        guess = self._separator()
+        exact = self._exact_separator()
+        if self.grown_by and exact != guess and shiboken6.isValid(self.window):
+            self.window.resize(self.window.width() + exact - guess, self.window.height())
+            self.grown_by += exact - guess
 
     def show_floating(self) -> None:
         """A window of its own beside the host (or over its right edge), as tall as it."""
@@ -184,9 +202,15 @@ class PanelPlacement(QObject):
             self._give_back()
 
     def _separator(self) -> int:
+        return self._separator_px if self._separator_px is not None else _SEPARATOR_GUESS
+
+    def _exact_separator(self) -> int:
+        from PySide6.QtWidgets import QStyle
+
         style = self.window.style()
-        return int(style.pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None,
-                                     self.window))
+        self._separator_px = int(style.pixelMetric(
+            QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, self.window))
+        return self._separator_px
 
     def _available(self) -> QRect:
         screen = self.window.screen()
