@@ -55,7 +55,7 @@ RESOURCE_MAX_AGE_S = 5.0
 #: event-loop turns (its first paint) come before any of the panel's work.
 BUILD_DELAY_MS = 120
 #: While nothing but time moves on, the timer redraws the plots this often (seconds).
-PLOT_IDLE_S = 5.0
+PLOT_IDLE_S = 10.0
 
 EXPORT_FORMATS = ("json", "csv")
 
