@@ -116,10 +116,8 @@ class Attachment:
     def _detach_dock(self) -> None:
         dock = self._dock
         assert dock is not None
-        # RuntimeError: Qt already deleted the dock with its window.
-        with contextlib.suppress(RuntimeError):
-            if dock.placement is not None:
-                dock.placement.save()  # how the user left the panel, for next time
+        # RuntimeError: Qt already deleted the dock with its window. (Its place is saved
+        # when the user changes it, never here: while quitting, it is half torn down.)
         with contextlib.suppress(RuntimeError):
             dock.detach_source()  # stop reading a model that is going away
 

@@ -14,8 +14,11 @@ A checkable action, added to the host window (so its shortcut works without a me
 and hides the panel: Ctrl+Shift+I, or Ctrl+Alt+Shift+I when the application already uses
 that. How the user left the panel (shown or hidden, docked or floating, its width and its
 floating geometry) is remembered per application in ``QSettings`` (organisation
-``resinspect``, application = the app name) and restored by the next ``attach()`` that does
-not ask for a particular mode.
+``resinspect``, application = the app name) when the user changes it through the toggle or
+by floating or docking it, and restored by the next ``attach()`` that does not ask for a
+particular mode. Nothing is saved while the application quits (Qt 6 closes every window
+then, which would read as the user hiding the panel), nor for the close button, which Qt
+does not tell apart from that.
 """
 
 from __future__ import annotations
@@ -200,6 +203,8 @@ class PanelPlacement(QObject):
         # by a floating panel.
         if floating:
             self._give_back()
+        if not self.panel.isHidden():
+            self.save()
 
     def _separator(self) -> int:
         return self._separator_px if self._separator_px is not None else _SEPARATOR_GUESS
