@@ -1,5 +1,9 @@
 """Rich renderables for ``resinspect``: they build what to show and never print.
 
+Names come from the application (or from a recording someone sent): every one is shown
+through :func:`name`, which escapes control and bidi characters (``inspector.metrics.text``)
+and cuts a name longer than :data:`MAX_NAME` characters - on display only, JSON keeps it whole.
+
 The one layout rule that matters: a component id (or a socket path) is never cut and never
 broken across lines when the width allows it. Tables are therefore :class:`KeyedTable`s,
 which measure their rows at render time and, if the id column would have to shrink, show
@@ -9,6 +13,7 @@ fold or ellipsise the id.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,19 +27,49 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from inspector.metrics.text import clip, safe
 from inspector.metrics.units import format_bytes, format_duration, format_ms
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
     from cli.reader import AppDescription
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import Snapshot, WhyResult
 
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
 
+#: Longest name shown whole. Real ids are far shorter; a 10,000-character one padded every
+#: line of ``top --once`` to 10,000 columns.
+MAX_NAME = 200
+
 
 # -- formatting ----------------------------------------------------------------------------
+
+
+def name(text: object, width: int = MAX_NAME) -> str:
+    """An untrusted name as text output shows it: escaped (``\\x1b``) and cut to ``width``."""
+    return clip(safe(text), width)
+
+
+def clock(timestamp: float, fmt: str = "%H:%M:%S") -> str:
+    """A recorded time as local time; one no clock can show (``1e308`` or ``nan`` from a
+    hostile file) as the number it is, rather than an OverflowError."""
+    try:
+        if not math.isfinite(timestamp):
+            raise ValueError(timestamp)
+        return time.strftime(fmt, time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return f"t={timestamp:g}"
+
+
+def safe_text(cell: Text) -> Text:
+    """``cell`` with its text shown through :func:`name`; unchanged (spans kept) if clean."""
+    shown = name(cell.plain)
+    if shown == cell.plain:
+        return cell
+    return Text(shown, style=cell.style, justify=cell.justify, overflow=cell.overflow,
+                no_wrap=cell.no_wrap)
 
 
 # -- a table that never breaks its key column ------------------------------------------------
@@ -76,7 +111,9 @@ class KeyedTable:
     ) -> None:
         self.title = title
         self.columns = list(columns)
-        self.rows = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+        # Every cell through the one sanitiser: callers pass names as they came.
+        self.rows = [[safe_text(c) if isinstance(c, Text) else Text(name(c)) for c in row]
+                     for row in rows]
         self.key = key
         self.empty = empty
         self.footer = footer
@@ -180,10 +217,9 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
 
 
 def _title(s: Snapshot) -> Text:
-    clock = time.strftime("%H:%M:%S", time.localtime(s.timestamp))
     return Text.assemble(
-        (s.app, "bold cyan"), "  pid ", (str(s.pid), "bold"),
-        "  up ", format_duration(s.uptime_s), "  at ", clock,
+        (name(s.app), "bold cyan"), "  pid ", (str(s.pid), "bold"),
+        "  up ", format_duration(s.uptime_s), "  at ", clock(s.timestamp),
     )
 
 
@@ -227,7 +263,8 @@ def render_blocked_banner(snapshot: Snapshot) -> Panel:
         Text("GUI thread stack, innermost last:", style="bold"),
     ]
     if snapshot.gui_stack:
-        lines += [Text("  " + frame, overflow="fold") for frame in snapshot.gui_stack]
+        lines += [Text("  " + name(frame, 4 * MAX_NAME), overflow="fold")
+                  for frame in snapshot.gui_stack]
     else:
         lines.append(Text("  (no stack captured yet)", style="dim"))
     return Panel(Group(*lines), title="EVENT LOOP BLOCKED", title_align="left",
@@ -285,6 +322,12 @@ class SuspectGroup:
     oldest_s: float
     example: str
     detail: str
+    confirmed: bool = True
+
+    @property
+    def reason_text(self) -> str:
+        """The reason, marked ``(pending)`` until a full collection has confirmed it."""
+        return self.reason if self.confirmed else f"{self.reason} (pending)"
 
 
 def owner_class(component_id: str) -> str:
@@ -308,7 +351,10 @@ def group_suspects(snapshot: Snapshot) -> list[SuspectGroup]:
             owner=owner, resource_type=rtype, reason=reason, site=site,
             count=sum(int(getattr(m, "count", 1) or 1) for m in members),
             oldest_s=max(m.age_s for m in members),
-            example=newest.resource_id or newest.component_id, detail=detail))
+            example=(" ".join(p for p in (getattr(newest, "name", ""), newest.resource_id) if p)
+                     or newest.component_id),
+            detail=detail,
+            confirmed=all(getattr(m, "confirmed", True) for m in members)))
     out.sort(key=lambda g: (-g.count, -g.oldest_s, g.owner, g.reason))
     return out
 
@@ -325,7 +371,7 @@ def _suspects(s: Snapshot) -> KeyedTable:
         columns.append(Col("Detail"))
     rows: list[list[Cell]] = []
     for g in groups:
-        row: list[Cell] = [g.owner, g.resource_type, g.reason, str(g.count),
+        row: list[Cell] = [g.owner, g.resource_type, g.reason_text, str(g.count),
                            format_duration(g.oldest_s), g.example]
         if with_site:
             row.append(g.site)
@@ -339,8 +385,6 @@ def _suspects(s: Snapshot) -> KeyedTable:
 
 def _one_line(text: str, width: int) -> str:
     """``text`` on one line, cut to ``width`` cells with an ellipsis."""
-    from inspector.metrics.text import clip
-
     return clip(" ".join(text.split()), width)
 
 
@@ -348,8 +392,6 @@ def grouped_suspects_table(snapshot: Snapshot, width: int, *, full: bool,
                            max_rows: int | None) -> Table | None:
     """The grouped suspects for a terminal ``width`` wide: details cut to one line, or in
     full (wrapped) with ``full``; None when there are none."""
-    from inspector.metrics.text import clip, safe
-
     groups = group_suspects(snapshot)
     if not groups:
         return None
@@ -367,7 +409,7 @@ def grouped_suspects_table(snapshot: Snapshot, width: int, *, full: bool,
     detail_width = max(10, width - 60)
     for g in shown:
         detail = safe(g.detail or g.site or g.example)
-        table.add_row(clip(safe(g.owner), 24), safe(g.resource_type), safe(g.reason),
+        table.add_row(clip(safe(g.owner), 24), safe(g.resource_type), safe(g.reason_text),
                       str(g.count), format_duration(g.oldest_s),
                       detail if full else _one_line(detail, detail_width))
     return table
@@ -389,6 +431,25 @@ def _by_type_line(s: Snapshot) -> Text:
     return text
 
 
+# -- why -----------------------------------------------------------------------------------
+
+
+def render_why(result: WhyResult) -> KeyedTable:
+    """The table of ``resinspect why``: the chain from a root to the resource, root first.
+
+    Names and sites come from the application: shown escaped (by KeyedTable, and here for
+    the title).
+    """
+    title = f"Why {safe(result.resource_id)} is alive (root first)"
+    if not result.complete:
+        title += ": no root reached within the time budget, the longest chain found"
+    rows: list[list[Cell]] = [
+        [str(n), link.kind, link.name, link.site or "-"]  # KeyedTable escapes every cell
+        for n, link in enumerate(result.chain, start=1)]
+    return KeyedTable(title, [Col("#", "right"), Col("Held by"), Col("Name"),
+                              Col("Site")], rows, key=2, empty="no chain")
+
+
 # -- ls ------------------------------------------------------------------------------------
 
 
@@ -396,7 +457,7 @@ def render_ls(apps: Sequence[AppDescription], *, now: float | None = None) -> Ke
     """The table of ``resinspect ls``: pid, app, uptime and socket of each live application."""
     now = time.time() if now is None else now
     rows: list[list[Cell]] = [
-        [str(a.pid), a.app or "?",
+        [str(a.pid), name(a.app) if a.app else "?",
          format_duration(now - a.started_at) if a.started_at > 0 else "?", str(a.socket)]
         for a in sorted(apps, key=lambda a: a.pid)
     ]

@@ -1,4 +1,5 @@
-"""``attach()``: instrument an application in one call (DESIGN.md, Public API).
+"""``attach()``: instrument an application in one call (docs/architecture.md, "attach.py and
+sources.py").
 
 It builds the metrics model on the shared resource service, starts the socket server and,
 given a main window, docks the panel on it. It never raises into the application: a part
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .metrics.model import MetricsModel
     from .metrics.suspects import SuspectPolicy
     from .resources import IResourceManagementService
+    from .resources.shutdown import GracefulSignals
     from .server.server import InspectorServer
     from .ui import InspectorDock
 
@@ -52,6 +54,7 @@ class Attachment:
         self._pending: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._signals: GracefulSignals | None = None
 
     @property
     def model(self) -> MetricsModel | None:
@@ -112,6 +115,9 @@ class Attachment:
             _quietly("detaching the inspector dock", self._detach_dock)
         if self._model is not None:
             _quietly("closing the metrics model", self._model.close)
+        if self._signals is not None and not self._signals.received:
+            # Handed back unless a signal is being handled: it is raised again after the loop.
+            _quietly("restoring signal handlers", self._signals.restore)
 
     def _detach_dock(self) -> None:
         dock = self._dock
@@ -164,6 +170,7 @@ def attach(
     dock: bool | Literal["docked", "hidden", "floating"] = True,
     policy: SuspectPolicy | None = None,
     sample_interval_s: float = 1.0,
+    sites: bool = True,
 ) -> Attachment:
     """Instrument this application: model, socket server, and a dock on ``window``.
 
@@ -184,7 +191,8 @@ def attach(
     places the (empty) panel, and the model and server start two event-loop turns later,
     the panel's widgets after that (see :class:`Attachment`). ``policy`` sets the leak
     detector's thresholds and ``sample_interval_s`` the history's pace (a short demo wants
-    growth found in seconds, not the default twenty).
+    growth found in seconds, not the default twenty). ``sites=False`` stops recording where
+    each resource was tracked (it costs about 0.2 µs a track).
 
     Never raises: whatever cannot start is logged once and left as None on the handle.
     """
@@ -200,7 +208,7 @@ def attach(
         handle._dock = _dock_on(window, dock, app_name)
 
     def start() -> None:
-        _start_parts(handle, service, app_name, serve, policy, sample_interval_s)
+        _start_parts(handle, service, app_name, serve, policy, sample_interval_s, sites)
 
     if _loop_to_come():
         handle._defer(start)
@@ -211,11 +219,13 @@ def attach(
 
 
 def _start_parts(handle: Attachment, service: IResourceManagementService | None, name: str,
-                 serve: bool, policy: SuspectPolicy | None, sample_interval_s: float) -> None:
+                 serve: bool, policy: SuspectPolicy | None, sample_interval_s: float,
+                 sites: bool) -> None:
     before = _rss()
     try:
         with _sources_not_cached():
             model = _start_model(service, name, policy, sample_interval_s)
+        model.service.store.capture_sites = sites
     except Exception as exc:
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
         return
@@ -226,6 +236,7 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
     from .metrics import own
 
     own.add("core", _rss() - before)
+    _hook_the_exit(handle)
     if handle._dock is not None:
         with contextlib.suppress(RuntimeError):  # the window and its dock are gone
             handle._dock.set_source(model)
@@ -324,16 +335,23 @@ def _dock_on(window: QMainWindow, dock: bool | str, app: str) -> InspectorDock |
 
 
 def _close_at_quit(handle: Attachment) -> None:
-    # Held strongly: an application may drop the handle while its dock lives on.
+    # Held strongly: an application may drop the handle while its dock lives on. The exit
+    # hooks proper come with the model (_hook_the_exit): importing them loads the resource
+    # package, which is work for after the application's first turns.
     atexit.register(handle._at_exit)
-    try:
-        from PySide6.QtCore import QCoreApplication
 
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(handle._at_quit)
+
+def _hook_the_exit(handle: Attachment) -> None:
+    try:
+        with _sources_not_cached():
+            from .resources.shutdown import GracefulSignals, after_loop
+
+        # After the loop, not inside aboutToQuit: quit() may come from a signal handler in
+        # any interrupted frame (resources/shutdown.py).
+        after_loop(handle._at_quit)
+        handle._signals = GracefulSignals().install()
     except Exception as exc:  # pragma: no cover - atexit still closes the server
-        log.debug("resinspect: not hooked to aboutToQuit: %s", exc)
+        log.debug("resinspect: not hooked to the application's exit: %s", exc)
 
 
 def _quietly(what: str, step: Callable[[], object]) -> None:

@@ -155,7 +155,18 @@ def _write_figures_md(path: Path) -> None:
     for test in sorted(set(FIGURES) | set(OUTCOMES)):
         shown = "<br>".join(f"{k} = {v}" for k, v in FIGURES.get(test, {}).items())
         lines.append(f"| `{test}` | {OUTCOMES.get(test, '?')} | {shown} |")
-    path.write_text("\n".join(lines) + "\n")
+    # Hand-written sections after the marker (the hardening table) survive a rewrite.
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        at = old.find(KEPT_MARKER)
+        if at >= 0:
+            kept = "\n" + old[at:]
+    path.write_text("\n".join(lines) + "\n" + kept)
+
+
+#: Where the hand-written part of FIGURES.md begins; a heavy run rewrites only what is above.
+KEPT_MARKER = "<!-- kept across heavy runs -->"
 
 
 # -- in-process server fixtures: model, server and raw are in tests/conftest.py ------------
@@ -174,6 +185,23 @@ def _collect_garbage_on_the_main_thread() -> None:
 def open_fds(pid: int | None = None) -> int:
     """How many file descriptors a process has open now (Linux /proc)."""
     return len(os.listdir(f"/proc/{pid or os.getpid()}/fd"))
+
+
+def open_sockets(pid: int | None = None) -> set[str]:
+    """The sockets a process has open now, by kernel name (``socket:[inode]``).
+
+    Leak checks compare these rather than a count of every descriptor: other parts of the
+    process (Qt's font and platform code, a previous test's objects finalised late) open and
+    close files of their own at any moment, which made exact counts flaky in a full run.
+    """
+    folder = f"/proc/{pid or os.getpid()}/fd"
+    found = set()
+    for fd in os.listdir(folder):
+        with contextlib.suppress(OSError):  # closed between the listing and the read
+            target = os.readlink(f"{folder}/{fd}")
+            if target.startswith("socket:"):
+                found.add(target)
+    return found
 
 
 def native_threads(pid: int | None = None) -> int:

@@ -2,6 +2,11 @@
 
 Prometheus text comes from prometheus_client through a custom collector, never formatted by
 hand, so its escaping and exposition rules are the library's.
+
+Series are bounded: components are labelled by class, their id without instance numbers
+(``MediaAnalysisController#17`` → ``component="MediaAnalysisController"``), with the figures of
+every instance summed, so an application that opens and closes a thousand tabs has the
+series it had after ten. Per-instance detail stays in JSON snapshots and CSV (docs/prometheus.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
-from .snapshot import History, Snapshot
+from .snapshot import History, Snapshot, group_of
+from .text import csv_cell
 
 _GAUGES = (
     ("live_resources", "Resources tracked now"),
@@ -42,7 +48,7 @@ def snapshot_to_csv(snapshot: Snapshot) -> str:
     with any spreadsheet or ``pandas.pivot``.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _csv_writer(out)
     writer.writerow(["metric", "resource_type", "component_id", "value"])
     for name, _ in _GAUGES:
         writer.writerow([name, "", "", getattr(snapshot, name)])
@@ -60,10 +66,33 @@ def snapshot_to_csv(snapshot: Snapshot) -> str:
     return out.getvalue()
 
 
+class _SafeCsvWriter:
+    """``csv.writer`` whose text cells go through :func:`~inspector.metrics.text.csv_cell`
+    (no spreadsheet runs ``=cmd|...`` from a component id) and where a bare CR is quoted:
+    with ``lineterminator="\\n"`` the csv module quotes only for the delimiter, the quote
+    character and ``\\n``, and ``csv.reader`` then fails on the file. A row with a CR is
+    written with every cell quoted (CSV has no types: readers see the same values)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        cells = [csv_cell(value) for value in row]
+        if any(isinstance(c, str) and "\r" in c for c in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._writer.writerow(cells)
+
+
+def _csv_writer(out: io.StringIO) -> _SafeCsvWriter:
+    return _SafeCsvWriter(out)
+
+
 def history_to_csv(history: History) -> str:
     """The history in wide form: one row per sample, one column per gauge and per type."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _csv_writer(out)
     types = sorted(history.live_by_type)
     writer.writerow(["t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
                      "cache_bytes", "event_loop_lag_ms", *(f"live_{t}" for t in types)])
@@ -114,11 +143,15 @@ class _SnapshotCollector:
         type_bytes = GaugeMetricFamily("resinspect_type_bytes", "Tracked bytes by type",
                                        labels=[*app_labels, "type"])
         comp_live = GaugeMetricFamily("resinspect_component_live_resources",
-                                      "Live resources by owning component",
+                                      "Live resources by owning component class (id without #n)",
                                       labels=[*app_labels, "component"])
         comp_bytes = GaugeMetricFamily("resinspect_component_bytes",
-                                       "Tracked bytes by owning component",
+                                       "Tracked bytes by owning component class (id without #n)",
                                        labels=[*app_labels, "component"])
+        comp_instances = GaugeMetricFamily(
+            "resinspect_component_instances",
+            "Components alive, by class (id without #n), whatever they hold",
+            labels=[*app_labels, "component"])
         suspects = GaugeMetricFamily("resinspect_leak_suspects", "Leak suspects by reason",
                                      labels=[*app_labels, "reason"])
         for s in self._snapshots:
@@ -128,12 +161,27 @@ class _SnapshotCollector:
                 destroyed.add_metric([*base, type_name], float(st.destroyed))
                 live.add_metric([*base, type_name], float(st.live))
                 type_bytes.add_metric([*base, type_name], float(st.bytes))
-            for comp in s.components:
-                comp_live.add_metric([*base, comp.id], float(comp.live))
-                comp_bytes.add_metric([*base, comp.id], float(comp.bytes))
+            for cls, (alive, count, size) in sorted(_by_class(s).items()):
+                comp_live.add_metric([*base, cls], float(count))
+                comp_bytes.add_metric([*base, cls], float(size))
+                comp_instances.add_metric([*base, cls], float(alive))
             reasons: dict[str, int] = {}
             for suspect in s.leak_suspects:
                 reasons[suspect.reason] = reasons.get(suspect.reason, 0) + 1
             for reason, count in sorted(reasons.items()):
                 suspects.add_metric([*base, reason], float(count))
-        yield from (created, destroyed, live, type_bytes, comp_live, comp_bytes, suspects)
+        yield from (created, destroyed, live, type_bytes, comp_live, comp_bytes, comp_instances,
+                    suspects)
+
+
+def _by_class(snapshot: Snapshot) -> dict[str, tuple[int, int, int]]:
+    """Component class → (instances alive, live resources, bytes), summed over instances.
+
+    A class whose instances are all gone (kept in the snapshot by their leak suspects) stays
+    with 0 instances, so its series does not vanish while a suspect names it.
+    """
+    classes: dict[str, tuple[int, int, int]] = {}
+    for comp in snapshot.components:
+        alive, count, size = classes.get(group_of(comp.id), (0, 0, 0))
+        classes[group_of(comp.id)] = (alive + comp.alive, count + comp.live, size + comp.bytes)
+    return classes

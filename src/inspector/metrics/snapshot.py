@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,24 @@ import msgspec
 
 SCHEMA = "resinspect.snapshot/1"
 
-#: Leak-suspect reasons (DESIGN.md, Metrics).
+#: Leak-suspect reasons (docs/architecture.md, "Leak suspects").
 RETAINED_AFTER_CLEANUP = "retained_after_cleanup"
 ORPHAN_WORKER = "orphan_worker"
 GROWTH = "growth"
+
+
+#: ``#<number>`` instance suffixes, wherever they are in an id (ids may be paths such as
+#: ``MainWindow.tabs.ThumbnailTab#3.Loader``).
+_INSTANCE = re.compile(r"#\d+")
+
+
+def group_of(component_id: str) -> str:
+    """A component id without its instance numbers: ``Tab#3.Loader#1`` → ``Tab.Loader``.
+
+    The component's class, for everything that must not grow with the number of instances:
+    diffs across runs, budgets, Prometheus labels.
+    """
+    return _INSTANCE.sub("", component_id)
 
 
 class TypeStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,7 +67,11 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     """A resource (or, for ``growth``, a component or type) that looks leaked.
 
     ``component_id`` is ``"*"`` for a type-wide growth; ``resource_id`` is the newest
-    resource of the growing component (empty for a type-wide growth).
+    resource of the growing component (empty for a type-wide growth), or of the group.
+    ``name`` is the name it was tracked under (or its class), ``site`` where it was made.
+    A retained resource is ``confirmed`` once it survived a full garbage collection that
+    began after its release; until then it is pending, and budgets do not count it.
+    Suspects with the same owner class, type, reason and site are one row: ``count``.
     """
 
     component_id: str
@@ -62,6 +81,10 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     age_s: float
     detail: str = ""
     size_bytes: int = 0
+    name: str = ""
+    site: str = ""
+    confirmed: bool = True
+    count: int = 1
 
 
 class WorkerInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,7 +129,8 @@ class Marker(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """An application's resources at one moment (DESIGN.md, Metrics).
+    """An application's resources at one moment (docs/architecture.md, "The snapshot and its
+    versioning").
 
     ``by_type`` is keyed by ``ResourceType`` value; ``components`` is sorted by live bytes,
     then live count, largest first. ``seq`` rises by one per snapshot the model takes.
@@ -187,9 +211,38 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None = None
+    name: str = ""
+    site: str = ""
     #: The thread the resource belongs to, by name: a worker's own thread (a QThread's
     #: objectName or class, a ``threading.Thread``'s name), else the thread that tracked it.
     thread_name: str = ""
+
+
+class WhyLink(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One link of a ``why`` chain: what holds the next link (``kind``, ``name``) and, where
+    it has one, the ``site`` it was made at (a function's definition, a resource's creation).
+
+    Kinds: roots ``module global``, ``class attribute``, ``thread frame``, ``qt connection``,
+    ``qt parent``, ``native``; then ``attribute``, ``list item``, ``tuple item``, ``set item``,
+    ``dict value``, ``dict key``, ``closure``, ``function``, ``bound method``, ``partial``,
+    ``reference``; the last link is the ``object`` itself.
+    """
+
+    kind: str
+    name: str
+    site: str = ""
+
+
+class WhyResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The shortest chain of references found from a root to a resource, root first.
+
+    ``complete`` is false when no root was reached within the time budget (the chain is
+    then the longest one found, ending at the object).
+    """
+
+    resource_id: str
+    chain: list[WhyLink]
+    complete: bool
 
 
 class ResourcePage(msgspec.Struct, frozen=True, kw_only=True):

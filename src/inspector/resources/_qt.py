@@ -4,7 +4,7 @@ A Python weak reference is the wrong liveness test for a QObject: its wrapper ca
 while a C++ parent keeps the object alive, and in PySide6 the wrapper may already be gone when
 ``destroyed`` fires. So QObjects are keyed by their C++ address and every one of them connects
 ``destroyed`` to a single shared slot (about 2 µs a delete whatever the number alive; a closure
-per object costs 27-47 µs and grows with that number; DESIGN.md, measured facts).
+per object costs 27-47 µs and grows with that number; docs/architecture.md, "Measured facts").
 """
 
 from __future__ import annotations
@@ -69,7 +69,11 @@ class _DestroyedWatcher(QObject):
 
 
 def is_running(obj: object) -> bool:
-    """Whether a worker-like object is running: QThread, threading.Thread, or anything alike."""
+    """Whether a worker-like object is running: QThread, threading.Thread, or anything alike.
+
+    Something that cannot say (a QRunnable has neither ``isRunning`` nor ``is_alive``) does
+    not count as running: counting it would have it held, and reported, forever.
+    """
     try:
         probe = getattr(obj, "isRunning", None)
         if probe is not None:
@@ -79,7 +83,12 @@ def is_running(obj: object) -> bool:
             return bool(probe())
     except RuntimeError:  # the C++ object behind the wrapper is already deleted
         return False
-    return True
+    return False
+
+
+def can_tell_running(obj: object) -> bool:
+    """Whether ``obj`` says when it runs (``isRunning`` or ``is_alive``)."""
+    return hasattr(obj, "isRunning") or hasattr(obj, "is_alive")
 
 
 class _Warmup(QObject):

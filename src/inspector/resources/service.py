@@ -1,4 +1,4 @@
-"""The resource management service: the seed's interface, over the lock-and-counter store.
+"""The resource management service: the interface controllers use, over the lock-and-counter store.
 
 ``ResourceManagementService`` is a QObject because Qt code connects to its lifecycle signals;
 its state lives in a plain :class:`~inspector.resources.store.ResourceStore`. A signal is
@@ -18,10 +18,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, Signal
+from PySide6.QtCore import QMetaMethod, QObject, Signal
 
 from .janitor import JANITOR
 from .orphans import orphaned_workers
+from .shutdown import after_loop
 from .store import ResourceStore, StoreAggregate, WorkerState
 from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 
@@ -58,8 +59,15 @@ class IResourceManagementService:
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track a resource owned by ``component``; return an id unique in the process."""
+        """Track a resource owned by ``component``; return an id unique in the process.
+
+        ``name`` is shown instead of the id (default: the object's class name); ``site`` is
+        where it was made, ``"function (file:line)"`` (default: the caller's frame).
+        """
         raise NotImplementedError
 
     def release_resource(self, component: object, resource_id: str) -> bool:
@@ -88,7 +96,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
 
     Lifecycle signals carry one :class:`~inspector.resources.types.LifecycleEvent` each
     (component id, resource id, type, size, time). ``memory_threshold_bytes`` arms
-    ``memory_warning`` when the process's resident memory passes it.
+    ``memory_warning`` when the process's resident memory passes it. ``capture_sites``
+    records where each resource was tracked (``store.capture_sites`` switches it later).
     """
 
     component_registered = Signal(object)
@@ -104,6 +113,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
         *,
         memory_threshold_bytes: int | None = None,
         cleanup_interval_ms: int = 5000,
+        capture_sites: bool = True,
     ) -> None:
         super().__init__(parent)
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
@@ -111,6 +121,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
                                     bool]] = []
         self._resource_listeners = 0
         self._store = store = ResourceStore(self._dispatch)
+        store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
         self._exited = False
         self._threshold = memory_threshold_bytes
@@ -153,10 +164,17 @@ class ResourceManagementService(QObject, IResourceManagementService):
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track ``resource``; a collected (or destroyed QObject) resource releases itself."""
+        """Track ``resource``; a collected (or destroyed QObject) resource releases itself.
+
+        ``name`` is shown instead of the id (default: the object's class name); ``site`` is
+        where it was made (default: the innermost frame outside the inspector package).
+        """
         return self._store.track_resource(component, resource_type, resource, size_bytes,
-                                          metadata)
+                                          metadata, name=name, site=site)
 
     def release_resource(self, component: object, resource_id: str) -> bool:  # type: ignore[no-redef]
         """Stop tracking a resource; False for an unknown id, never an exception."""
@@ -254,13 +272,15 @@ class ResourceManagementService(QObject, IResourceManagementService):
     # -- application hooks ----------------------------------------------------------------
 
     def hook_application(self) -> bool:
-        """Clean up at ``aboutToQuit``, once an application exists; True once hooked."""
-        app = QCoreApplication.instance()
-        if app is None or self._hooked:
-            return self._hooked
-        app.aboutToQuit.connect(self._exit_cleanup)
-        self._hooked = True
-        return True
+        """Clean up when the application's event loop ends, once an application exists;
+        True once hooked.
+
+        Not inside ``aboutToQuit`` itself: Qt emits it within ``quit()``, which a signal
+        handler may call from any interrupted frame (see ``shutdown.after_loop``).
+        """
+        if not self._hooked:
+            self._hooked = after_loop(self._exit_cleanup)
+        return self._hooked
 
     def periodic_cleanup(self) -> None:
         """Prune dead references, re-check signal receivers and sample memory."""
@@ -318,7 +338,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
             self._update_resource_events()
 
     def disconnectNotify(self, signal: QMetaMethod) -> None:
-        # isSignalConnected() here deadlocks (DESIGN.md); the periodic cleanup re-checks.
+        # isSignalConnected() here deadlocks (docs/architecture.md, "Measured facts"); the periodic
+        # cleanup re-checks.
         # Until then a stale "connected" flag costs an emit with no receiver, never an event.
         name = bytes(signal.name().data()).decode()
         if name in self._connected:
