@@ -41,6 +41,9 @@ MODES: tuple[DockMode, ...] = ("docked", "hidden", "floating")
 
 #: The panel's width when docked or floating, unless the user left it at another.
 PANEL_WIDTH = 460
+#: The narrowest a remembered width is taken: below it the built panel would be wider than
+#: what the window grew by, and the central widget would pay the difference.
+MIN_PANEL_WIDTH = 420
 TOGGLE_SHORTCUT = "Ctrl+Shift+I"
 FALLBACK_SHORTCUT = "Ctrl+Alt+Shift+I"
 TOGGLE_OBJECT_NAME = "resinspectToggleAction"
@@ -183,8 +186,8 @@ class PanelPlacement(QObject):
 
     def hide(self) -> None:
         """Hide the panel and give the window its width back."""
-        if not self.panel.isFloating() and not self.panel.isHidden():
-            self.width = max(1, self.panel.width())
+        if not self.panel.isFloating() and not self.panel.isHidden() and self.panel.built:
+            self.width = max(MIN_PANEL_WIDTH, self.panel.width())  # as the user left it
         self.panel.hide()
         self._give_back()
 
@@ -243,7 +246,7 @@ class PanelPlacement(QObject):
         width = settings.value("panel/width", None)
         try:
             if width is not None:
-                self.width = max(200, min(2000, int(str(width))))
+                self.width = max(MIN_PANEL_WIDTH, min(2000, int(str(width))))
         except ValueError:
             pass
         geometry = settings.value("panel/geometry", None)
@@ -262,7 +265,9 @@ class PanelPlacement(QObject):
             mode = "floating"
         else:
             mode = "docked"
-            self.width = max(1, self.panel.width())
+            if self.panel.built and self.panel.isVisible():
+                # Laid out by now (a panel shown this very moment is not: keep self.width).
+                self.width = max(MIN_PANEL_WIDTH, self.panel.width())
         settings = settings_for(self.app)
         settings.setValue("panel/mode", mode)
         settings.setValue("panel/width", self.width)
