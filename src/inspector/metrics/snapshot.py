@@ -216,6 +216,10 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     census: QtCensus | None = None
     #: Python objects by type, largest first: only when asked for (``snapshot --objects``).
     python_objects: list[TypeCount] | None = None
+    #: The inspector's own share of ``rss_bytes`` (an estimate: what its parts added to the
+    #: resident set when they were set up, plus its history rings); ``rss_bytes`` minus this
+    #: is the application's.
+    inspector_bytes: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -263,6 +267,9 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     metadata: dict[str, Any] | None = None
     name: str = ""
     site: str = ""
+    #: The thread the resource belongs to, by name: a worker's own thread (a QThread's
+    #: objectName or class, a ``threading.Thread``'s name), else the thread that tracked it.
+    thread_name: str = ""
 
 
 class WhyLink(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -316,6 +323,8 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     event_loop_lag_ms: list[float]
     live_by_type: dict[str, list[int]]
     markers: list[Marker]
+    #: The inspector's own share of each ``rss_bytes`` sample (see ``Snapshot``).
+    inspector_bytes: list[int] = msgspec.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain builtins for JSON."""

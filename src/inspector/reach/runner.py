@@ -93,11 +93,8 @@ class Session:
             app.aboutToQuit.connect(tracker.close)
 
     def _dock_on(self, window: Any) -> None:
-        from inspector.attach import _dock_on
-
-        handle = self.handle
-        if handle is not None and handle.model is not None and handle.dock is None:
-            handle.dock = _dock_on(window, handle.model)
+        if self.handle is not None:
+            self.handle.dock_on(window)
 
 
 def execute(args: Sequence[str], *, module: str | None, name: str | None, dock: bool) -> int:

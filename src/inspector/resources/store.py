@@ -1031,6 +1031,17 @@ class ResourceStore:
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
 
+    def worker_objects(self, resource_ids: list[str]) -> dict[str, object]:
+        """The live worker objects among ``resource_ids`` (others are left out)."""
+        with self._lock:
+            recs = [self._workers.get(rid) for rid in resource_ids]
+        out: dict[str, object] = {}
+        for rec in recs:
+            obj = rec() if rec is not None else None
+            if obj is not None:
+                out[rec.rid] = obj  # type: ignore[union-attr]
+        return out
+
     def owners(self) -> list[tuple[str, object]]:
         """``(component id, owner)`` of every registered component whose owner is still
         reachable, oldest first: for explaining a leak (the pytest plugin), never a hot path."""
