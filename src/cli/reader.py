@@ -82,6 +82,10 @@ class SocketReader:
         """One ``snapshot`` request."""
         return self._client.snapshot()
 
+    def snapshot_with_objects(self) -> Snapshot:
+        """One ``snapshot`` request that also counts the application's Python objects."""
+        return self._client.snapshot(objects=True)
+
     def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
         """The application's pushes after ``subscribe`` (``interval`` seconds apart)."""
         yield from self._client.subscribe(interval)

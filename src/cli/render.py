@@ -187,7 +187,8 @@ def plain_width(snapshot: Snapshot) -> int:
     Output that is not a terminal has no width of its own: widening it to this gives
     ``grep`` and ``awk`` one line per component, and the reader whole ids.
     """
-    tables = (_by_type(snapshot), _components(snapshot, None), _suspects(snapshot))
+    tables = (_by_type(snapshot), _components(snapshot, None), _suspects(snapshot),
+              _qt_objects(snapshot, None))
     return max(t.required_width() for t in tables)
 
 
@@ -213,6 +214,8 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
         Text(""),
         _suspects(snapshot),
     ]
+    if snapshot.qt_objects or snapshot.census is not None:  # under `resinspect run`
+        parts += [Text(""), _qt_objects(snapshot, max_rows), _census_line(snapshot)]
     return Group(*parts)
 
 
@@ -383,6 +386,56 @@ def _suspects(s: Snapshot) -> KeyedTable:
                       empty="no leak suspects")
 
 
+_KIND_ORDER = {"window": 0, "thread": 1, "timer": 2}
+
+
+def _qt_objects(s: Snapshot, max_rows: int | None) -> KeyedTable:
+    """Threads, timers and windows seen under ``resinspect run``, grouped by owner."""
+    items = sorted(s.qt_objects, key=lambda o: (o.component_id, _KIND_ORDER.get(o.kind, 9),
+                                                o.resource_id))
+    hidden = 0
+    if max_rows is not None and len(items) > max_rows:
+        hidden = len(items) - max_rows
+        items = items[:max_rows]
+    rows: list[list[Cell]] = []
+    for o in items:
+        state = Text(o.state, style="green" if o.state in ("running", "active", "shown")
+                     else "yellow" if o.state == "closed" else "dim")
+        # Raw names: KeyedTable passes every cell through the one sanitiser.
+        what = (f"{o.class_name} '{o.name}'" if o.name and o.name != o.class_name
+                else o.class_name)
+        if o.kind == "timer" and o.interval_ms:
+            what += f" every {o.interval_ms} ms"
+        rows.append([o.component_id, o.kind, what, state, _short_site(o.site)])
+    return KeyedTable(
+        f"Threads, timers and windows ({len(s.qt_objects)})",
+        [Col("Owner"), Col("Kind"), Col("Object"), Col("State"), Col("Started at")],
+        rows, empty="none seen yet",
+        footer=f"... and {hidden} more" if hidden else "")
+
+
+def _short_site(site: str) -> str:
+    """``function (file:line)`` with the file's directory left out (JSON keeps it whole)."""
+    if not site:
+        return "-"
+    head, sep, rest = site.partition(" (")
+    if sep and rest.endswith(")"):
+        return f"{head} ({rest[:-1].rsplit('/', 1)[-1]})"
+    return site
+
+
+def _census_line(s: Snapshot) -> Text:
+    census = s.census
+    if census is None:
+        return Text("QObjects: no census yet", style="dim")
+    top = ", ".join(f"{name(c.class_name)} {c.live}" for c in census.classes[:6] if c.live)
+    line = Text(f"QObjects: {census.live} live")
+    if census.dangling:
+        line.append(f", {census.dangling} dangling wrappers", style="yellow")
+    line.append(f" (census {format_ms(census.duration_ms)})", style="dim")
+    if top:
+        line.append(f"  largest: {top}", style="dim")
+    return line
 def _one_line(text: str, width: int) -> str:
     """``text`` on one line, cut to ``width`` cells with an ellipsis."""
     return clip(" ".join(text.split()), width)

@@ -225,6 +225,8 @@ def render_tui(snapshot: Snapshot, state: TopState, height: int, width: int,
     (or the selected component's resources), the grouped suspects and a key line."""
     from cli.render import (
         _by_type_line,
+        _census_line,
+        _qt_objects,
         _summary,
         _title,
         grouped_suspects_table,
@@ -239,7 +241,10 @@ def render_tui(snapshot: Snapshot, state: TopState, height: int, width: int,
     suspects = grouped_suspects_table(snapshot, width, full=state.details,
                                       max_rows=None if state.details else 5)
     suspect_lines = 0 if suspects is None else suspects.row_count + 4
-    state.rows = max(3, height - fixed - suspect_lines - 4)
+    # Under `resinspect run`: the program's threads, timers and windows, a few rows of them.
+    reached = snapshot.qt_objects or snapshot.census is not None
+    reached_lines = min(5, len(snapshot.qt_objects)) + 5 if reached else 0
+    state.rows = max(3, height - fixed - suspect_lines - reached_lines - 4)
     comps = state.follow(snapshot)
     if state.view == "resources":
         parts.append(_resources_table(state, page, width))
@@ -247,6 +252,8 @@ def render_tui(snapshot: Snapshot, state: TopState, height: int, width: int,
         parts.append(_components_table(comps, state, width))
     if suspects is not None:
         parts.append(suspects)
+    if reached:
+        parts += [_qt_objects(snapshot, 5), _census_line(snapshot)]
     parts.append(_keys_line(state))
     return Group(*parts)
 

@@ -55,6 +55,7 @@ class Attachment:
         self._lock = threading.Lock()
         self._closed = False
         self._signals: GracefulSignals | None = None
+        self._app_name = ""
 
     @property
     def model(self) -> MetricsModel | None:
@@ -72,6 +73,17 @@ class Attachment:
     def dock(self) -> InspectorDock | None:
         """The ``inspector.ui.InspectorDock`` on the window, if any."""
         self.finish()
+        return self._dock
+
+    def dock_on(self, window: QMainWindow, mode: bool | str = True) -> InspectorDock | None:
+        """Add the panel to ``window`` now, fed by this attachment's model; the existing panel
+        when there is one. For a window that appears after ``attach()``: ``resinspect run
+        --dock`` meets the program's main window only when the program shows it."""
+        if self._dock is None and not self._closed:
+            self._dock = _dock_on(window, mode, self._app_name)
+            if self._dock is not None and self._model is not None:
+                with contextlib.suppress(RuntimeError):  # the window is already gone
+                    self._dock.set_source(self._model)
         return self._dock
 
     @property
@@ -204,6 +216,7 @@ def attach(
 
     app_name = name or default_app_name()
     handle = Attachment()
+    handle._app_name = app_name
     if window is not None and dock is not False:
         handle._dock = _dock_on(window, dock, app_name)
 
@@ -240,6 +253,28 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
     if handle._dock is not None:
         with contextlib.suppress(RuntimeError):  # the window and its dock are gone
             handle._dock.set_source(model)
+    if not model.probe.running:
+        _finish_with_app(handle)
+
+
+def _finish_with_app(handle: Attachment) -> None:
+    """``attach()`` before the ``QApplication`` exists: the event-loop probe and the exit
+    hooks are installed the moment it does (on its thread, by inspector.reach.hooks),
+    instead of freeze detection staying silently off."""
+    try:
+        from .reach.hooks import when_app_exists
+
+        def finish(app: object) -> None:
+            model = handle._model
+            if handle._closed or model is None:
+                return
+            model.probe.start()
+            model.service.hook_application()
+            _hook_the_exit(handle)
+
+        when_app_exists(finish)
+    except Exception as exc:
+        log.warning("resinspect: event-loop probe not installed: %s", _one_line(exc))
 
 
 def _loop_to_come() -> bool:

@@ -19,6 +19,8 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -106,6 +108,9 @@ class MetricsModel:
         self._seq = itertools.count(1)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._parts: list[Callable[[float], dict[str, Any]]] = []
+        self._suspect_filters: list[Callable[[list[LeakSuspect], float],
+                                             list[LeakSuspect]]] = []
         service.add_listener(self._on_event)
 
     @property
@@ -118,6 +123,20 @@ class MetricsModel:
         with self._growth_lock:
             self._policy = policy
             self._growth = GrowthDetector(policy)
+
+    def extend(self, *, part: Callable[[float], dict[str, Any]] | None = None,
+               suspects: Callable[[list[LeakSuspect], float], list[LeakSuspect]] | None = None
+               ) -> None:
+        """Add to what snapshots hold (``resinspect run``'s Qt objects and census).
+
+        ``part(now)`` returns extra Snapshot fields; ``suspects(found, now)`` returns the
+        suspect list with its own added. Both are called from any thread and must not need
+        the GUI thread.
+        """
+        if part is not None:
+            self._parts.append(part)
+        if suspects is not None:
+            self._suspect_filters.append(suspects)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -219,6 +238,9 @@ class MetricsModel:
                                              age_s=round(now - gone_at, 3)))
         components.sort(key=lambda c: (-c.bytes, -c.live, c.id))
         cache = [agg.by_type[t] for t in _CACHE_TYPES]
+        extra: dict[str, Any] = {}
+        for part in self._parts:
+            extra.update(part(now))
         return Snapshot(
             pid=self.pid, app=self.app, timestamp=time.time(),
             uptime_s=round(now - self._started_mono, 3),
@@ -238,6 +260,7 @@ class MetricsModel:
                for o in held],
             markers=self._history.markers(50),
             audits=self._audit_list(),
+            **extra,
             inspector_bytes=self.inspector_bytes(),
         )
 
@@ -274,6 +297,8 @@ class MetricsModel:
                     name=orphan.name, site=orphan.site))
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
+        for extend in self._suspect_filters:
+            found = extend(found, now)
         return group_suspects(found)
 
     def resources(self, offset: int = 0, limit: int = 500,

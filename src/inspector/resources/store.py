@@ -1187,6 +1187,16 @@ class ResourceStore:
         """Whether ``resource_id`` is tracked now."""
         return resource_id in self._records
 
+    def resource_id_of(self, obj: object) -> str | None:
+        """The id a QObject is tracked under now (the newest, if tracked twice), else None."""
+        if not self._qt.is_qobject(obj) or not self._qt.is_valid(obj):
+            return None
+        import shiboken6
+
+        address = int(shiboken6.getCppPointer(obj)[0])  # type: ignore[arg-type]
+        with self._lock:
+            return self._qresources.get(address)
+
     def prune(self) -> None:
         """Apply queued deaths and forget dead watch entries (the periodic cleanup)."""
         self._after()
