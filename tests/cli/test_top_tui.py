@@ -128,6 +128,20 @@ def test_top_in_a_terminal_sorts_by_bytes_scrolls_and_lists_resources(
     assert term.proc.wait(10) == 0
 
 
+def test_top_in_a_terminal_says_when_the_application_exits_and_ends_cleanly(
+        start_app: Callable[..., App], runtime_dir: Path,
+        terminal: Callable[..., Terminal]) -> None:
+    app = start_app("--components", "3")
+    term = terminal([*RESINSPECT, "top", "--pid", str(app.pid), "--interval", "0.2"],
+                    python_env(runtime_dir))
+    term.wait_for(r"Components by bytes")
+    term.press("")  # a mark: what follows is written after the exit
+    app.stop()  # the application quits while top watches it (scripts/run.sh's ending)
+    term.wait_for(rf"the application \(pid {app.pid}\) has exited")
+    assert term.proc.wait(10) == 0
+    assert "closed the connection" not in ANSI.sub("", term.raw)
+
+
 # -- the parts on their own -------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.options import Seconds, target_options
+from inspector.errors import ConnectionLost
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -73,7 +74,35 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
             return
         # Ctrl-C is how one leaves top: a clean exit (status 0), not an interruption.
         with suppress(KeyboardInterrupt):
-            _live(console, source, interval)
+            try:
+                _live(console, source, interval)
+            except ConnectionLost:
+                gone = _exited(source)
+                if gone is None:
+                    raise
+                # The application quit while we watched: the end of the show, not an error.
+                console.print(gone)
+
+
+def _exited(source: SnapshotReader) -> str | None:
+    """What to say when the watched application has exited (its socket no longer accepts
+    connections), or None when it is still there and the connection broke for another
+    reason."""
+    import time
+
+    from inspector.server.discovery import pid_from_name, socket_accepts
+
+    path = getattr(source, "path", None)
+    if not isinstance(path, Path):
+        return None
+    # A quitting server drops its clients a moment before it stops listening.
+    deadline = time.monotonic() + 2.0
+    while socket_accepts(path):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+    pid = pid_from_name(path.stem)
+    return f"resinspect top: the application{f' (pid {pid})' if pid else ''} has exited"
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
