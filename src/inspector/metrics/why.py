@@ -28,11 +28,14 @@ for good, every object the application made since its own freeze (its later cycl
 never collected), or need a full collection first, which would run finalizers of Qt
 wrappers off the GUI thread; (2) let the GUI thread's collections traverse the thawed heap
 meanwhile, the pause the application froze to avoid; (3) race the application's own
-freeze/unfreeze calls. Instead :class:`_Frozen` finds the frozen objects by walking forward
-(``gc.get_referents``) from the module dicts and the threads' locals through objects that
-are tracked and not in a young generation, once per search, and each level scans them for
-holders, in slices like the rest. It costs the young heap's ids (one ``gc.get_objects``) and
-a pass over the frozen heap's references a level: nothing when nothing is frozen.
+freeze/unfreeze calls. Instead, once a level has objects with references no holder found
+explains, :class:`_Frozen` finds the frozen objects by walking forward (``gc.get_referents``)
+from the module dicts and the threads' locals through objects that are tracked and not in a
+young generation (once per search), and the level's unexplained objects are looked for in
+them, in slices like the rest. It costs the young heap's ids (one ``gc.get_objects``), the
+walk, and a pass over the frozen objects' references for such a level (23k frozen objects:
+about 60 ms and 20-40 ms); nothing when nothing is frozen or every reference is explained.
+A frozen container reachable only through objects made after the freeze is not found.
 
 The caller's own thread: its frames' locals (the pytest plugin's callers hold the object in
 one) are counted as holders, never as native code; those outside this package are roots
@@ -71,6 +74,7 @@ _CALLABLES = (types.FunctionType, types.MethodType, partial, types.BuiltinMethod
 _OURS = WATCH_TYPES
 #: This package's directory: frames of its code hold what they ask about, and are no answer.
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CO_OPTIMIZED = 0x0001  # inspect.CO_OPTIMIZED: a function's frame, locals in fast slots
 #: Objects one ``gc.get_referents`` call of the frozen heap's walk or scan takes.
 _SLICE = 1024
 
@@ -155,31 +159,36 @@ def explain(target_box: list[object], resource_id: str, name: str, site: str, *,
     frame_dicts, fast_locals, skipped, locals_dicts = frames
     modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
     module_dicts = {id(m.__dict__): m.__name__ for m in modules}
-    frozen: _Frozen | None = None
-    if gc.get_freeze_count():
-        frozen = _Frozen([*(m.__dict__ for m in modules), *locals_dicts], deadline)
+    # Where a walk of the frozen heap starts, if one is needed.
+    seeds = [*(m.__dict__ for m in modules), *locals_dicts] if gc.get_freeze_count() else []
     del modules, locals_dicts
+    frozen: _Frozen | None = None
     natives: dict[int, int] = {}
     level = [next(iter(search.nodes))]
-    own = {id(search.nodes), id(target_box), id(frame_dicts), id(frames), *skipped}
-    if frozen is not None:
-        own.add(id(frozen.objects))
+    own = {id(search.nodes), id(target_box), id(frame_dicts), id(frames), id(seeds), *skipped}
     complete = False
     weak_levels = 0
     while level and not complete and time.perf_counter() < deadline:
         following: list[int] = []
-        if frozen is not None and not _frozen_referrers(search, frozen, level, own,
-                                                        module_dicts, frame_dicts, following,
-                                                        deadline):
-            break
         for start in range(0, len(level), FRONTIER):
             ids = level[start:start + FRONTIER]
             _referrers_of(search, ids, own, module_dicts, frame_dicts, following)
-            natives.update(_native_holders(search, ids, fast_locals, frozen))
             time.sleep(0)  # let the GUI thread have the GIL between two heap scans
             if time.perf_counter() >= deadline:
                 break
         else:
+            # Only objects with references no holder found explains can have frozen holders:
+            # the frozen heap is walked (once, when first needed) and scanned for theirs.
+            pending = [nid for nid in level if seeds
+                       and _unexplained(search, nid, fast_locals, frozen) > 0]
+            if pending and frozen is None:
+                frozen = _Frozen(seeds, deadline)
+                own.add(id(frozen.objects))
+            if frozen is not None and pending and not _frozen_referrers(
+                    search, frozen, pending, own, module_dicts, frame_dicts, following,
+                    deadline):
+                break
+            natives.update(_native_holders(search, level, fast_locals, frozen))
             # Breadth first: once a level ends with a root found, none shorter can follow.
             # A thread's frame or native code is a weaker answer (a running QThread is held
             # by its own `run` frame and, through that bound method, by Qt): one level more
@@ -218,8 +227,13 @@ def _thread_frames(me: int, caller: types.FrameType | None, callers: set[int]
         current: types.FrameType | None = frame
         while current is not None:
             code = current.f_code
+            if current.f_locals is current.f_globals:  # module level: a module global
+                current = current.f_back
+                continue
             local = current.f_locals  # the frame keeps this dict: a holder the scan sees
-            cells = {*code.co_cellvars, *code.co_freevars}
+            # A class body's or exec's locals are that dict alone: no fast slots.
+            cells = {*code.co_cellvars, *code.co_freevars} \
+                if code.co_flags & _CO_OPTIMIZED else local.keys()
             ours = ident == me and code.co_filename.startswith(_PACKAGE)
             if ours:
                 skipped.add(id(local))
@@ -328,10 +342,7 @@ def _native_holders(search: _Search, ids: list[int], fast_locals: dict[int, int]
     for nid in ids:
         if nid in search.roots or nid in search.fallback:
             continue
-        # Ours: `search.nodes`, getrefcount's argument, and the frozen heap's list.
-        ours = 2 + (frozen is not None and nid in frozen.ids)
-        unexplained = (sys.getrefcount(nodes[nid]) - ours - search.occurrences.get(nid, 0)
-                       - fast_locals.get(nid, 0))
+        unexplained = _unexplained(search, nid, fast_locals, frozen)
         if unexplained <= 0:
             continue
         obj = nodes[nid]
@@ -339,6 +350,15 @@ def _native_holders(search: _Search, ids: list[int], fast_locals: dict[int, int]
             out[nid] = unexplained
         del obj
     return out
+
+
+def _unexplained(search: _Search, nid: int, fast_locals: dict[int, int],
+                 frozen: _Frozen | None) -> int:
+    """How many references to a node no holder found, frame or list of ours accounts for."""
+    # Ours: `search.nodes`, getrefcount's argument, and the frozen heap's list.
+    ours = 2 + (frozen is not None and nid in frozen.ids)
+    return (sys.getrefcount(search.nodes[nid]) - ours - search.occurrences.get(nid, 0)
+            - fast_locals.get(nid, 0))
 
 
 def _best_chain(search: _Search, natives: dict[int, int], module_dicts: dict[int, str],
