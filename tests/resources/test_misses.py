@@ -253,7 +253,8 @@ def test_why_sees_holders_in_a_frozen_heap_and_never_thaws_it(
     try:
         sentinel = object()
         probe = [sentinel]  # made after the freeze: young, seen by gc.get_referrers
-        helper = threading.Thread(target=lambda: results.append(model.why(rid)))
+        # A bound no working search meets (a loaded machine must not cut it short).
+        helper = threading.Thread(target=lambda: results.append(model.why(rid, budget_s=30)))
         helper.start()
         helper.join(30)
         assert not helper.is_alive()

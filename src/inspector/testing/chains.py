@@ -21,7 +21,7 @@ from ..metrics.why import describe_object, explain
 NATIVE = "held from native code"
 
 
-def reference_chain(obj: object, *, budget_s: float = 1.0) -> list[str] | None:
+def reference_chain(obj: object, *, budget_s: float = 2.0) -> list[str] | None:
     """The links from a root to ``obj``, root first and ``obj`` last, or None when no root
     was reached (garbage in a cycle, or out of time).
 
