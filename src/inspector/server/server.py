@@ -996,7 +996,9 @@ class InspectorServer:
         self._close_client(client)
 
     def _give_memory_back(self) -> None:
-        if self._freed >= _TRIM_AFTER and not self._total_out:
+        # Once the big queues are gone: a monitoring client's reply in flight must not put
+        # it off forever.
+        if self._freed >= _TRIM_AFTER and self._total_out < _TRIM_AFTER // 8:
             self._freed = 0
             _malloc_trim()
 
