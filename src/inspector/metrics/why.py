@@ -39,8 +39,8 @@ A frozen container reachable only through objects made after the freeze is not f
 
 The caller's own thread: its frames' locals (the pytest plugin's callers hold the object in
 one) are counted as holders, never as native code; those outside this package are roots
-("thread frame") only when no other root is found and not for the object itself, as a test
-still running holds what it made.
+("thread frame", ranked after other threads' frames and never for the object itself), as a
+test still running holds what it made.
 """
 
 from __future__ import annotations
@@ -89,9 +89,9 @@ class _Search:
         self.occurrences: dict[int, int] = {}  # id -> references from holders found
         self.pairs: set[tuple[int, int]] = set()
         self.roots: dict[int, tuple[int, str]] = {}  # root holder id -> (dist, kind)
-        # The caller's own frames outside this package: roots only when nothing else is.
+        # The caller's own frames outside this package: roots ranked after the others.
         self.callers: set[int] = set()
-        self.fallback: dict[int, tuple[int, str]] = {}
+        self.fallback: dict[int, tuple[int, str]] = {}  # their root ids -> (dist, kind)
 
 
 class _Frozen:
@@ -195,7 +195,7 @@ def explain(target_box: list[object], resource_id: str, name: str, site: str, *,
             # is searched for a global or class that keeps it.
             level = following
             strong = any(kind != "thread frame" for _, kind in search.roots.values())
-            weak_levels += bool(search.roots or natives) and not strong
+            weak_levels += bool(search.roots or natives or search.fallback) and not strong
             complete = strong or weak_levels > 1
     if not level and len(search.nodes) < MAX_NODES:
         # Every holder seen (not out of time or nodes): what was found is the answer.
@@ -312,7 +312,7 @@ def _link(search: _Search, holder: object, held: object, module_dicts: dict[int,
     kind = _root_kind(holder, module_dicts, frame_dicts)
     if kind and hid in search.callers:
         # The caller holding the very object it asks about is no answer; holding what holds
-        # it is, when nothing else does.
+        # it is (ranked after the thread frames of the same level).
         if dist > 1:
             search.fallback[hid] = (dist, kind)
         return False
@@ -369,8 +369,8 @@ def _best_chain(search: _Search, natives: dict[int, int], module_dicts: dict[int
     candidates = [(dist + (kind == "thread frame"), 0, kind == "thread frame", rid)
                   for rid, (dist, kind) in search.roots.items()]
     candidates += [(search.dist[nid] + 1, 1, False, nid) for nid in natives]
-    if not candidates:  # the caller's own frame, when nothing else holds it
-        candidates = [(dist, 0, True, rid) for rid, (dist, _) in search.fallback.items()]
+    # The caller's own frames (a test still running) rank as thread frames, after them.
+    candidates += [(dist + 1, 0, True, rid) for rid, (dist, _) in search.fallback.items()]
     found = bool(candidates)
     if candidates:
         _, native, _, start = min(candidates)

@@ -9,7 +9,7 @@ changed)``.
 
 It runs once a test has failed on a leak, on the test's thread (frames of this package's
 callers are counted as holders, never as answers; a running test's own locals are an
-answer only when nothing else holds the object), within ``budget_s``.
+answer ranked after other threads' frames, never for the object itself), within ``budget_s``.
 """
 
 from __future__ import annotations
