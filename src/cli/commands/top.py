@@ -1,5 +1,9 @@
 """``resinspect top``: a live view of one application, redrawn in place at every push.
 
+In a terminal it is interactive (``cli.tui``: keys to sort, scroll, select a component and
+list its resources, see the suspects' full details). Piped, or with ``--once``, it prints
+one frame of plain text at most :data:`PIPE_WIDTH` columns wide.
+
 ``--replay FILE`` shows a recording (``resinspect record``) the same way, frame by frame at
 the recorded pace, with the lifecycle markers each snapshot carries.
 """
@@ -20,7 +24,11 @@ if TYPE_CHECKING:
 
     from cli.reader import SnapshotReader
     from cli.render import KeyedTable
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import ResourcePage, Snapshot
+
+#: A piped frame is at most this wide (wider only for an id longer than that, which is never
+#: cut); a table whose ids would not fit stacks its rows.
+PIPE_WIDTH = 100
 
 
 @click.command()
@@ -55,8 +63,12 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
         if once or not console.is_terminal:
             snap = source.get_current_snapshot()
             if not console.is_terminal:
-                # A pipe has no width of its own: make room for the longest id on one line.
-                console.width = max(console.width, plain_width(snap))
+                # A pipe has no width of its own: room for the longest id on one line, up
+                # to PIPE_WIDTH (beyond it, tables stack their rows rather than cut an id).
+                console.width = min(PIPE_WIDTH, max(console.width, plain_width(snap)))
+                # An id longer than that line still gets one line, whole (grep finds it).
+                longest = max((len(c.id) for c in snap.components), default=0)
+                console.width = max(console.width, longest)
             console.print(render_top(snap))
             return
         # Ctrl-C is how one leaves top: a clean exit (status 0), not an interruption.
@@ -65,6 +77,24 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
+    import sys
+
+    from cli import tui
+
+    if sys.stdin.isatty():
+        fetch = None
+        resources = getattr(source, "resources", None)
+        if resources is not None:
+            def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
+                return resources(offset, limit, component_id)  # type: ignore[no-any-return]
+        tui.run(console, source.get_current_snapshot(), source.iter_snapshots(interval),
+                fetch)
+        return
+    _follow(console, source, interval)
+
+
+def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
+    """Redraw in place at every push, without keys (stdin is not a terminal)."""
     from rich.live import Live
 
     from cli.render import render_top
