@@ -114,6 +114,7 @@ def attach(
     dock: bool = True,
     policy: SuspectPolicy | None = None,
     sample_interval_s: float = 1.0,
+    hang_threshold_ms: float = 200.0,
 ) -> Attachment:
     """Instrument this application: model, socket server, and a dock on ``window``.
 
@@ -122,7 +123,8 @@ def attach(
     ``service`` defaults to the process's shared ``ResourceManagementService``. With
     ``serve=False`` no socket is opened; with ``dock=False`` no panel is built. ``policy``
     sets the leak detector's thresholds and ``sample_interval_s`` the history's pace (a
-    short demo wants growth found in seconds, not the default twenty).
+    short demo wants growth found in seconds, not the default twenty). Stalls of the GUI
+    thread longer than ``hang_threshold_ms`` go to the hang log (``resinspect hangs``).
 
     Never raises: whatever cannot start is logged once and left as None on the handle.
     """
@@ -131,7 +133,7 @@ def attach(
         handle._closed = True
         return handle
     try:
-        model = _start_model(service, name, policy, sample_interval_s)
+        model = _start_model(service, name, policy, sample_interval_s, hang_threshold_ms)
     except Exception as exc:
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
         return Attachment()
@@ -145,14 +147,16 @@ def attach(
 
 
 def _start_model(service: IResourceManagementService | None, name: str | None,
-                 policy: SuspectPolicy | None, sample_interval_s: float) -> MetricsModel:
+                 policy: SuspectPolicy | None, sample_interval_s: float,
+                 hang_threshold_ms: float = 200.0) -> MetricsModel:
     from .metrics.model import MetricsModel
     from .resources import IResourceManagementService, get_service
 
     if service is None:
         service = get_service(IResourceManagementService)
     model = MetricsModel(service, app=name, policy=policy,  # type: ignore[arg-type]
-                         sample_interval_s=sample_interval_s)
+                         sample_interval_s=sample_interval_s,
+                         hang_threshold_ms=hang_threshold_ms)
     model.start()
     return model
 

@@ -7,7 +7,8 @@ costs the same with or without an inspector attached, and created - destroyed = 
 in every snapshot because all counters are copied under one lock.
 
 Nothing here needs the GUI thread: a sampler thread fills the history, and lag and the GUI
-stack are read from the event-loop probe, so a frozen application still answers.
+stack are read from the event-loop probe, so a frozen application still answers. The probe's
+hang monitor keeps the log of past stalls (``hangs.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from inspector.resources import (
     IResourceManagementService,
@@ -30,6 +32,7 @@ from inspector.resources import (
 from inspector.resources.orphans import orphaned_workers
 from inspector.resources.types import EventKind, LifecycleEvent
 
+from .hangs import StallWatchdog
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
@@ -68,7 +71,8 @@ class MetricsModel:
     """The inspector's view of one service: counters, history, lag, suspects and audits.
 
     ``service`` is passed in (tests build their own). Call :meth:`start` to run the
-    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now.
+    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now. Stalls of the
+    GUI thread longer than ``hang_threshold_ms`` go to the hang log (:meth:`hangs`).
     """
 
     def __init__(
@@ -78,10 +82,11 @@ class MetricsModel:
         app: str | None = None,
         sample_interval_s: float = 1.0,
         history_size: int = 600,
-        probe_interval_ms: int = 100,
+        probe_interval_ms: int = 50,
         lag_threshold_ms: float = 500.0,
         policy: SuspectPolicy | None = None,
         audit_size: int = 100,
+        hang_threshold_ms: float = 200.0,
     ) -> None:
         if not isinstance(service, ResourceManagementService):
             raise TypeError("MetricsModel reads a ResourceManagementService's counters; "
@@ -91,7 +96,8 @@ class MetricsModel:
         self.pid = os.getpid()
         self._policy = policy or SuspectPolicy()
         self.sample_interval_s = sample_interval_s
-        self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms)
+        self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms, hang_threshold_ms)
+        self._watchdog_lock = threading.Lock()
         self._started_mono = time.monotonic()
         self._started_wall = time.time()
         self._history = HistoryRings(history_size)
@@ -132,8 +138,60 @@ class MetricsModel:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+        self.unwatch_stalls()
         self.probe.stop()
         self.service.remove_listener(self._on_event)
+
+    # -- freezes --------------------------------------------------------------------------------
+
+    @property
+    def hang_threshold_ms(self) -> float:
+        """Stalls of the GUI thread longer than this go to the hang log."""
+        return self.probe.hangs.threshold_ms
+
+    def hangs(self) -> dict[str, Any]:
+        """The hang log: ``{"hangs": [...] newest last, "count", "total_ms", "max_ms",
+        "threshold_ms", "by_function": [{"frame", "count", "ms"}], "stalled_ms"}``.
+
+        ``count``, ``total_ms``, ``max_ms`` and ``by_function`` cover the whole run;
+        ``stalled_ms`` is how long the GUI thread has been stalled now (0 if it is not).
+        """
+        monitor = self.probe.hangs
+        monitor.finish()
+        count, total, longest = monitor.log.totals()
+        return {"hangs": monitor.log.recent(), "count": count, "total_ms": total,
+                "max_ms": longest, "threshold_ms": monitor.threshold_ms,
+                "by_function": monitor.log.by_function(),
+                "stalled_ms": round(monitor.current_stall_s() * 1000.0, 1)}
+
+    def watch_stalls(self, path: Path) -> bool:
+        """Keep a stall file at ``path`` (0600) that tells, without the GIL, where the GUI
+        thread is stuck; the heartbeat re-arms its watchdog. False when there is no heartbeat
+        to arm it (no GUI thread yet) or the file cannot be made."""
+        ident = self.probe.gui_ident
+        if not self.probe.running or ident is None:
+            return False
+        thread = next((t for t in threading.enumerate() if t.ident == ident), None)
+        name = thread.name if thread is not None else "GUI thread"
+        native = thread.native_id if thread is not None else None
+        with self._watchdog_lock:
+            if self.probe.beat.watchdog is not None:
+                return True
+            try:
+                watchdog = StallWatchdog(path, ident, name, native)
+            except OSError as exc:
+                log.warning("resinspect: no stall file at %s: %s", path, exc)
+                return False
+            self.probe.beat.set_watchdog(watchdog)
+        return True
+
+    def unwatch_stalls(self) -> None:
+        """Stop the stall watchdog and remove its file (idempotent)."""
+        with self._watchdog_lock:
+            watchdog = self.probe.beat.watchdog
+            self.probe.beat.set_watchdog(None)
+        if watchdog is not None:
+            watchdog.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.sample_interval_s):
@@ -203,7 +261,15 @@ class MetricsModel:
                                 type_name=w.type_name) for w in workers],
             markers=self._history.markers(50),
             audits=list(self._audits),
+            **self._hang_fields(),
         )
+
+    def _hang_fields(self) -> dict[str, Any]:
+        monitor = self.probe.hangs
+        monitor.finish()
+        count, total, longest = monitor.log.totals()
+        return {"hangs": monitor.log.recent(), "hang_count": count, "hang_total_ms": total,
+                "hang_max_ms": longest, "hang_threshold_ms": monitor.threshold_ms}
 
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""

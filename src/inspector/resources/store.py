@@ -894,6 +894,13 @@ class ResourceStore:
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
 
+    def worker_objects(self) -> list[tuple[object, str, str]]:
+        """``(worker, component id, resource id)`` of each tracked worker still alive: the
+        all-thread stack listing names a thread after the worker that runs it."""
+        with self._lock:
+            recs = list(self._workers.values())
+        return [(obj, rec.comp.cid, rec.rid) for rec in recs if (obj := rec()) is not None]
+
     def watched(self) -> list[WatchedResource]:
         """Resources released by a cleanup that may still be alive; dead ones are forgotten."""
         self._after()

@@ -72,6 +72,11 @@ def sidecar_for(sock: Path) -> Path:
     return sock.with_suffix(".json")
 
 
+def stall_for(sock: Path) -> Path:
+    """The stall file beside a socket: ``<pid>.stall`` (see ``inspector.metrics.hangs``)."""
+    return sock.with_suffix(".stall")
+
+
 def check_runtime_dir(path: Path) -> None:
     """Refuse ``path`` unless it is a real directory, ours, with no group/other access.
 
@@ -225,19 +230,20 @@ def list_apps(runtime: Path | None = None) -> list[AppInfo]:
 
 
 def remove_stale(runtime: Path | None = None) -> list[Path]:
-    """Remove sockets and sidecars of dead processes (never a live one); return what went."""
+    """Remove sockets, sidecars and stall files of dead processes (never a live one); return
+    what went."""
     directory = socket_dir(runtime)
     if not directory.is_dir():
         return []
     removed = []
     pids: set[int] = set()
     for entry in directory.iterdir():
-        if entry.suffix in (".sock", ".json") and (pid := _pid_of(entry)) is not None:
+        if entry.suffix in (".sock", ".json", ".stall") and (pid := _pid_of(entry)) is not None:
             pids.add(pid)
     for pid in sorted(pids):
         if pid_alive(pid):
             continue
-        for suffix in (".sock", ".json"):
+        for suffix in (".sock", ".json", ".stall"):
             path = directory / f"{pid}{suffix}"
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
