@@ -385,7 +385,7 @@ class Beat:
     def _slow(self, now: float) -> None:
         # The frames under the loop, as the common part of what every slow beat sees: a
         # first beat inside a nested loop (processEvents() at start-up) is corrected later.
-        under = _frames_of(sys._getframe(2))
+        under = _frames_of(_outside_heartbeat(sys._getframe(1)))
         if self.base is None:
             self.base = under
         elif under[:len(self.base)] != self.base:
@@ -531,6 +531,19 @@ def _where(weights: dict[tuple[str, ...], float], unobserved: float,
         out.append(HangFrame(frame=UNOBSERVED, ms=round(unobserved * 1000.0, 1)))
     out.sort(key=lambda f: (-f.ms, -f.depth))  # a tie: the callee is the more precise answer
     return [f for f in out[:WHERE_SIZE] if f.ms > 0]
+
+
+#: Files whose frames are the heartbeat itself (here, and the probe's timer slot).
+HEARTBEAT_FILES = frozenset({os.path.abspath(__file__),
+                             os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "probe.py")})
+
+
+def _outside_heartbeat(frame: FrameType | None) -> FrameType | None:
+    """The first frame, from ``frame`` outward, that is not the heartbeat's own."""
+    while frame is not None and frame.f_code.co_filename in HEARTBEAT_FILES:
+        frame = frame.f_back
+    return frame
 
 
 def _frames_of(frame: FrameType | None) -> tuple[str, ...]:

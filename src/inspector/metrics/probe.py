@@ -85,7 +85,12 @@ class LoopProbe:
         self._holder = QObject(app)
         self._timer = QTimer(self._holder)
         self._timer.setInterval(self.interval_ms)
-        self._timer.timeout.connect(beat.stamp)
+        # A function, not the bound method: PySide does not keep the receiver of a bound
+        # method alive, and a beat freed under a running timer crashes the process.
+        def stamp() -> None:
+            beat.stamp()
+
+        self._timer.timeout.connect(stamp)
         self._timer.start()
         self._retire = weakref.finalize(self, _retire, self._holder)
         self.hangs.start()

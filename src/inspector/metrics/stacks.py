@@ -102,7 +102,7 @@ class MainThreadStack:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # The heartbeat is often the Python code that runs the handler of a thread idle in
         # its event loop: leave it out, the stack is the loop's.
-        while frame is not None and frame.f_code.co_filename == _HEARTBEAT_FILE:
+        while frame is not None and frame.f_code.co_filename in _HEARTBEAT_FILES:
             frame = frame.f_back
         self._captured = format_frames(frame)
         self.served += 1
@@ -125,8 +125,9 @@ class MainThreadStack:
             return list(self._captured)
 
 
-#: The module whose frames (the heartbeat's) are left out of the main thread's own stack.
-_HEARTBEAT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hangs.py")
+#: The modules whose frames (the heartbeat's) are left out of the main thread's own stack.
+_HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+                             for name in ("hangs.py", "probe.py"))
 
 #: The reader the handler answers for (at most one; empty while none is installed).
 _active: list[MainThreadStack] = []
