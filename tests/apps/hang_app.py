@@ -9,9 +9,9 @@ one a line, each run on the GUI thread:
   them - ``stall_300ms`` (a busy loop), ``stall_one_second`` (``time.sleep``) and
   ``stall_three_seconds`` (a busy loop) - then prints ``OK stalls <s1> <s2> <s3>``, the
   seconds each took;
-- ``native``: prints ``NATIVE_START`` and runs one regular-expression match in
-  ``match_natively``, calibrated to take about 4 s, during which native code holds the GIL
-  (no Python thread runs, the inspector's server included), then prints
+- ``native``: prints ``NATIVE_START <time.monotonic()>`` and runs one regular-expression
+  search in ``match_natively``, calibrated to take about 4 s, during which native code holds
+  the GIL (no Python thread runs, the inspector's server included), then prints
   ``OK native <seconds>``.
 
     python tests/apps/hang_app.py [--seconds N]
@@ -135,7 +135,7 @@ def main() -> int:
         next_step()
 
     def native() -> None:
-        print("NATIVE_START", flush=True)
+        print(f"NATIVE_START {time.monotonic():.3f}", flush=True)
         took = timed(lambda: match_natively(subject))
         print(f"OK native {took:.3f}", flush=True)
 
