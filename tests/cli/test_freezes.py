@@ -73,7 +73,8 @@ def test_dump_names_threads_gui_thread_first_and_a_qthread_by_its_object_name(
     result = resinspect(runtime, "dump", "--json", "--pid", str(hang_app.pid))
     assert result.returncode == 0, result
     threads = json.loads(result.stdout)["threads"]
-    assert threads[0]["gui"] and threads[0]["name"] == "MainThread"
+    assert threads[0]["gui"]
+    assert threads[0]["name"] == "MainThread"
     (indexer,) = [t for t in threads if t["name"] == "indexer-thread"]
     assert (indexer["kind"], indexer["qthread"], indexer["component"]) == (
         "qthread", "Indexer", "Indexer")

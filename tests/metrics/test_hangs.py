@@ -62,7 +62,7 @@ def test_a_stall_says_where_its_time_went_by_function() -> None:
     assert where["on_import (app.py:40)"] == 3000.0
     assert where["rebuild_index (index.py:88)"] == 2000.0
     assert where["parse (parse.py:12)"] == 1000.0
-    assert [f.frame for f in hang.where][0] == "on_import (app.py:40)"  # most first
+    assert next(f.frame for f in hang.where) == "on_import (app.py:40)"  # most first
     assert {f.frame: f.depth for f in hang.where}["rebuild_index (index.py:88)"] == 1
     assert not any(f.frame.startswith(("main", "<module>")) for f in hang.where)
     assert hang.stack in (list(A), list(A2))  # a sample seen most, whole
@@ -138,7 +138,8 @@ def test_parse_dump_reads_what_faulthandler_writes(tmp_path: Path) -> None:
     stacks = parse_dump(path.read_text())
     mine = stacks[threading.get_ident()]
     assert mine[-1].startswith("inner_named_function (")  # innermost last
-    assert mine[-1].endswith(f"{Path(__file__)}:{inner_named_function.__code__.co_firstlineno + 2})")
+    line = inner_named_function.__code__.co_firstlineno + 2
+    assert mine[-1].endswith(f"{Path(__file__)}:{line})")
 
 
 def test_the_watchdog_dumps_a_thread_stuck_without_a_heartbeat(tmp_path: Path) -> None:
@@ -164,14 +165,16 @@ def test_the_watchdog_dumps_a_thread_stuck_without_a_heartbeat(tmp_path: Path) -
 
         stuck_here()
         report = read_stall_file(path)
-        assert report is not None and report.fired
+        assert report is not None
+        assert report.fired
         assert any(f.startswith("stuck_here (") for f in report.gui_stack)
         verdict = report.verdict()
         assert verdict.startswith("not answering: the GIL is held by a native call on thread ")
         assert "last Python frame " in verdict
         # Re-arming hands the dump over (with when it fired) and clears the file.
         dumped = watchdog.rearm(time.monotonic())
-        assert dumped is not None and "stuck_here" in dumped[0]
+        assert dumped is not None
+        assert "stuck_here" in dumped[0]
         assert os.path.getsize(path) == STALL_HEADER
     finally:
         watchdog.close()
