@@ -233,9 +233,11 @@ class StallWatchdog:
     """
 
     def __init__(self, path: Path, gui_thread: int, gui_name: str, gui_native_id: int | None,
-                 timeout_s: float = WATCHDOG_TIMEOUT_S, period_s: float = WATCHDOG_PERIOD_S
-                 ) -> None:
+                 timeout_s: float = WATCHDOG_TIMEOUT_S, period_s: float = WATCHDOG_PERIOD_S,
+                 threads_unsafe: Callable[[], bool] = lambda: False) -> None:
         self.path = path
+        #: True once walking the thread list could crash (a worker was terminated).
+        self.threads_unsafe = threads_unsafe
         self.timeout_s = timeout_s
         self.period_s = period_s
         self.gui_thread = gui_thread
@@ -272,14 +274,12 @@ class StallWatchdog:
                 return None
 
     def _rearm_locked(self, fd: int, now_mono: float) -> tuple[str, float] | None:
-        from inspector.resources.orphans import thread_was_terminated
-
         faulthandler.cancel_dump_traceback_later()  # waits for a dump in progress
         dumped: tuple[str, float] | None = None
         if os.fstat(fd).st_size > STALL_HEADER:
             text = os.pread(fd, _MAX_DUMP, STALL_HEADER).decode("utf-8", "replace")
             dumped = (text, self._armed_mono + self.timeout_s)
-        if thread_was_terminated():
+        if self.threads_unsafe():
             # Walking the thread list after a terminate() can crash (see stacks.py).
             raise RuntimeError("a worker thread was terminated; threads are not walked")
         os.ftruncate(fd, STALL_HEADER)

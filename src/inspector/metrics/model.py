@@ -29,7 +29,7 @@ from inspector.resources import (
     ResourceType,
     process_memory,
 )
-from inspector.resources.orphans import orphaned_workers
+from inspector.resources.orphans import orphaned_workers, thread_was_terminated
 from inspector.resources.types import EventKind, LifecycleEvent
 
 from .hangs import StallWatchdog
@@ -178,7 +178,8 @@ class MetricsModel:
             if self.probe.beat.watchdog is not None:
                 return True
             try:
-                watchdog = StallWatchdog(path, ident, name, native)
+                watchdog = StallWatchdog(path, ident, name, native,
+                                         threads_unsafe=thread_was_terminated)
             except OSError as exc:
                 log.warning("resinspect: no stall file at %s: %s", path, exc)
                 return False
