@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from inspector.metrics.snapshot import History, Snapshot
 
+from .freezes import FreezesView
 from .plots import HistoryPlots
 from .source import ClearableSource, MetricsSource
 from .summary import SummaryStrip
@@ -142,6 +143,7 @@ class InspectorDock(QDockWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
+        self.freezes = FreezesView.attach(self)  # a tab, and marks on the lag plot
 
         self.status_label = QLabel("", body)
         self.status_label.setStyleSheet("color: #e53935;")
@@ -365,6 +367,7 @@ class InspectorDock(QDockWidget):
         self.plots.set_threshold(snapshot.lag_threshold_ms)
         self.plots.set_history(history, self._t_floor)
         self.tables.set_snapshot(snapshot)
+        self.freezes.set_snapshot(snapshot)
         self._update_resources(snapshot, force=False)
 
     def _update_resources(self, snapshot: Snapshot | None, force: bool) -> None:
