@@ -4,10 +4,10 @@ Three parts, none of which needs Qt (the probe in ``probe.py`` wires them to the
 
 * :class:`Beat` is what the GUI heartbeat writes. Its fast path is one clock read and one
   attribute write; only a beat that comes late (a stall just ended) or one that is due to
-  re-arm the watchdog takes the slow path, which records the gap and wakes the monitor.
-* :class:`HangMonitor` is a thread that costs nothing while the loop turns: it sleeps until
-  the next beat is overdue, and only then samples the GUI thread's Python stack, every 10 ms,
-  until the loop turns again. Each stall's samples are merged by function into
+  re-arm the watchdog takes the slow path, which records the gap for the monitor.
+* :class:`HangMonitor` is a thread that costs next to nothing while the loop turns: it sleeps
+  until the next beat is overdue, and only then samples the GUI thread's Python stack, every
+  10 ms, until the loop turns again. Each stall's samples are merged by function into
   :class:`~inspector.metrics.snapshot.Hang` records kept in a bounded :class:`HangLog`.
 * :class:`StallWatchdog` covers what no Python thread can see: native code holding the GIL
   (a long ``re`` match, a C extension). ``faulthandler.dump_traceback_later`` runs a C thread
@@ -26,7 +26,8 @@ pseudo-frame saying no Python stack could be read. Frames every sample shares (`
 
 A stall's start is estimated: the heartbeat knows only that the loop last turned at ``b0``
 and turned again at ``e``; the stall began somewhere in the beat interval after ``b0``, so
-``start = b0 + interval / 2`` and durations are exact to half a beat interval.
+``start = b0 + interval / 2`` and durations are exact to half a beat interval - unless the
+stall was spent computing, when the GUI thread's CPU time dates it (:func:`stall_start`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ SAMPLE_INTERVAL_S = 0.010
 MAX_SAMPLES = 4000
 #: Entries of a stall's ``where``.
 WHERE_SIZE = 20
+#: Shortest sleep of the monitor while the loop turns: it wakes about once per beat.
+IDLE_WAKE_S = 0.05
+#: A beat this much later than due makes the monitor start sampling.
+DETECT_SLACK_S = 0.02
 #: A monitor that wakes later than it meant to by this much did not see that time.
 LATE_S = 0.040
 #: The pseudo-frame for time no Python stack could be read in.
@@ -70,9 +75,10 @@ UNOBSERVED = "(native code held the GIL: no Python stack could be read)"
 #: Bytes at the start of the stall file that hold its JSON header; the dump follows.
 STALL_HEADER = 4096
 #: The watchdog fires when the loop has not re-armed it for this long ...
-WATCHDOG_TIMEOUT_S = 0.5
-#: ... and is re-armed this often while the loop turns.
-WATCHDOG_PERIOD_S = 0.25
+WATCHDOG_TIMEOUT_S = 1.0
+#: ... and is re-armed this often while the loop turns (each arm starts a C thread: twice a
+#: second keeps the idle cost near 0.05 % of a core).
+WATCHDOG_PERIOD_S = 0.5
 #: Largest dump read back (faulthandler caps each thread at 100 frames).
 _MAX_DUMP = 1 << 20
 
@@ -351,7 +357,7 @@ class Beat:
     """
 
     __slots__ = ("_clock", "_cpu_clock", "base", "cpu", "due", "gap_s", "gaps", "interval_s",
-                 "last", "wake", "watchdog")
+                 "last", "watchdog")
 
     def __init__(self, interval_s: float) -> None:
         self._clock = time.monotonic
@@ -368,7 +374,6 @@ class Beat:
         #: GUI thread's CPU time in between.
         self.gaps: deque[tuple[float, float, tuple[str, float] | None, float]] = deque(
             maxlen=256)
-        self.wake = threading.Event()
         self.watchdog: StallWatchdog | None = None
         #: The GUI thread's stack under its event loop (the frames that called ``exec()``),
         #: as the heartbeat sees it; None until the first beat.
@@ -399,7 +404,6 @@ class Beat:
             self.due = float("inf")
         if now - self.last > self.gap_s:
             self.gaps.append((self.last, now, dump, self._cpu_clock() - self.cpu))
-            self.wake.set()
 
     def set_watchdog(self, watchdog: StallWatchdog | None) -> None:
         """Have the heartbeat re-arm ``watchdog`` (None: stop); the next beat arms it."""
@@ -688,7 +692,6 @@ class HangMonitor:
     def stop(self) -> None:
         """Stop the thread; stalls already ended are recorded first."""
         self._stop.set()
-        self.beat.wake.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
@@ -696,13 +699,14 @@ class HangMonitor:
 
     @property
     def detect_s(self) -> float:
-        """How overdue the next beat must be before the loop counts as stalled."""
-        return self.beat.gap_s
+        """How long after the last beat the loop counts as stalled and sampling starts."""
+        return self.beat.interval_s + DETECT_SLACK_S
 
     def _run(self) -> None:
         beat = self.beat
         clock = time.monotonic
         expected = clock()
+        due = 0.0  # the next sample's time while sampling: a fixed pace, whatever each costs
         while not self._stop.is_set():
             now = clock()
             late = now - expected > LATE_S
@@ -718,15 +722,19 @@ class HangMonitor:
                 cpu = self._gui_cpu()
                 if cpu is not None:
                     stall.add_cpu(clock(), cpu)
-                delay = stall.interval
+                # Paced on a fixed grid: waiting for the GIL to read a stack must not stretch
+                # the interval (it would, by up to the 5 ms switch interval per sample).
+                due = max(due + stall.interval, now) if due else now + stall.interval
+                delay = max(0.0, due - clock())
             else:
-                # Asleep until the next beat would be overdue: nothing runs while the loop
-                # turns on time, whatever the beat interval.
-                delay = max(last + self.detect_s - now, 0.02)
+                # Asleep until the next beat is overdue: while the loop turns the thread wakes
+                # once per beat interval and reads one attribute.
+                due = 0.0
+                delay = max(last + self.detect_s - now, IDLE_WAKE_S)
             expected = clock() + delay
-            if beat.wake.wait(delay):
-                beat.wake.clear()
-                expected = clock()  # woken early: not late
+            # A plain sleep: on a busy 2-core machine an Event's timed wait cost twice as
+            # much per wake-up, and this thread wakes about ten times a second.
+            time.sleep(delay)
 
     def _gui_cpu(self) -> float | None:
         """The GUI thread's CPU time, read from this thread (None where that is not possible)."""
