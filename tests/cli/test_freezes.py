@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from inspector.metrics.snapshot import Snapshot
+from inspector.server.client import InspectorClient
 from tests.apps.harness import App, resinspect
 from tests.cli_helpers import assert_one_line_error
 from tests.conftest import APPS
@@ -112,8 +115,14 @@ def test_hangs_lists_three_stalls_with_their_durations_and_functions(
 
 def test_a_native_freeze_gets_a_verdict_within_2_s_and_a_hang_after(
         hang_app: App, runtime: Path) -> None:
+    late: list[Snapshot] = []
+    # A client that waits it out: its snapshot is answered once the GIL is back, and must
+    # not blame whatever the GUI thread runs then.
+    patient = InspectorClient(hang_app.socket, timeout=60, stall_check_s=None)
     send(hang_app, "native")
     stall_began = float(hang_app.expect("NATIVE_START", timeout=30).split()[1])
+    waiter = threading.Thread(target=lambda: late.append(patient.snapshot()))
+    waiter.start()
     started = time.monotonic()
     result = resinspect(runtime, "top", "--once", "--pid", str(hang_app.pid))
     elapsed = time.monotonic() - started
@@ -125,6 +134,12 @@ def test_a_native_freeze_gets_a_verdict_within_2_s_and_a_hang_after(
     assert "NOT ANSWERING" in result.stdout  # and the stacks the watchdog read
     took = float(hang_app.expect("OK native", timeout=60).split()[2])
     assert started + elapsed < stall_began + took  # the verdict came during the stall
+
+    waiter.join(30)
+    patient.close()
+    (snap,) = late
+    if snap.gui_stack:  # answered while the loop had not turned yet: the stuck frame
+        assert snap.gui_stack[-1].startswith("match_natively ("), snap.gui_stack
 
     hang = stall_in(hangs_json(hang_app, runtime), "match_natively")
     assert hang["native"]

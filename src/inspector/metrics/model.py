@@ -183,8 +183,10 @@ class MetricsModel:
             except OSError as exc:
                 log.warning("resinspect: no stall file at %s: %s", path, exc)
                 return False
+            # Armed now, not at the next beat: a stall may begin before the loop turns again.
+            watchdog.rearm(time.monotonic())
             self.probe.beat.set_watchdog(watchdog)
-        return True
+        return watchdog.active
 
     def unwatch_stalls(self) -> None:
         """Stop the stall watchdog and remove its file (idempotent)."""
