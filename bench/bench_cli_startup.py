@@ -4,7 +4,7 @@ Measured as wall time of whole processes, as a user sees it, medians of interlea
 (so drift hits both alike):
 
 * ``baseline``: ``python -c "import click, rich.live"`` - the interpreter plus the two
-  libraries a rich click tool cannot do without (0.10 s in DESIGN.md, measured facts).
+  libraries a rich click tool cannot do without (0.10 s; docs/architecture.md, "Measured facts").
 * ``snapshot``: the installed ``resinspect snapshot --socket <socket>`` against a real
   application (``tests/apps/tracked_app.py``): start-up, discovery, connect, hello, one
   snapshot, JSON to stdout. Goal: at most 1.5x ``baseline``.

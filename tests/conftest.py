@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from tests.apps.harness import App
     from tests.server.conftest import RawConn
 
+# pytester runs the pytest plugin's inner test sessions (tests/plugin).
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 APPS = Path(__file__).resolve().parent / "apps"
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
-#: Output that is not a terminal is never narrower than this (DESIGN.md, CLI).
+#: Output that is not a terminal is never narrower than this (docs/architecture.md, "The command
+#: line's contract").
 MIN_PLAIN_WIDTH = 80
 
 

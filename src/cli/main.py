@@ -2,7 +2,8 @@
 
 Commands raise the error tree of :mod:`inspector.errors` and never print errors themselves;
 :func:`main` turns every failure into exactly one line on stderr and an exit status
-(DESIGN.md, CLI). A traceback is shown only with ``RESINSPECT_DEBUG=1``.
+(docs/architecture.md, "The command line's contract"). A traceback is shown only with
+``RESINSPECT_DEBUG=1``.
 
 Exit statuses: 0 success; 1 an error (``ResinspectError.exit_code``, or anything unexpected);
 2 a usage error; 130 interrupted (Ctrl-C); 141 the reader of our output went away (the

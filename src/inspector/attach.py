@@ -1,4 +1,5 @@
-"""``attach()``: instrument an application in one call (DESIGN.md, Public API).
+"""``attach()``: instrument an application in one call (docs/architecture.md, "attach.py and
+sources.py").
 
 It builds the metrics model on the shared resource service, starts the socket server and,
 given a main window, docks the panel on it. It never raises into the application: a part
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .metrics.model import MetricsModel
     from .metrics.suspects import SuspectPolicy
     from .resources import IResourceManagementService
+    from .resources.shutdown import GracefulSignals
     from .server.server import InspectorServer
     from .ui import InspectorDock
 
@@ -47,6 +49,7 @@ class Attachment:
         self.dock = dock
         self._lock = threading.Lock()
         self._closed = False
+        self._signals: GracefulSignals | None = None
 
     @property
     def active(self) -> bool:
@@ -65,6 +68,9 @@ class Attachment:
             _quietly("detaching the inspector dock", self._detach_dock)
         if self.model is not None:
             _quietly("closing the metrics model", self.model.close)
+        if self._signals is not None and not self._signals.received:
+            # Handed back unless a signal is being handled: it is raised again after the loop.
+            _quietly("restoring signal handlers", self._signals.restore)
 
     def _detach_dock(self) -> None:
         assert self.dock is not None
@@ -191,13 +197,14 @@ def _close_at_quit(handle: Attachment) -> None:
     # Held strongly: an application may drop the handle while its dock lives on.
     atexit.register(handle._at_exit)
     try:
-        from PySide6.QtCore import QCoreApplication
+        from .resources.shutdown import GracefulSignals, after_loop
 
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(handle._at_quit)
+        # After the loop, not inside aboutToQuit: quit() may come from a signal handler in
+        # any interrupted frame (resources/shutdown.py).
+        after_loop(handle._at_quit)
+        handle._signals = GracefulSignals().install()
     except Exception as exc:  # pragma: no cover - atexit still closes the server
-        log.debug("resinspect: not hooked to aboutToQuit: %s", exc)
+        log.debug("resinspect: not hooked to the application's exit: %s", exc)
 
 
 def _quietly(what: str, step: Callable[[], object]) -> None:

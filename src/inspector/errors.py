@@ -72,5 +72,16 @@ class BadInput(ResinspectError):
     """A file or argument given to the CLI is unreadable or not what it should be."""
 
 
+class UsageError(ResinspectError):
+    """The command line itself is wrong (an option value that cannot be read): exit 2, as
+    click's own usage errors, so a script tells a typo from a failure."""
+
+    exit_code = 2
+
+
+class BadRule(UsageError, BadInput):
+    """A budget rule (``--fail-on``, the pytest marker) that cannot be read: a usage error."""
+
+
 class BudgetExceeded(ResinspectError):
     """``resinspect diff --fail-on``: a budget was broken."""

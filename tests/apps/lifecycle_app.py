@@ -7,8 +7,12 @@ owner's coordinator must stop on the way out. Once ``--clients``
 clients are connected to its socket it prints ``ARMED`` and leaves the way ``--exit`` names:
 ``quit`` (``app.quit()``), ``sys_exit`` (``sys.exit(0)`` inside a slot, which exits from within
 the event loop: no ``aboutToQuit``, only interpreter exit), ``last_window_closed`` (closes the
-window), or ``sigterm`` (waits for the test's SIGTERM, which the app turns into ``quit()``
-the way applications do).
+window), ``sigterm`` (waits for the test's SIGTERM, which the app turns into ``quit()``
+the way applications do) or ``sigterm_default`` (waits for a SIGTERM the app leaves to the
+default: resinspect's own handler then cleans up and the process dies of the signal).
+The cleanup callback prints ``CLEANUP`` and logs ``CLEANUP-LOG`` (stderr). With ``--flood`` the
+app then prints 8 KiB lines from its GUI thread without end, so a test that stops reading
+stdout gets the signal delivered inside a ``print()`` blocked on the full pipe.
 
 ``--quit-inside-model-call K`` calls ``quit()`` from inside the K-th Python call into one of the
 dock's item models once the app runs: exactly what a SIGTERM handler that calls
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -144,7 +149,13 @@ def scenario_exit(args: argparse.Namespace) -> int:
     service = get_service(IResourceManagementService)
     owner = Owner()
     service.register_component(owner, "lifecycle.owner")
-    service.register_cleanup(owner, lambda: print("CLEANUP", flush=True))
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+    def cleanup() -> None:
+        print("CLEANUP", flush=True)
+        logging.getLogger("lifecycle").warning("CLEANUP-LOG")
+
+    service.register_cleanup(owner, cleanup)
     service.track_resource(owner, ResourceType.CUSTOM, [1, 2, 3])
 
     controller = Controller(service)
@@ -165,7 +176,8 @@ def scenario_exit(args: argparse.Namespace) -> int:
         handle.dock.set_interval(100)
         if args.panel == "closed":
             handle.dock.close()
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    if args.exit != "sigterm_default":
+        signal.signal(signal.SIGTERM, lambda *_: app.quit())
 
     server = handle.server
     armed = False
@@ -177,7 +189,9 @@ def scenario_exit(args: argparse.Namespace) -> int:
             sys.exit(0)
         elif args.exit == "last_window_closed":
             window.close()
-        # sigterm: the test sends it on ARMED
+        # sigterm, sigterm_default: the test sends it on ARMED
+        if args.flood:
+            flood.start(0)
 
     def poll() -> None:
         nonlocal armed
@@ -187,6 +201,10 @@ def scenario_exit(args: argparse.Namespace) -> int:
         print("ARMED", flush=True)
         # A short pause: attached clients have a push in flight when the exit starts.
         QTimer.singleShot(100, leave)
+
+    line = "x" * 8191
+    flood = QTimer()
+    flood.timeout.connect(lambda: print(line))  # blocks once the test stops reading
 
     arm = QTimer()
     arm.timeout.connect(poll)
@@ -362,8 +380,9 @@ def scenario_widgets(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=("exit", "emit", "widgets"), required=True)
-    parser.add_argument("--exit", choices=("quit", "sys_exit", "last_window_closed", "sigterm"),
-                        default="quit")
+    parser.add_argument("--exit", choices=("quit", "sys_exit", "last_window_closed", "sigterm",
+                                           "sigterm_default"), default="quit")
+    parser.add_argument("--flood", action="store_true")
     parser.add_argument("--panel", choices=("open", "closed"), default="open")
     parser.add_argument("--clients", type=int, default=0)
     parser.add_argument("--worker", choices=("running", "none"), default="running")

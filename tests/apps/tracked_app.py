@@ -59,7 +59,7 @@ def freeze_gui_thread(seconds: float) -> None:
 
 
 def attach_inspector() -> Any:
-    """``attach()`` (DESIGN.md): model and server on the shared service, no dock.
+    """``attach()``: model and server on the shared service, no dock.
 
     Imported from its module: ``inspector.attach`` names both the function and the submodule.
     """

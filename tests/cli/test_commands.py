@@ -240,7 +240,11 @@ def test_top_pipe_output_keeps_long_ids_whole(run_cli: Run, fake_reader: Install
 
 @pytest.fixture
 def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
-    """Make ``top`` believe stdout is a terminal; what it draws lands in the returned buffer."""
+    """Make ``top`` believe stdout is a terminal; what it draws lands in the returned buffer.
+
+    A capable one: with ``TERM=dumb`` (CI, a bare machine) rich draws no live frames at all.
+    """
+    monkeypatch.setenv("TERM", "xterm-256color")
     screen = io.StringIO()
 
     def make_console(file: object = None) -> Console:

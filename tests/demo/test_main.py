@@ -97,3 +97,13 @@ def test_without_a_display_the_demo_runs_headless(
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "platform", "linux")
     assert has_display() is expected
+
+
+def test_headless_screenshots_go_to_one_named_folder(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    from inspector.demo.app import default_screenshots_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert default_screenshots_dir() == tmp_path / "resinspect" / "demo"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_screenshots_dir() == Path.home() / ".cache" / "resinspect" / "demo"

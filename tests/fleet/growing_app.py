@@ -10,6 +10,9 @@ its event loop runs, then takes commands on stdin, one a line, each answered wit
   stops the worker, its resources are released);
 - ``leak``: close every open tab but forget the cleanup - the controllers stay registered,
   their thumbnails and running workers with them, as a real leak does;
+- ``hold``: close every open tab properly, but a lambda connected to a signal of the
+  application still refers to each controller: they release everything and stay alive (the
+  tab leak ``instances:`` budgets catch and ``live:`` ones cannot);
 - ``quit``.
 
 End of stdin quits too, as do SIGTERM and SIGINT.
@@ -103,6 +106,11 @@ def main() -> int:
             tabs.clear()
         elif verb == "leak":
             leaked.extend(tabs)  # closed on screen, still referenced and never cleaned up
+            tabs.clear()
+        elif verb == "hold":
+            for tab in tabs:
+                service.cleanup_component(tab)
+                app.aboutToQuit.connect(lambda tab=tab: tab.stop())
             tabs.clear()
         elif verb == "quit":
             app.quit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.errors import BadInput, BudgetExceeded
+from inspector.errors import BadInput, BadRule, BudgetExceeded
 from inspector.fleet.budgets import (
     check_budgets,
     evaluate,
@@ -32,6 +32,8 @@ from tests.fleet.conftest import comp, make_snapshot, suspect, worker
     ("suspects:orphan_worker>0", "suspects", "orphan_worker", ">", 0, False),
     ("live:MainWindow.tabs.Tab#3.Loader>+0", "live", "MainWindow.tabs.Tab#3.Loader", ">", 0,
      True),
+    ("instances:LoggerTabController>0", "instances", "LoggerTabController", ">", 0, False),
+    ("instances>+0", "instances", None, ">", 0, True),
 ])
 def test_rules_parse(text: str, metric: str, target: str | None, operator: str, limit: int,
                      delta: bool) -> None:
@@ -60,10 +62,16 @@ def test_rules_parse(text: str, metric: str, target: str | None, operator: str, 
     ("bytes>5XB", "unknown unit 'XB' (one of: B, KB, KiB, MB, MiB, GB, GiB)"),
     ("live>1.5", "whole number, not 1.5"),
     ("bytes>0.5B", "whole number of bytes"),
+    ("instances>5MB", "takes no unit ('MB')"),
+    ("event_loop_lag_ms>100", "unknown metric 'event_loop_lag_ms'"),
 ])
-def test_bad_rules_are_one_line_bad_input(text: str, why: str) -> None:
-    with pytest.raises(BadInput) as info:
+def test_bad_rules_are_one_line_usage_errors(text: str, why: str) -> None:
+    with pytest.raises(BadRule) as info:
         parse_rule(text)
+    # A usage error (exit 2, as click's), never a broken budget (exit 1); still a BadInput.
+    assert info.value.exit_code == 2
+    assert isinstance(info.value, BadInput)
+    assert BudgetExceeded.exit_code == 1
     message = str(info.value)
     assert message.startswith(f"bad --fail-on rule {text!r}: ")
     assert why in message
@@ -98,6 +106,29 @@ def test_component_targets_match_an_id_or_its_group() -> None:
     assert (gone.value, gone.matched, gone.broken) == (0, "component", False)
     typo = evaluate(parse_rule("live:MediaAnalysisControler>0"), a, b)
     assert (typo.value, typo.matched, typo.broken) == (0, "nothing", False)
+
+
+def test_instances_count_live_components_whatever_they_hold() -> None:
+    # The case: closed tabs whose controllers released every resource but are
+    # still referenced. live: sees nothing; instances: sees each controller.
+    leaked = [comp(f"LoggerTabController#{n}", 0) for n in range(1, 16)]
+    a = make_snapshot(components=[comp("CacheOwner", 3, 3000)])
+    b = make_snapshot(components=[comp("CacheOwner", 3, 3000), *leaked,
+                                  comp("LoggerTabController#16", 0, alive=False),
+                                  comp("LoggerTabControllerX#1", 0)])
+    live = evaluate(parse_rule("live:LoggerTabController>0"), a, b)
+    assert (live.value, live.broken) == (0, False)
+    instances = evaluate(parse_rule("instances:LoggerTabController>0"), a, b)
+    # The gone #16 and the other class LoggerTabControllerX are not counted.
+    assert (instances.value, instances.matched, instances.broken) == (15, "group", True)
+    one = evaluate(parse_rule("instances:LoggerTabController#3>0"), a, b)
+    assert (one.value, one.matched, one.broken) == (1, "component", True)
+    grown = evaluate(parse_rule("instances>+15"), a, b)
+    assert (grown.before, grown.after, grown.value, grown.broken) == (1, 17, 16, True)
+    none = evaluate(parse_rule("instances:ResultsTab>0"), a, b)
+    assert (none.value, none.matched, none.broken) == (0, "nothing", False)
+    with pytest.raises(BudgetExceeded, match=r"instances:LoggerTabController>0 \(is 15\)"):
+        raise_if_broken([instances])
 
 
 def test_type_reason_and_worker_targets() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from inspector.fleet.diff import Change, diff_snapshots, group_of, new_suspects
-from inspector.metrics.snapshot import TypeStats
+from inspector.fleet.diff import Change, diff_snapshots, new_suspects
+from inspector.metrics.snapshot import TypeStats, group_of
 from tests.fleet.conftest import (
     GROWING_APP,
     App,
@@ -182,7 +182,10 @@ def test_diff_json_and_budgets(run_cli: Run, tmp_path: Path) -> None:
 
 def test_a_bad_rule_is_one_line_before_reading_anything(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("diff", str(tmp_path / "missing.json"), "--fail-on", "live>5MB")
-    assert_one_line_error(result, contains="bad --fail-on rule 'live>5MB'")
+    # A usage error (2), never to be mistaken for a broken budget (1).
+    assert_one_line_error(result, contains="bad --fail-on rule 'live>5MB'", code=2)
+    unknown = run_cli("diff", str(tmp_path / "missing.json"), "--fail-on", "leaks>0")
+    assert_one_line_error(unknown, contains="unknown metric 'leaks'", code=2)
     assert result.stdout == ""
 
 

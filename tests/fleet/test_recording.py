@@ -334,6 +334,7 @@ def test_live_replay_shows_every_frame_at_its_pace(tmp_path: Path,
     path = write_recording(tmp_path / "run.ndjson", snaps)
     slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
+    monkeypatch.setenv("TERM", "xterm-256color")  # with TERM=dumb rich draws no live frames
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, height=60, color_system=None)
     top._replay(console, path, None, once=False)

@@ -176,6 +176,23 @@ def open_fds(pid: int | None = None) -> int:
     return len(os.listdir(f"/proc/{pid or os.getpid()}/fd"))
 
 
+def open_sockets(pid: int | None = None) -> set[str]:
+    """The sockets a process has open now, by kernel name (``socket:[inode]``).
+
+    Leak checks compare these rather than a count of every descriptor: other parts of the
+    process (Qt's font and platform code, a previous test's objects finalised late) open and
+    close files of their own at any moment, which made exact counts flaky in a full run.
+    """
+    folder = f"/proc/{pid or os.getpid()}/fd"
+    found = set()
+    for fd in os.listdir(folder):
+        with contextlib.suppress(OSError):  # closed between the listing and the read
+            target = os.readlink(f"{folder}/{fd}")
+            if target.startswith("socket:"):
+                found.add(target)
+    return found
+
+
 def native_threads(pid: int | None = None) -> int:
     """How many OS threads a process has (Qt's and Python's alike)."""
     return len(os.listdir(f"/proc/{pid or os.getpid()}/task"))

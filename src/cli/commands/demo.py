@@ -16,9 +16,11 @@ import click
                    "the tour on screen and quits.")
 @click.option("--screenshots", "screenshots", type=click.Path(file_okay=False, path_type=Path),
               default=None,
-              help="Directory for the tour's screenshots (default: a new temporary one).")
+              help="Directory for the tour's screenshots (default: ~/.cache/resinspect/demo, "
+                   "overwritten each run).")
 def demo(headless: bool, seconds: float | None, screenshots: Path | None) -> int:
-    """A forensic evidence workbench built the seed's way, with the inspector docked.
+    """A forensic evidence workbench of tabs, controllers and coordinators, with the inspector
+    docked.
 
     Its Debug menu plants the leaks the inspector finds: an orphaned worker, a cache that
     grows without bound, a blocked GUI thread, a failing cleanup, a retained thumbnail.

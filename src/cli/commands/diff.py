@@ -33,7 +33,9 @@ _RULE_HELP = ("Fail (status 1) when RULE is broken; repeatable. METRIC[:NAME]>[+
               "live>+100 or cache_bytes>+10MB (growth from A to B). Metrics: live, bytes, "
               "workers, suspects, cache_bytes, cache_entries, rss_bytes; NAME is a type, a "
               "suspect reason, a component id or a component group (id without #n); units "
-              "B, KB, KiB, MB, MiB, GB, GiB.")
+              "B, KB, KiB, MB, MiB, GB, GiB. instances:CLASS counts components still alive, "
+              "whatever they hold (instances:TabController>0). A rule that cannot be read "
+              "is a usage error (status 2).")
 
 
 @click.command()

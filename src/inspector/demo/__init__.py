@@ -1,4 +1,5 @@
-"""The sample application: a small forensic evidence tool built the seed's way.
+"""The sample application: a small forensic evidence tool built tab -> controller ->
+coordinator -> service (docs/architecture.md, "The resource system").
 
 Tab → Controller → ResourceCoordinator → ResourceManagementService. Tabs (``tabs/``) are pure
 UI; controllers (``controllers/``) own their worker threads, thumbnails and caches through a

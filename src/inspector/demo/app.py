@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,11 +59,18 @@ def main(
     tour = seconds if seconds is not None else (DEFAULT_SECONDS if headless else None)
     shots = screenshots
     if headless and shots is None:
-        shots = Path(tempfile.mkdtemp(prefix="resinspect-demo-shots-"))
+        shots = default_screenshots_dir()
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
     with _demo_logging(shots if headless else None):
         return _run(app, headless=headless, tour=tour, shots=shots, serve=serve, out=out)
+
+
+def default_screenshots_dir() -> Path:
+    """Where a headless demo leaves its screenshots unless told: one folder, overwritten each run
+    (``$XDG_CACHE_HOME/resinspect/demo``, else ``~/.cache/resinspect/demo``)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "resinspect" / "demo"
 
 
 def _run(app: object, *, headless: bool, tour: float | None, shots: Path | None,

@@ -9,13 +9,18 @@ A rule says when to fail::
 ``METRIC`` is one of :data:`METRICS`. ``NAME`` picks part of it: a resource type
 (``bytes:thumbnail``), a leak-suspect reason (``suspects:orphan_worker``), or a component -
 by its exact id (``live:MediaAnalysisController#2``) or by its group, the id without
-instance numbers (``live:MediaAnalysisController`` sums every instance). ``LIMIT`` is a
+instance numbers (``live:MediaAnalysisController`` sums every instance). ``instances``
+counts components still alive, whatever they hold: a closed tab whose controller released
+everything but is still referenced breaks ``instances:TabController>0``. ``LIMIT`` is a
 whole number; byte metrics take a unit: B, KB/MB/GB (powers of 1000) or KiB/MiB/GiB (powers
 of 1024), case-insensitive, decimals allowed (``1.5MiB``).
 
 Examples: ``live:MediaAnalysisController>0``, ``workers>0``, ``cache_bytes>+10MB``,
-``suspects>0``, ``live>+100``, ``bytes:thumbnail>+1MiB``, ``hangs>+0`` (a stall of the GUI
-thread between A and B), ``max_hang_ms>500``.
+``suspects>0``, ``live>+100``, ``bytes:thumbnail>+1MiB``, ``instances:TabController>0``,
+``hangs>+0`` (a stall of the GUI thread between A and B), ``max_hang_ms>500``.
+
+A rule that cannot be read is a usage error (:class:`~inspector.errors.BadRule`, exit 2), so a
+CI job never mistakes a typo for a broken budget (``BudgetExceeded``, exit 1).
 """
 
 from __future__ import annotations
@@ -26,10 +31,15 @@ from typing import Literal
 
 import msgspec
 
-from ..errors import BadInput, BudgetExceeded
-from ..metrics.snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, Snapshot
+from ..errors import BadRule, BudgetExceeded
+from ..metrics.snapshot import (
+    GROWTH,
+    ORPHAN_WORKER,
+    RETAINED_AFTER_CLEANUP,
+    Snapshot,
+    group_of,
+)
 from ..metrics.units import format_bytes
-from .diff import group_of
 
 TargetKind = Literal["type", "reason", "component"]
 
@@ -62,6 +72,9 @@ METRICS: dict[str, MetricSpec] = {
     "bytes": MetricSpec("tracked bytes (of a type or a component)", True,
                         ("type", "component")),
     "workers": MetricSpec("running workers (of a component)", False, ("component",)),
+    # Components, not resources: a leaked controller that released everything still counts.
+    "instances": MetricSpec("components still alive (of a class: the id without #n)", False,
+                            ("component",)),
     "suspects": MetricSpec("leak suspects (of a reason, a type or a component)", False,
                            ("reason", "type", "component")),
     "cache_bytes": MetricSpec("bytes of live caches and thumbnails", True, ()),
@@ -115,10 +128,13 @@ class BudgetResult(msgspec.Struct, frozen=True, kw_only=True):
     matched: str
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse one rule; ``BadInput`` with one line saying what is wrong."""
-    def bad(why: str) -> BadInput:
-        return BadInput(f"bad --fail-on rule {text!r}: {why}")
+def parse_rule(text: str, *, source: str = "--fail-on") -> Rule:
+    """Parse one rule; ``BadRule`` (a usage error) with one line saying what is wrong.
+
+    ``source`` names where the rule was written, for that line (``--fail-on``, a marker).
+    """
+    def bad(why: str) -> BadRule:
+        return BadRule(f"bad {source} rule {text!r}: {why}")
 
     found = _OPERATOR.search(text)
     if found is None:
@@ -162,9 +178,10 @@ def parse_rule(text: str) -> Rule:
                 delta=limit_match.group("plus") is not None)
 
 
-def parse_rules(texts: list[str] | tuple[str, ...]) -> list[Rule]:
+def parse_rules(texts: list[str] | tuple[str, ...], *, source: str = "--fail-on"
+                ) -> list[Rule]:
     """Parse every rule (the first bad one is the error)."""
-    return [parse_rule(text) for text in texts]
+    return [parse_rule(text, source=source) for text in texts]
 
 
 def evaluate(rule: Rule, before: Snapshot, after: Snapshot) -> BudgetResult:
@@ -243,7 +260,9 @@ def _value(rule: Rule, kind: TargetKind | None, s: Snapshot) -> int:
     metric, target = rule.metric, rule.target
     if kind is None or target is None:
         totals = {"live": s.live_resources, "bytes": s.tracked_bytes,
-                  "workers": s.active_workers, "suspects": len(s.leak_suspects),
+                  "workers": s.active_workers,
+                  "instances": sum(1 for c in s.components if c.alive),
+                  "suspects": len(s.leak_suspects),
                   "cache_bytes": s.cache_bytes, "cache_entries": s.cache_entries,
                   "rss_bytes": s.rss_bytes, "hangs": s.hang_count,
                   "max_hang_ms": round(s.hang_max_ms)}
@@ -261,5 +280,7 @@ def _value(rule: Rule, kind: TargetKind | None, s: Snapshot) -> int:
         return sum(1 for w in s.workers if w.running and _picks(w.component_id, target))
     if metric == "suspects":
         return sum(1 for x in s.leak_suspects if _picks(x.component_id, target))
+    if metric == "instances":
+        return sum(1 for c in s.components if c.alive and _picks(c.id, target))
     return sum(c.live if metric == "live" else c.bytes
                for c in s.components if _picks(c.id, target))

@@ -11,19 +11,15 @@ The result is a msgspec struct: ``msgspec.json.encode(diff)`` is the ``--json`` 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 
 import msgspec
 
-from ..metrics.snapshot import ComponentStats, LeakSuspect, Snapshot
+# group_of lives with the snapshot: the Prometheus exporter labels by it too.
+from ..metrics.snapshot import ComponentStats, LeakSuspect, Snapshot, group_of
 
 DIFF_SCHEMA = "resinspect.diff/1"
-
-#: ``#<number>`` instance suffixes, wherever they are in an id (ids may be paths such as
-#: ``MainWindow.tabs.ThumbnailTab#3.Loader``).
-_INSTANCE = re.compile(r"#\d+")
 
 #: The totals of a diff, in the order they are shown.
 TOTALS = (
@@ -125,11 +121,6 @@ class SnapshotDiff(msgspec.Struct, frozen=True, kw_only=True):
     def to_dict(self) -> dict[str, object]:
         """Plain builtins, ready for any JSON encoder."""
         return msgspec.to_builtins(self)  # type: ignore[no-any-return]
-
-
-def group_of(component_id: str) -> str:
-    """A component id without its instance numbers: ``Tab#3.Loader#1`` → ``Tab.Loader``."""
-    return _INSTANCE.sub("", component_id)
 
 
 def diff_snapshots(before: Snapshot, after: Snapshot, *, before_source: str = "",

@@ -4,7 +4,8 @@ Applications never open a TCP port: they serve snapshots on their private AF_UNI
 The exporter is a separate process that, at each scrape of ``/metrics``, lists the live
 applications (:func:`inspector.server.discovery.list_apps`), asks each for a snapshot over
 its socket - all at once, each with a short timeout - and answers with the snapshots in
-Prometheus text format (labels ``app``, ``pid``, ``type``, ``component``). An application
+Prometheus text format (labels ``app``, ``pid``, ``type``, ``component``; ``component`` is the
+class, the id without ``#n``, so a long run has a bounded number of series). An application
 that is dead, hung or otherwise unreadable is left out of that scrape and counted in
 ``resinspect_exporter_scrape_errors_total``; it never fails the scrape.
 

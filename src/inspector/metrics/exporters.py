@@ -2,6 +2,11 @@
 
 Prometheus text comes from prometheus_client through a custom collector, never formatted by
 hand, so its escaping and exposition rules are the library's.
+
+Series are bounded: components are labelled by class, their id without instance numbers
+(``MediaAnalysisController#17`` → ``component="MediaAnalysisController"``), with the figures of
+every instance summed, so an application that opens and closes a thousand tabs has the
+series it had after ten. Per-instance detail stays in JSON snapshots and CSV (docs/prometheus.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
-from .snapshot import History, Snapshot
+from .snapshot import History, Snapshot, group_of
 
 _GAUGES = (
     ("live_resources", "Resources tracked now"),
@@ -114,11 +119,15 @@ class _SnapshotCollector:
         type_bytes = GaugeMetricFamily("resinspect_type_bytes", "Tracked bytes by type",
                                        labels=[*app_labels, "type"])
         comp_live = GaugeMetricFamily("resinspect_component_live_resources",
-                                      "Live resources by owning component",
+                                      "Live resources by owning component class (id without #n)",
                                       labels=[*app_labels, "component"])
         comp_bytes = GaugeMetricFamily("resinspect_component_bytes",
-                                       "Tracked bytes by owning component",
+                                       "Tracked bytes by owning component class (id without #n)",
                                        labels=[*app_labels, "component"])
+        comp_instances = GaugeMetricFamily(
+            "resinspect_component_instances",
+            "Components alive, by class (id without #n), whatever they hold",
+            labels=[*app_labels, "component"])
         suspects = GaugeMetricFamily("resinspect_leak_suspects", "Leak suspects by reason",
                                      labels=[*app_labels, "reason"])
         for s in self._snapshots:
@@ -128,12 +137,27 @@ class _SnapshotCollector:
                 destroyed.add_metric([*base, type_name], float(st.destroyed))
                 live.add_metric([*base, type_name], float(st.live))
                 type_bytes.add_metric([*base, type_name], float(st.bytes))
-            for comp in s.components:
-                comp_live.add_metric([*base, comp.id], float(comp.live))
-                comp_bytes.add_metric([*base, comp.id], float(comp.bytes))
+            for cls, (alive, count, size) in sorted(_by_class(s).items()):
+                comp_live.add_metric([*base, cls], float(count))
+                comp_bytes.add_metric([*base, cls], float(size))
+                comp_instances.add_metric([*base, cls], float(alive))
             reasons: dict[str, int] = {}
             for suspect in s.leak_suspects:
                 reasons[suspect.reason] = reasons.get(suspect.reason, 0) + 1
             for reason, count in sorted(reasons.items()):
                 suspects.add_metric([*base, reason], float(count))
-        yield from (created, destroyed, live, type_bytes, comp_live, comp_bytes, suspects)
+        yield from (created, destroyed, live, type_bytes, comp_live, comp_bytes, comp_instances,
+                    suspects)
+
+
+def _by_class(snapshot: Snapshot) -> dict[str, tuple[int, int, int]]:
+    """Component class → (instances alive, live resources, bytes), summed over instances.
+
+    A class whose instances are all gone (kept in the snapshot by their leak suspects) stays
+    with 0 instances, so its series does not vanish while a suspect names it.
+    """
+    classes: dict[str, tuple[int, int, int]] = {}
+    for comp in snapshot.components:
+        alive, count, size = classes.get(group_of(comp.id), (0, 0, 0))
+        classes[group_of(comp.id)] = (alive + comp.alive, count + comp.live, size + comp.bytes)
+    return classes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,24 @@ import msgspec
 
 SCHEMA = "resinspect.snapshot/1"
 
-#: Leak-suspect reasons (DESIGN.md, Metrics).
+#: Leak-suspect reasons (docs/architecture.md, "Leak suspects").
 RETAINED_AFTER_CLEANUP = "retained_after_cleanup"
 ORPHAN_WORKER = "orphan_worker"
 GROWTH = "growth"
+
+
+#: ``#<number>`` instance suffixes, wherever they are in an id (ids may be paths such as
+#: ``MainWindow.tabs.ThumbnailTab#3.Loader``).
+_INSTANCE = re.compile(r"#\d+")
+
+
+def group_of(component_id: str) -> str:
+    """A component id without its instance numbers: ``Tab#3.Loader#1`` → ``Tab.Loader``.
+
+    The component's class, for everything that must not grow with the number of instances:
+    diffs across runs, budgets, Prometheus labels.
+    """
+    return _INSTANCE.sub("", component_id)
 
 
 class TypeStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -137,7 +152,8 @@ class Hang(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """An application's resources at one moment (DESIGN.md, Metrics).
+    """An application's resources at one moment (docs/architecture.md, "The snapshot and its
+    versioning").
 
     ``by_type`` is keyed by ``ResourceType`` value; ``components`` is sorted by live bytes,
     then live count, largest first. ``seq`` rises by one per snapshot the model takes.

@@ -1,4 +1,5 @@
-"""The resource system: service, locator, coordinators, controller, pool (the seed's design)."""
+"""The resource system: service, locator, coordinators, controller, pool (docs/architecture.md,
+"The resource system")."""
 
 from .controller import BaseController
 from .coordinator import BaseResourceCoordinator, ResourceHandle

@@ -4,7 +4,7 @@ A Python weak reference is the wrong liveness test for a QObject: its wrapper ca
 while a C++ parent keeps the object alive, and in PySide6 the wrapper may already be gone when
 ``destroyed`` fires. So QObjects are keyed by their C++ address and every one of them connects
 ``destroyed`` to a single shared slot (about 2 µs a delete whatever the number alive; a closure
-per object costs 27-47 µs and grows with that number; DESIGN.md, measured facts).
+per object costs 27-47 µs and grows with that number; docs/architecture.md, "Measured facts").
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The controller base class: business logic that owns its resources through a coordinator.
 
-Tabs hold a controller and contain no tracking calls at all (the seed's success metric); the
-controller's coordinator is bound to the controller, so its resources are torn down when the
-controller is cleaned up, destroyed or collected.
+Tabs hold a controller and contain no tracking calls at all (docs/architecture.md, "The
+resource system"); the controller's coordinator is bound to the controller, so its resources
+are torn down when the controller is cleaned up, destroyed or collected.
 """
 
 from __future__ import annotations

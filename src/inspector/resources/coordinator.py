@@ -2,7 +2,7 @@
 
 A coordinator is bound to one component (usually a controller), tracks what that component
 owns, and tears it down in one call. It keeps no closures over ``self`` or over resources in
-Qt connections (the seed's lambdas kept coordinators alive and fired on dead wrappers):
+Qt connections (lambdas capturing a coordinator kept it alive and fired on dead wrappers):
 liveness comes from the service, which hears ``destroyed`` and garbage collection itself.
 """
 

@@ -1,4 +1,4 @@
-"""The resource management service: the seed's interface, over the lock-and-counter store.
+"""The resource management service: the interface controllers use, over the lock-and-counter store.
 
 ``ResourceManagementService`` is a QObject because Qt code connects to its lifecycle signals;
 its state lives in a plain :class:`~inspector.resources.store.ResourceStore`. A signal is
@@ -18,10 +18,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QMetaMethod, QObject, Signal
+from PySide6.QtCore import QMetaMethod, QObject, Signal
 
 from .janitor import JANITOR
 from .orphans import orphaned_workers
+from .shutdown import after_loop
 from .store import ResourceStore, StoreAggregate, WorkerState
 from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 
@@ -254,13 +255,15 @@ class ResourceManagementService(QObject, IResourceManagementService):
     # -- application hooks ----------------------------------------------------------------
 
     def hook_application(self) -> bool:
-        """Clean up at ``aboutToQuit``, once an application exists; True once hooked."""
-        app = QCoreApplication.instance()
-        if app is None or self._hooked:
-            return self._hooked
-        app.aboutToQuit.connect(self._exit_cleanup)
-        self._hooked = True
-        return True
+        """Clean up when the application's event loop ends, once an application exists;
+        True once hooked.
+
+        Not inside ``aboutToQuit`` itself: Qt emits it within ``quit()``, which a signal
+        handler may call from any interrupted frame (see ``shutdown.after_loop``).
+        """
+        if not self._hooked:
+            self._hooked = after_loop(self._exit_cleanup)
+        return self._hooked
 
     def periodic_cleanup(self) -> None:
         """Prune dead references, re-check signal receivers and sample memory."""
@@ -318,7 +321,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
             self._update_resource_events()
 
     def disconnectNotify(self, signal: QMetaMethod) -> None:
-        # isSignalConnected() here deadlocks (DESIGN.md); the periodic cleanup re-checks.
+        # isSignalConnected() here deadlocks (docs/architecture.md, "Measured facts"); the periodic
+        # cleanup re-checks.
         # Until then a stale "connected" flag costs an emit with no receiver, never an event.
         name = bytes(signal.name().data()).decode()
         if name in self._connected:

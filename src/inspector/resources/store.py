@@ -110,7 +110,7 @@ class _Callback:
 
     def __init__(self, fn: Callable[[], object], priority: int, seq: int) -> None:
         # A bound method is held weakly: a component that registers its own method must
-        # still be collectable (the seed's WeakMethod rule). Plain functions are held strongly.
+        # still be collectable (a bound method is held weakly). Plain functions are held strongly.
         self.weak = hasattr(fn, "__self__") and hasattr(fn, "__func__")
         self.fn: Any = weakref.WeakMethod(fn) if self.weak else fn  # type: ignore[arg-type]
         self.priority = priority
@@ -512,7 +512,7 @@ class ResourceStore:
         """Stop tracking a resource; False for an unknown (or already released) id.
 
         Ids are unique in the process, so ``component`` is not needed to find the resource;
-        it is part of the signature the seed's callers use.
+        it is part of the signature controllers and coordinators use.
         """
         # The body of _release_locked, inlined: a call costs as much as three counters.
         with self._lock:
@@ -900,6 +900,18 @@ class ResourceStore:
         with self._lock:
             recs = list(self._workers.values())
         return [(obj, rec.comp.cid, rec.rid) for rec in recs if (obj := rec()) is not None]
+
+    def owners(self) -> list[tuple[str, object]]:
+        """``(component id, owner)`` of every registered component whose owner is still
+        reachable, oldest first: for explaining a leak (the pytest plugin), never a hot path."""
+        with self._lock:
+            comps = sorted(self._components.values(), key=lambda c: c.registered_at)
+        found = []
+        for comp in comps:
+            owner = comp.obj()
+            if owner is not None and not (comp.qaddr and not self._qt.is_valid(owner)):
+                found.append((comp.cid, owner))
+        return found
 
     def watched(self) -> list[WatchedResource]:
         """Resources released by a cleanup that may still be alive; dead ones are forgotten."""

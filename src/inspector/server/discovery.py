@@ -1,7 +1,7 @@
 """Where live applications' sockets are, and which of them are alive.
 
-Layout (DESIGN.md, Socket protocol): ``<runtime>/resinspect/<pid>.sock`` with a sidecar
-``<pid>.json`` beside it, where ``<runtime>`` is ``$XDG_RUNTIME_DIR``, else
+Layout (docs/architecture.md, "Socket layout and discovery"): ``<runtime>/resinspect/<pid>.sock``
+with a sidecar ``<pid>.json`` beside it, where ``<runtime>`` is ``$XDG_RUNTIME_DIR``, else
 ``<tmp>/resinspect-<uid>``. The ``resinspect`` directory must be ours, 0700 and not a
 symlink; anything else is refused, because whoever controls it can impersonate an
 application to the CLI or read what the application serves.

@@ -1,4 +1,5 @@
-"""The wire protocol: newline-delimited JSON, JSON-RPC 2.0 style (DESIGN.md, Socket protocol).
+"""The wire protocol: newline-delimited JSON, JSON-RPC 2.0 style (docs/architecture.md, "The wire
+protocol").
 
 A request is one line ``{"id": 1, "method": "snapshot", "params": {}}``; its reply one line
 ``{"id": 1, "result": ...}`` or ``{"id": 1, "error": {"code": int, "message": str}}``. A

@@ -18,9 +18,10 @@ so a slow or stalled client can hold up neither another client nor the applicati
   client for 6 s). The asking client's later lines wait for that reply, so replies stay in
   request order.
 
-Security (DESIGN.md): the socket lives in a private 0700 directory, is 0600 from the moment
-it exists (umask around ``bind``), and the peer's uid is checked with ``SO_PEERCRED`` before
-a single byte is read or sent. There is no TCP and no abstract-namespace socket.
+Security (docs/architecture.md, "Security model"): the socket lives in a private 0700
+directory, is 0600 from the moment it exists (umask around ``bind``), and the peer's uid is
+checked with ``SO_PEERCRED`` before a single byte is read or sent. There is no TCP and no
+abstract-namespace socket.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ class _Client:
 
 
 class InspectorServer:
-    """Serves a metrics model over ``<runtime>/resinspect/<pid>.sock`` (DESIGN.md).
+    """Serves a metrics model over ``<runtime>/resinspect/<pid>.sock`` (docs/architecture.md,
+    "Socket layout and discovery").
 
     ``runtime_dir`` is ``<runtime>`` (default ``$XDG_RUNTIME_DIR``, else
     ``<tmp>/resinspect-<uid>``); the socket and its sidecar go in its ``resinspect``

@@ -1,7 +1,7 @@
 """What the demo's controllers share: a coordinator for workers and thumbnails, job running.
 
 A controller owns its workers and what they produce through its coordinator, and keeps only
-resource ids itself (the seed's lambdas captured objects; ids cannot keep anything alive).
+resource ids itself (a lambda that captures an object keeps it alive; an id cannot).
 Workers report to the controller through queued signals; the controller re-emits what its
 tab shows, so a tab never sees a worker.
 """
