@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.errors import BadInput, BudgetExceeded
+from inspector.errors import BadRule, BudgetExceeded
 from inspector.fleet.budgets import check_budgets, parse_rule, raise_if_broken
 from inspector.metrics.snapshot import Hang
 from tests.fleet.conftest import make_snapshot
@@ -29,7 +29,7 @@ def test_hang_rules_check_the_whole_run_count_and_the_longest_stall() -> None:
 
 
 def test_hang_rules_are_totals_without_units() -> None:
-    with pytest.raises(BadInput, match="takes no unit"):
+    with pytest.raises(BadRule, match="takes no unit"):
         parse_rule("max_hang_ms>5s")
-    with pytest.raises(BadInput, match="hangs is a total and takes no ':NAME'"):
+    with pytest.raises(BadRule, match="hangs is a total and takes no ':NAME'"):
         parse_rule("hangs:main>0")
