@@ -181,6 +181,17 @@ def test_the_watchdog_dumps_a_thread_stuck_without_a_heartbeat(tmp_path: Path) -
     assert not path.exists()
 
 
+def test_one_watchdog_per_process(tmp_path: Path) -> None:
+    first = StallWatchdog(tmp_path / "1.stall", threading.get_ident(), "MainThread", None)
+    try:
+        with pytest.raises(RuntimeError, match="already used"):
+            StallWatchdog(tmp_path / "2.stall", threading.get_ident(), "MainThread", None)
+        assert not (tmp_path / "2.stall").exists()
+    finally:
+        first.close()
+    StallWatchdog(tmp_path / "2.stall", threading.get_ident(), "MainThread", None).close()
+
+
 def test_a_stall_file_that_is_not_one_reads_as_none(tmp_path: Path) -> None:
     assert read_stall_file(tmp_path / "missing.stall") is None
     (tmp_path / "junk.stall").write_bytes(b"\x00garbage" * 10)

@@ -237,7 +237,12 @@ class StallWatchdog:
     The file is created 0600 in the socket's private directory. :meth:`rearm` runs on the GUI
     thread (from the heartbeat) and :meth:`close` on any thread; a lock keeps the two apart so
     the watchdog is never armed on a file descriptor that was closed (and maybe reused).
+    faulthandler has one watchdog per process: a second ``StallWatchdog`` while one is open
+    raises ``RuntimeError`` rather than steal it.
     """
+
+    _open_lock = threading.Lock()
+    _open: StallWatchdog | None = None
 
     def __init__(self, path: Path, gui_thread: int, gui_name: str, gui_native_id: int | None,
                  timeout_s: float = WATCHDOG_TIMEOUT_S, period_s: float = WATCHDOG_PERIOD_S,
@@ -253,11 +258,16 @@ class StallWatchdog:
         self._lock = threading.Lock()
         self._closed = False
         self._armed_mono = 0.0
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # a dead process's file of the same pid
-        self._fd: int | None = os.open(
-            path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
-        self._inode = os.fstat(self._fd).st_ino
+        with StallWatchdog._open_lock:
+            if StallWatchdog._open is not None:
+                raise RuntimeError("faulthandler's watchdog is already used by "
+                                   f"{StallWatchdog._open.path}")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # a dead process's file of the same pid
+            self._fd: int | None = os.open(
+                path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+            self._inode = os.fstat(self._fd).st_ino
+            StallWatchdog._open = self
 
     @property
     def active(self) -> bool:
@@ -339,6 +349,9 @@ class StallWatchdog:
             return
         self._closed = True
         faulthandler.cancel_dump_traceback_later()
+        with StallWatchdog._open_lock:
+            if StallWatchdog._open is self:
+                StallWatchdog._open = None
         fd, self._fd = self._fd, None
         if fd is not None:
             with contextlib.suppress(OSError):
@@ -770,8 +783,8 @@ class HangMonitor:
             while self.beat.gaps:
                 b0, end, dump, cpu = self.beat.gaps.popleft()
                 self._finish_one(b0, end, dump, cpu)
-            for key in [k for k in self._stalls if k < last]:
-                del self._stalls[key]
+            for key in [k for k in list(self._stalls) if k < last]:  # (the thread adds)
+                self._stalls.pop(key, None)
 
     def _finish_one(self, b0: float, end: float, dump: tuple[str, float] | None,
                     cpu: float = 0.0) -> None:
