@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import itertools
 import json
 import logging
 import os
@@ -67,6 +68,9 @@ WHERE_SIZE = 20
 IDLE_WAKE_S = 0.05
 #: A beat this much later than due makes the monitor start sampling.
 DETECT_SLACK_S = 0.02
+#: A stall in which the monitor went this long without a sample had native code holding the
+#: GIL: its watchdog dump, not a fresh read, says where the GUI thread was.
+BLIND_GAP_S = 0.5
 #: A monitor that wakes later than it meant to by this much did not see that time: it was
 #: kept from the GIL (a Python thread gives it up every 5 ms), not merely from a busy CPU.
 LATE_S = 0.1
@@ -805,12 +809,18 @@ class HangMonitor:
 
     def native_stack(self) -> list[str] | None:
         """The watchdog's stack of the GUI thread for the stall now in progress, if native
-        code held the GIL during it (the monitor could not sample on time) and the watchdog
-        caught it; None otherwise."""
+        code held the GIL during it - the monitor went :data:`BLIND_GAP_S` or longer without
+        a sample - and the watchdog caught it; None otherwise.
+
+        The gaps, not lateness alone, decide: a C extension that runs Python signal handlers
+        now and then (``re`` does) lets a sample through in the middle of a long hold.
+        """
         last = self.beat.last
         stall = self._stalls.get(last)
-        if stall is not None and not any(late for _t, _sid, late in stall.points):
-            return None  # sampled on time throughout: Python was running
+        times = [last, *(t for t, _sid, _late in (stall.points if stall else []))]
+        times.append(time.monotonic())
+        if max(b - a for a, b in itertools.pairwise(times)) < BLIND_GAP_S:
+            return None  # sampled throughout: Python was running
         watchdog = self.beat.watchdog
         if watchdog is None or self.gui_thread is None:
             return None
