@@ -181,15 +181,30 @@ def test_the_watchdog_dumps_a_thread_stuck_without_a_heartbeat(tmp_path: Path) -
     assert not path.exists()
 
 
-def test_one_watchdog_per_process(tmp_path: Path) -> None:
-    first = StallWatchdog(tmp_path / "1.stall", threading.get_ident(), "MainThread", None)
+def test_the_newest_watchdog_has_faulthandler(tmp_path: Path) -> None:
+    ident = threading.get_ident()
+    first = StallWatchdog(tmp_path / "1.stall", ident, "MainThread", None, timeout_s=0.2)
+    second = StallWatchdog(tmp_path / "2.stall", ident, "MainThread", None, timeout_s=0.2)
     try:
-        with pytest.raises(RuntimeError, match="already used"):
-            StallWatchdog(tmp_path / "2.stall", threading.get_ident(), "MainThread", None)
-        assert not (tmp_path / "2.stall").exists()
+        assert not first.active
+        assert second.active
+        assert first.rearm(time.monotonic()) is None  # no longer arms faulthandler
+        second.rearm(time.monotonic())
+        first.close()  # and does not disarm the newest when it closes
+        assert wait_until(lambda: (r := read_stall_file(tmp_path / "2.stall")) is not None
+                          and r.fired)
     finally:
         first.close()
-    StallWatchdog(tmp_path / "2.stall", threading.get_ident(), "MainThread", None).close()
+        second.close()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_a_stall_file_that_is_not_one_reads_as_none(tmp_path: Path) -> None:

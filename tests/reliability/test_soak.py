@@ -16,8 +16,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from inspector.metrics import MetricsModel
+from inspector.metrics.hangs import read_stall_file
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
+from inspector.server.discovery import stall_for
 
 from .conftest import native_threads, open_fds, open_sockets, settle
 
@@ -89,6 +91,10 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
 
     if not turning:  # past the lag threshold before the warm-up, so it warms that path
         time.sleep(model.probe.threshold_ms / 1000 + 0.1)
+        # And past the stall watchdog's dump: its C thread ends when it fires, which would
+        # read as a thread count that changed during the run.
+        stall = stall_for(server.path)
+        assert settle(lambda: (r := read_stall_file(stall)) is not None and r.fired)
     for i in range(warmup):
         cycle(path, i)
         turn()

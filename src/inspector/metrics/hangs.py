@@ -241,8 +241,9 @@ class StallWatchdog:
     The file is created 0600 in the socket's private directory. :meth:`rearm` runs on the GUI
     thread (from the heartbeat) and :meth:`close` on any thread; a lock keeps the two apart so
     the watchdog is never armed on a file descriptor that was closed (and maybe reused).
-    faulthandler has one watchdog per process: a second ``StallWatchdog`` while one is open
-    raises ``RuntimeError`` rather than steal it.
+    faulthandler has one watchdog per process: the newest ``StallWatchdog`` has it, and an
+    older one still open stops arming it (:attr:`active` turns False) and leaves it alone
+    when it closes.
     """
 
     _open_lock = threading.Lock()
@@ -261,11 +262,11 @@ class StallWatchdog:
         self.gui_native_id = gui_native_id
         self._lock = threading.Lock()
         self._closed = False
+        self._superseded = False
         self._armed_mono = 0.0
         with StallWatchdog._open_lock:
             if StallWatchdog._open is not None:
-                raise RuntimeError("faulthandler's watchdog is already used by "
-                                   f"{StallWatchdog._open.path}")
+                StallWatchdog._open._superseded = True
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)  # a dead process's file of the same pid
             self._fd: int | None = os.open(
@@ -275,8 +276,8 @@ class StallWatchdog:
 
     @property
     def active(self) -> bool:
-        """Whether the file is open and the watchdog may be armed."""
-        return not self._closed
+        """Whether the file is open and this is the process's watchdog (the newest)."""
+        return not self._closed and not self._superseded
 
     def rearm(self, now_mono: float) -> tuple[str, float] | None:
         """Cancel the pending watchdog, take any dump it wrote, and arm it again.
@@ -285,7 +286,7 @@ class StallWatchdog:
         Called by the heartbeat; a failure turns the watchdog off (logged once).
         """
         with self._lock:
-            if self._closed or self._fd is None:
+            if self._closed or self._superseded or self._fd is None:
                 return None
             try:
                 return self._rearm_locked(self._fd, now_mono)
@@ -352,10 +353,10 @@ class StallWatchdog:
         if self._closed:
             return
         self._closed = True
-        faulthandler.cancel_dump_traceback_later()
         with StallWatchdog._open_lock:
             if StallWatchdog._open is self:
                 StallWatchdog._open = None
+                faulthandler.cancel_dump_traceback_later()
         fd, self._fd = self._fd, None
         if fd is not None:
             with contextlib.suppress(OSError):

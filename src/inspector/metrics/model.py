@@ -180,9 +180,6 @@ class MetricsModel:
             try:
                 watchdog = StallWatchdog(path, ident, name, native,
                                          threads_unsafe=thread_was_terminated)
-            except RuntimeError as exc:  # another model in this process has the watchdog
-                log.debug("resinspect: no stall file at %s: %s", path, exc)
-                return False
             except OSError as exc:
                 log.warning("resinspect: no stall file at %s: %s", path, exc)
                 return False
