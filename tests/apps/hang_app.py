@@ -156,7 +156,8 @@ def main() -> int:
     app.aboutToQuit.connect(stop)
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
     signal.signal(signal.SIGINT, lambda *_: app.quit())
-    QTimer.singleShot(0, lambda: print(f"READY {os.getpid()}", flush=True))
+    # Ready once the loop has turned a few times: the inspector's heartbeat is running.
+    QTimer.singleShot(300, lambda: print(f"READY {os.getpid()}", flush=True))
     QTimer.singleShot(int(args.seconds * 1000), app.quit)
     code = app.exec()
     handle.close()

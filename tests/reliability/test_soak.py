@@ -89,11 +89,18 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         if turning:
             QCoreApplication.processEvents()
 
+    # The heartbeat arms the stall watchdog, whose C thread lives until it fires: let the
+    # loop turn until it is armed, and (frozen) until it has fired, so the thread count the
+    # run is measured against is the one it keeps.
+    stall = stall_for(server.path)
+
+    def armed() -> bool:
+        QCoreApplication.processEvents()
+        return read_stall_file(stall) is not None
+
+    assert settle(armed)
     if not turning:  # past the lag threshold before the warm-up, so it warms that path
         time.sleep(model.probe.threshold_ms / 1000 + 0.1)
-        # And past the stall watchdog's dump: its C thread ends when it fires, which would
-        # read as a thread count that changed during the run.
-        stall = stall_for(server.path)
         assert settle(lambda: (r := read_stall_file(stall)) is not None and r.fired)
     for i in range(warmup):
         cycle(path, i)

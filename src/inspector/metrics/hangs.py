@@ -2,9 +2,10 @@
 
 Three parts, none of which needs Qt (the probe in ``probe.py`` wires them to the event loop):
 
-* :class:`Beat` is what the GUI heartbeat writes. Its fast path is one clock read and one
-  attribute write; only a beat that comes late (a stall just ended) or one that is due to
-  re-arm the watchdog takes the slow path, which records the gap for the monitor.
+* :class:`Beat` is what the GUI heartbeat writes. Its fast path reads two clocks (the time,
+  the thread's CPU time) and writes two attributes; only a beat that comes late (a stall just
+  ended) or one that is due to re-arm the watchdog takes the slow path, which records the
+  gap for the monitor.
 * :class:`HangMonitor` is a thread that costs next to nothing while the loop turns: it sleeps
   until the next beat is overdue, and only then samples the GUI thread's Python stack, every
   10 ms, until the loop turns again. Each stall's samples are merged by function into
@@ -372,7 +373,8 @@ class StallWatchdog:
 class Beat:
     """What the GUI heartbeat writes: the time the loop last turned, and late beats.
 
-    :meth:`stamp` is the whole per-beat cost in the usual case (a plain object, no lock).
+    :meth:`stamp` is the whole per-beat cost in the usual case (a plain object, no lock):
+    two clock reads and two attribute writes.
     """
 
     __slots__ = ("_clock", "_cpu_clock", "base", "cpu", "due", "gap_s", "gaps", "interval_s",
@@ -410,10 +412,12 @@ class Beat:
         # The frames under the loop, as the common part of what every slow beat sees: a
         # first beat inside a nested loop (processEvents() at start-up) is corrected later.
         under = _frames_of(_outside_heartbeat(sys._getframe(1)))
-        if self.base is None:
+        base = self.base
+        first = base is None
+        if base is None:
             self.base = under
-        elif under[:len(self.base)] != self.base:
-            self.base = under[:_common_prefix([list(self.base), list(under)])]
+        elif under[:len(base)] != base:
+            self.base = under[:_common_prefix([list(base), list(under)])]
         dump = None
         watchdog = self.watchdog
         if watchdog is not None:
@@ -421,7 +425,7 @@ class Beat:
             self.due = now + watchdog.period_s if watchdog.active else float("inf")
         else:
             self.due = float("inf")
-        if now - self.last > self.gap_s:
+        if now - self.last > self.gap_s and not first:  # start-up is not a stall of a loop
             self.gaps.append((self.last, now, dump, self._cpu_clock() - self.cpu))
 
     def set_watchdog(self, watchdog: StallWatchdog | None) -> None:
@@ -731,7 +735,7 @@ class HangMonitor:
             late = now - expected > LATE_S
             self.finish()
             last = beat.last
-            if self._running() and now - last > self.detect_s:
+            if self._running() and beat.base is not None and now - last > self.detect_s:
                 stall = self._stalls.get(last)
                 if stall is None:
                     stall = self._stalls[last] = _Stall(last, self.sample_interval_s)

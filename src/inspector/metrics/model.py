@@ -183,8 +183,8 @@ class MetricsModel:
             except OSError as exc:
                 log.warning("resinspect: no stall file at %s: %s", path, exc)
                 return False
-            # Armed now, not at the next beat: a stall may begin before the loop turns again.
-            watchdog.rearm(time.monotonic())
+            # Armed by the next beat: freezes are of a running event loop, and start-up (the
+            # loop not yet turning, threads starting) is when walking threads is riskiest.
             self.probe.beat.set_watchdog(watchdog)
         return watchdog.active
 

@@ -48,6 +48,7 @@ class LoopProbe:
         self.hangs = HangMonitor(self._beat, self._sample_stack, lambda: self.running,
                                  threshold_ms=hang_threshold_ms)
         self._unanswered_mark: int | None = None
+        self._unanswered_stack: list[str] = []
 
     @property
     def beat(self) -> Beat:
@@ -138,15 +139,23 @@ class LoopProbe:
         if ident is None:
             return None
         main = self.main_stack
-        # The thread formats its own frame in a signal handler, unless it is in C++ and has
-        # not answered the last request yet: then its frames are read from outside.
-        if (main.installed and ident == threading.main_thread().ident
-                and (self._unanswered_mark is None or main.served != self._unanswered_mark)):
+        if main.installed and ident == threading.main_thread().ident:
+            # The thread formats its own frame in a signal handler. One that has not answered
+            # has run no Python since: its stack is the one read from outside the first time
+            # (walking other threads' frames is what can crash CPython 3.11, so once).
+            if self._unanswered_mark is not None and main.served == self._unanswered_mark:
+                return list(self._unanswered_stack)
             own = main.read(_SAMPLE_WAIT_S)
             if own is not None:
                 self._unanswered_mark = None
                 return own
             self._unanswered_mark = main.served
+            self._unanswered_stack = self._outside(ident)
+            return list(self._unanswered_stack)
+        return self._outside(ident)
+
+    @staticmethod
+    def _outside(ident: int) -> list[str]:
         if thread_was_terminated():
             return list(UNREADABLE)
         return format_frames(sys._current_frames().get(ident))
