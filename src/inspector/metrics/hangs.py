@@ -611,7 +611,7 @@ def stall_start(b0: float, end: float, interval: float, cpu: float = 0.0,
     """
     gap = end - b0
     for share in (rate, 1.0):
-        if share >= 0.25 and gap - interval <= cpu / share <= gap:
+        if share >= 0.1 and gap - interval <= cpu / share <= gap:
             return end - cpu / share
     return b0 + min(interval, gap) / 2
 
