@@ -13,6 +13,8 @@ status a shell reports for a process killed by SIGPIPE).
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Never raises (``SystemExit`` included): the console script passes the result to
     ``sys.exit``.
     """
+    if sys.stdout is None:  # started with stdout closed (`resinspect ls >&-`)
+        sys.stdout = _ClosedStream("standard output")
     try:
         result = resinspect.main(
             args=list(argv) if argv is not None else None,
@@ -84,6 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
         return _fail(str(exc.code), 1)
+    except PermissionError as err:
+        return _fail(f"permission denied{_where(err)}", 1)
+    except RecursionError:
+        return _fail("input nested too deeply to read (a hostile or corrupt file or reply?)", 1)
+    except MemoryError:
+        return _fail("out of memory (input too large?)", 1)
+    except OverflowError as err:
+        return _fail(f"a number out of range: {err}", 1)
+    except OSError as err:
+        if err.errno == errno.EPIPE:
+            _silence_stdout()
+            return EXIT_BROKEN_PIPE
+        return _fail(f"{err.strerror or type(err).__name__}{_where(err)}", 1)
     except Exception as err:  # the last line of defence: one line, never a traceback
         return _fail(f"unexpected error: {type(err).__name__}: {err}"
                      " (set RESINSPECT_DEBUG=1 for details)", 1)
@@ -92,14 +109,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+class _ClosedStream(io.TextIOBase):
+    """Stands for a standard stream the process was started without: writing to it is an
+    ``OSError`` that says so (one line), while commands that write elsewhere still work."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, f"{self._what} is closed")
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _where(err: OSError) -> str:
+    """`` (PATH)`` for an error about a file, else what the error says, after a colon."""
+    if err.filename is not None:
+        return f": {os.fsdecode(err.filename)}"
+    if err.strerror is None and str(err):
+        return f": {err}"
+    return " (writing the output?)" if err.errno == errno.ENOSPC else ""
+
+
 def _fail(message: str, code: int) -> int:
     """Write ``resinspect: <message>`` as one line on stderr and return ``code``."""
     if os.environ.get("RESINSPECT_DEBUG") == "1" and sys.exc_info()[0] is not None:
         import traceback  # only here: it costs start-up time every run would pay
 
         traceback.print_exc()
+    from inspector.metrics.text import safe
+
     # A message may span lines (a list of candidate applications, say): the contract is one.
-    one_line = "; ".join(part.strip() for part in message.splitlines() if part.strip())
+    # It may also carry names from an application or a file: escaped, as every text output.
+    one_line = safe("; ".join(part.strip() for part in message.splitlines() if part.strip()))
     with contextlib.suppress(OSError):  # stderr itself gone: the status is all that is left
         click.echo(f"{PROG}: {one_line or 'error'}", err=True)
     return code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,6 +12,32 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 _OTHER = {"pid": "--socket", "socket": "--pid"}
+
+#: Longest interval, duration or timeout any option takes: a day. The server refuses a
+#: subscription interval over a day, and a longer number is a typo, not a plan.
+MAX_SECONDS = 86_400.0
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds in a range: ``nan``, ``inf`` and ``1e300`` are usage errors.
+
+    ``FloatRange`` lets ``nan`` through (every comparison with it is false) and ``inf`` too
+    when there is no maximum: ``record --duration nan`` recorded forever and ``exporter
+    --timeout inf`` failed every scrape with a traceback.
+    """
+
+    name = "seconds"
+
+    def __init__(self, min: float, max: float = MAX_SECONDS, *, min_open: bool = False
+                 ) -> None:
+        super().__init__(min=min, max=max, min_open=min_open)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds.", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def _exclusive(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

@@ -1,13 +1,15 @@
-"""Writing command output: stdout, or a file replaced in one step."""
+"""Writing command output: stdout, or a file through the one writer of output files.
+
+``inspector.fleet.output`` decides how a path is written (atomic rename for a regular
+file, written through for a device or FIFO, refused otherwise); ``snapshot -o``, ``record
+-o`` and the dock's export all go through it.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
-
-from inspector.errors import BadInput
 
 
 def write_output(data: bytes, path: Path | None) -> None:
@@ -19,24 +21,8 @@ def write_output(data: bytes, path: Path | None) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: readers see the old file or the new one, never half.
+    """Write ``data`` to ``path``: replaced in one step if it is a regular file, written
+    through if it is a device or FIFO, ``BadInput`` (one line) for anything else."""
+    from inspector.fleet.output import write_file
 
-    The data goes to a temporary file in the same directory (a rename is atomic only within
-    one file system), which is then renamed over ``path``. Any failure is ``BadInput`` with
-    one line saying why, and leaves no temporary file behind.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        # 0o666 and O_EXCL: the file gets the umask's usual permissions, as `>` would give,
-        # and an existing file (or symlink) at the temporary name is never written through.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise BadInput(f"cannot write {path}: {err.strerror or err}") from None
+    write_file(path, data)

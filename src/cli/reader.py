@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from inspector.errors import BadInput
-
 if TYPE_CHECKING:
     from inspector.metrics.snapshot import Snapshot
     from inspector.server.client import InspectorClient
@@ -98,35 +96,11 @@ class FileReader:
         self.path = Path(path)
 
     def snapshots(self) -> Iterator[Snapshot]:
-        """Every snapshot in the file, in order; ``BadInput`` for anything else."""
-        import msgspec
+        """Every snapshot in the file, in order, streamed; ``BadInput`` for anything else
+        (a line that is not a snapshot, a FIFO or device, an empty file)."""
+        from inspector.fleet.recording import RecordingFile
 
-        from inspector.metrics.snapshot import Snapshot
-
-        try:
-            data = self.path.read_bytes()
-        except OSError as err:
-            raise BadInput(f"cannot read {self.path}: {err.strerror or err}") from None
-        if not data.strip():
-            raise BadInput(f"{self.path}: empty file, no snapshot in it")
-        try:  # one document, compact or indented over many lines ...
-            snap = Snapshot.from_json(data)
-        except msgspec.ValidationError as err:  # (a subclass of DecodeError: caught first)
-            raise BadInput(f"{self.path}: not a resinspect snapshot: {err}") from None
-        except msgspec.DecodeError:
-            pass  # ... or not one JSON document: a recording, one snapshot a line
-        else:
-            yield _checked(snap, str(self.path))
-            return
-        for lineno, line in enumerate(data.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                snap = Snapshot.from_json(line)
-            except msgspec.DecodeError as err:
-                raise BadInput(f"{self.path}:{lineno}: not a resinspect snapshot: {err}"
-                               ) from None
-            yield _checked(snap, f"{self.path}:{lineno}")
+        yield from RecordingFile(self.path, allow_cut=False)
 
     def get_current_snapshot(self) -> Snapshot:
         """The last snapshot in the file."""
@@ -144,16 +118,7 @@ class FileReader:
             yield snap
 
     def close(self) -> None:
-        """Nothing to release: the file is read whole and closed at once."""
-
-
-def _checked(snap: Snapshot, where: str) -> Snapshot:
-    from inspector.metrics.snapshot import SCHEMA
-
-    if snap.schema != SCHEMA:
-        raise BadInput(f"{where}: schema {snap.schema!r} is not {SCHEMA!r}, "
-                       "the one this resinspect reads")
-    return snap
+        """Nothing to release: the file is closed when a reading of it ends."""
 
 
 def open_reader(

@@ -1,5 +1,9 @@
 """Rich renderables for ``resinspect``: they build what to show and never print.
 
+Names come from the application (or from a recording someone sent): every one is shown
+through :func:`name`, which escapes control and bidi characters (``inspector.metrics.text``)
+and cuts a name longer than :data:`MAX_NAME` characters - on display only, JSON keeps it whole.
+
 The one layout rule that matters: a component id (or a socket path) is never cut and never
 broken across lines when the width allows it. Tables are therefore :class:`KeyedTable`s,
 which measure their rows at render time and, if the id column would have to shrink, show
@@ -9,6 +13,7 @@ fold or ellipsise the id.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,19 +27,49 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from inspector.metrics.text import clip, safe
 from inspector.metrics.units import format_bytes, format_duration, format_ms
 
 if TYPE_CHECKING:
     from rich.console import JustifyMethod
 
     from cli.reader import AppDescription
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import Snapshot, WhyResult
 
 #: Table layout: one space of padding each side of a column, a one-cell separator.
 _CELL_OVERHEAD = 3
 
+#: Longest name shown whole. Real ids are far shorter; a 10,000-character one padded every
+#: line of ``top --once`` to 10,000 columns.
+MAX_NAME = 200
+
 
 # -- formatting ----------------------------------------------------------------------------
+
+
+def name(text: object, width: int = MAX_NAME) -> str:
+    """An untrusted name as text output shows it: escaped (``\\x1b``) and cut to ``width``."""
+    return clip(safe(text), width)
+
+
+def clock(timestamp: float, fmt: str = "%H:%M:%S") -> str:
+    """A recorded time as local time; one no clock can show (``1e308`` or ``nan`` from a
+    hostile file) as the number it is, rather than an OverflowError."""
+    try:
+        if not math.isfinite(timestamp):
+            raise ValueError(timestamp)
+        return time.strftime(fmt, time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return f"t={timestamp:g}"
+
+
+def safe_text(cell: Text) -> Text:
+    """``cell`` with its text shown through :func:`name`; unchanged (spans kept) if clean."""
+    shown = name(cell.plain)
+    if shown == cell.plain:
+        return cell
+    return Text(shown, style=cell.style, justify=cell.justify, overflow=cell.overflow,
+                no_wrap=cell.no_wrap)
 
 
 # -- a table that never breaks its key column ------------------------------------------------
@@ -76,7 +111,9 @@ class KeyedTable:
     ) -> None:
         self.title = title
         self.columns = list(columns)
-        self.rows = [[c if isinstance(c, Text) else Text(c) for c in row] for row in rows]
+        # Every cell through the one sanitiser: callers pass names as they came.
+        self.rows = [[safe_text(c) if isinstance(c, Text) else Text(name(c)) for c in row]
+                     for row in rows]
         self.key = key
         self.empty = empty
         self.footer = footer
@@ -181,10 +218,9 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
 
 
 def _title(s: Snapshot) -> Text:
-    clock = time.strftime("%H:%M:%S", time.localtime(s.timestamp))
     return Text.assemble(
-        (s.app, "bold cyan"), "  pid ", (str(s.pid), "bold"),
-        "  up ", format_duration(s.uptime_s), "  at ", clock,
+        (name(s.app), "bold cyan"), "  pid ", (str(s.pid), "bold"),
+        "  up ", format_duration(s.uptime_s), "  at ", clock(s.timestamp),
     )
 
 
@@ -228,7 +264,8 @@ def render_blocked_banner(snapshot: Snapshot) -> Panel:
         Text("GUI thread stack, innermost last:", style="bold"),
     ]
     if snapshot.gui_stack:
-        lines += [Text("  " + frame, overflow="fold") for frame in snapshot.gui_stack]
+        lines += [Text("  " + name(frame, 4 * MAX_NAME), overflow="fold")
+                  for frame in snapshot.gui_stack]
     else:
         lines.append(Text("  (no stack captured yet)", style="dim"))
     return Panel(Group(*lines), title="EVENT LOOP BLOCKED", title_align="left",
@@ -277,18 +314,42 @@ def _suspects(s: Snapshot) -> KeyedTable:
     suspects = sorted(s.leak_suspects, key=lambda x: (-x.age_s, x.component_id, x.resource_id))
     columns = [Col("Component"), Col("Type"), Col("Resource"), Col("Reason", style="yellow"),
                Col("Age", "right")]
-    with_detail = any(x.detail for x in suspects)
+    with_detail = any(x.detail or x.site for x in suspects)
     if with_detail:
         columns.append(Col("Detail", wrap=True))
     rows: list[list[Cell]] = []
     for x in suspects:
-        row: list[Cell] = [x.component_id, x.resource_type, x.resource_id or "-", x.reason,
+        resource = " ".join(p for p in (x.name, x.resource_id) if p) or "-"
+        if x.count > 1:
+            resource += f" (x{x.count})"
+        reason = x.reason if x.confirmed else f"{x.reason} (pending)"
+        row: list[Cell] = [x.component_id, x.resource_type, resource, reason,
                            format_duration(x.age_s)]
         if with_detail:
-            row.append(x.detail)
+            row.append("; ".join(p for p in (x.detail, f"made at {x.site}" if x.site else "")
+                                 if p))
         rows.append(row)
     return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
                       empty="no leak suspects")
+
+
+# -- why -----------------------------------------------------------------------------------
+
+
+def render_why(result: WhyResult) -> KeyedTable:
+    """The table of ``resinspect why``: the chain from a root to the resource, root first.
+
+    Names and sites come from the application: shown escaped (by KeyedTable, and here for
+    the title).
+    """
+    title = f"Why {safe(result.resource_id)} is alive (root first)"
+    if not result.complete:
+        title += ": no root reached within the time budget, the longest chain found"
+    rows: list[list[Cell]] = [
+        [str(n), link.kind, link.name, link.site or "-"]  # KeyedTable escapes every cell
+        for n, link in enumerate(result.chain, start=1)]
+    return KeyedTable(title, [Col("#", "right"), Col("Held by"), Col("Name"),
+                              Col("Site")], rows, key=2, empty="no chain")
 
 
 # -- ls ------------------------------------------------------------------------------------
@@ -298,7 +359,7 @@ def render_ls(apps: Sequence[AppDescription], *, now: float | None = None) -> Ke
     """The table of ``resinspect ls``: pid, app, uptime and socket of each live application."""
     now = time.time() if now is None else now
     rows: list[list[Cell]] = [
-        [str(a.pid), a.app or "?",
+        [str(a.pid), name(a.app) if a.app else "?",
          format_duration(now - a.started_at) if a.started_at > 0 else "?", str(a.socket)]
         for a in sorted(apps, key=lambda a: a.pid)
     ]

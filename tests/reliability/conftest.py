@@ -155,7 +155,18 @@ def _write_figures_md(path: Path) -> None:
     for test in sorted(set(FIGURES) | set(OUTCOMES)):
         shown = "<br>".join(f"{k} = {v}" for k, v in FIGURES.get(test, {}).items())
         lines.append(f"| `{test}` | {OUTCOMES.get(test, '?')} | {shown} |")
-    path.write_text("\n".join(lines) + "\n")
+    # Hand-written sections after the marker (the hardening table) survive a rewrite.
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        at = old.find(KEPT_MARKER)
+        if at >= 0:
+            kept = "\n" + old[at:]
+    path.write_text("\n".join(lines) + "\n" + kept)
+
+
+#: Where the hand-written part of FIGURES.md begins; a heavy run rewrites only what is above.
+KEPT_MARKER = "<!-- kept across heavy runs -->"
 
 
 # -- in-process server fixtures: model, server and raw are in tests/conftest.py ------------

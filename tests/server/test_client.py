@@ -179,3 +179,39 @@ def test_client_discovery_and_protocol_import_no_qt() -> None:
     result = subprocess.run([sys.executable, "-c", code], env=python_env(),
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+_KEPT_FOR_WHY: list[object] = []
+
+
+def test_why_answers_over_the_socket_and_refuses_unknown_ids(server: InspectorServer) -> None:
+    from inspector.resources import ResourceType
+
+    class Owner:
+        pass
+
+    class Kept:
+        pass
+
+    owner, kept = Owner(), Kept()
+    _KEPT_FOR_WHY.append(kept)
+    service = server.model.service  # type: ignore[attr-defined]
+    rid = service.track_resource(owner, ResourceType.CUSTOM, kept)
+    del kept  # else this frame's local is the shortest chain (a "thread frame" root)
+    try:
+        with InspectorClient(server.path) as client:
+            result = client.why(rid)
+            assert result.resource_id == rid
+            assert result.complete
+            assert result.chain[0].kind == "module global"
+            assert result.chain[0].name == f"{__name__}._KEPT_FOR_WHY"
+            assert result.chain[-1].name == "Kept"
+            with pytest.raises(RemoteError) as err:
+                client.why("custom-999999")
+            assert err.value.code == -32602
+            assert "no live resource 'custom-999999'" in err.value.message
+            with pytest.raises(RemoteError):
+                client.call("why", {})  # the id is required
+            assert client.call("hello")["app"] == "test-app"  # still usable
+    finally:
+        _KEPT_FOR_WHY.clear()

@@ -34,9 +34,28 @@ def _socket_file(path: Path) -> None:
     s.close()
 
 
-def _fake_app(directory: Path, pid: int, app: str) -> Path:
+#: Listening sockets of the fake live applications, closed when the test ends.
+_LISTENERS: list[socket.socket] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_listeners() -> Iterator[None]:
+    yield
+    while _LISTENERS:
+        _LISTENERS.pop().close()
+
+
+def _fake_app(directory: Path, pid: int, app: str, *, listening: bool | None = None) -> Path:
+    """A socket and sidecar for ``pid``: listening (as a live server's is) when the pid is
+    alive, unless ``listening`` says otherwise; liveness is decided by the socket."""
     sock = directory / f"{pid}.sock"
-    _socket_file(sock)
+    if listening if listening is not None else discovery.pid_alive(pid):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(sock))
+        listener.listen(8)
+        _LISTENERS.append(listener)
+    else:
+        _socket_file(sock)
     discovery.write_sidecar(AppInfo(pid=pid, app=app, socket=sock, started_at=1.5,
                                     versions={"python": "3"}, protocol=1))
     return sock

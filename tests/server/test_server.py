@@ -23,6 +23,7 @@ from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
 from inspector.server.client import InspectorClient
 from inspector.server.protocol import INTERNAL_ERROR
+from inspector.server.server import SERVER_BUSY
 
 from .conftest import RawConn, wait_for
 
@@ -298,9 +299,15 @@ def test_many_clients_at_once(server: InspectorServer) -> None:
 def test_connection_cap(model: MetricsModel, runtime_dir: Path) -> None:
     with InspectorServer(model, max_clients=2) as srv:
         first, second = InspectorClient(srv.path), InspectorClient(srv.path)
+        # Subscribed clients are busy, never evicted for a newcomer: the third is refused.
+        first.subscribe(60.0)
+        second.subscribe(60.0)
         third = RawConn(srv.path)  # connect() succeeds (backlog); the server closes it
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            third.request(1, "hello")  # may already be closed
+        # ... after one line that says why, not with a bare reset.
+        refusal = third.msg()
+        assert refusal["id"] is None
+        assert refusal["error"]["code"] == SERVER_BUSY
+        assert "too many clients" in refusal["error"]["message"]
         assert third.at_eof()
         assert srv.stats()["refused_full"] == 1
         assert first.snapshot().app == second.snapshot().app == "test-app"

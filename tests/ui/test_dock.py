@@ -337,6 +337,31 @@ def test_export_csv_uses_the_csv_exporter(tmp_path: Path, dock: InspectorDock) -
     assert "Gallery" in path.read_text(encoding="utf-8")
 
 
+def test_export_goes_through_the_one_writer_never_replacing_a_link_or_fifo(
+        tmp_path: Path, dock: InspectorDock) -> None:
+    """The dock shares ``snapshot -o``'s writer (issue 12): a symlink keeps pointing at its
+    file, a FIFO nobody reads is refused rather than replaced by a regular file."""
+    import os
+    import stat
+
+    from inspector.errors import BadInput
+
+    dock.refresh()
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    dock.export_snapshot(link)
+    assert link.is_symlink()
+    assert Snapshot.from_json(target.read_bytes()) == dock.last_snapshot
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600  # a snapshot holds stacks, paths
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInput, match="no process reads"):
+        dock.export_snapshot(fifo)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
 def test_export_rejects_an_unknown_format_and_writes_nothing(tmp_path: Path,
                                                              dock: InspectorDock) -> None:
     with pytest.raises(ValueError, match="xml"):

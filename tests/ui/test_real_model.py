@@ -146,3 +146,51 @@ def test_a_snapshot_taken_during_a_real_freeze_shows_red(
     dock.refresh()
     assert reddish(dock.summary.labels["lag"]) > 20
     assert "test_a_snapshot_taken_during_a_real_freeze" in dock.summary.labels["lag"].toolTip()
+
+
+_HELD: list[object] = []
+
+
+def test_selecting_a_suspect_shows_what_keeps_it_alive(
+        make_dock: MakeDock, service: ResourceManagementService, qtbot: Any) -> None:
+    from inspector.metrics.suspects import SuspectPolicy
+
+    model = MetricsModel(service, app="ui-test", policy=SuspectPolicy(retained_after_s=0.0))
+    try:
+        dock = make_dock(model)
+        owner, blob = Owner(), Blob()
+        service.register_component(owner, "Owner")
+        rid = service.track_resource(owner, ResourceType.CACHE, blob, 10)
+        _HELD.append(blob)
+        del blob
+        service.cleanup_component(owner)
+        dock.refresh()
+        view = dock.tables.suspects.view
+        row = next(i for i in range(dock.tables.suspects.proxy.rowCount())
+                   if dock.tables.suspects.proxy.index(i, 2).data().endswith(rid))
+        view.selectRow(row)
+        qtbot.waitUntil(lambda: "module global" in dock.tables.why_label.text(), timeout=10_000)
+        text = dock.tables.why_label.text()
+        assert f"{__name__}._HELD" in text
+        assert "object: Blob" in text
+    finally:
+        _HELD.clear()
+        model.close()
+
+
+def test_the_resources_table_shows_names_and_sites(
+        make_dock: MakeDock, service: ResourceManagementService, model: MetricsModel) -> None:
+    from PySide6.QtCore import Qt
+
+    dock = make_dock(model)
+    owner, blob = Owner(), Blob()
+    service.register_component(owner, "Owner")
+    service.track_resource(owner, ResourceType.CACHE, blob, 10, name="thumbs",
+                           site="load (/app/gallery.py:7)")
+    dock.refresh()
+    assert dock.tables.select_component("Owner")
+    model_ = dock.tables.resources.model
+    assert [r[2] for r in model_.rows()] == ["thumbs"]
+    tip = model_.data(model_.index(0, 2), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "thumbs\nmade at load (/app/gallery.py:7)"
+    del blob

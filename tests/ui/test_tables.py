@@ -165,7 +165,7 @@ def test_filter_line_edit_filters_every_snapshot_table(qtbot: QtBot, dock: Inspe
 def test_suspects_workers_and_audit_tables_fill_from_the_snapshot(dock: InspectorDock) -> None:
     dock.refresh()
     suspects = dock.tables.suspects.model.rows()
-    assert suspects == [("Gone", "cache", "r9", "retained_after_cleanup", 42.0, 512, "")]
+    assert suspects == [("Gone", "cache", "r9", "retained_after_cleanup", 42.0, 512, "", "r9")]
     assert dock.tables.workers.model.rows() == [("w1", "Loader", "QThread", True, 3.0)]
     audits = dock.tables.audits.model.rows()
     assert [(r[0], r[4], r[5], r[8]) for r in audits] == [

@@ -23,6 +23,8 @@ COMMANDS: dict[str, LazyCommand] = {
                           "Record snapshots over time to a file, one JSON object a line."),
     "diff": LazyCommand("cli.commands.diff:diff",
                         "What grew between two snapshots or recordings; fail on budgets."),
+    "why": LazyCommand("cli.commands.why:why",
+                       "The chain of references, from a root, that keeps a resource alive."),
     "exporter": LazyCommand("cli.commands.exporter:exporter",
                             "Serve every live application's metrics to Prometheus."),
     "hangs": LazyCommand("cli.commands.hangs:hangs",

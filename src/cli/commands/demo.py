@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from cli.options import Seconds
+
 
 @click.command()
 @click.option("--headless", is_flag=True,
               help="Run offscreen through a scripted tour, print a top frame and exit "
                    "(the default without a display).")
-@click.option("--seconds", type=click.FloatRange(min=1.0), default=None,
+@click.option("--seconds", type=Seconds(min=1.0, max=366 * 86_400.0), default=None,
               help="Length of the scripted tour (headless default: 8). With a display, runs "
                    "the tour on screen and quits.")
 @click.option("--screenshots", "screenshots", type=click.Path(file_okay=False, path_type=Path),

@@ -68,19 +68,17 @@ def diff(a: Path, b: Path | None, as_json: bool, rules: tuple[str, ...]) -> None
 
 def _load(a: Path, b: Path | None) -> tuple[Snapshot, Snapshot, str, str]:
     from inspector.errors import BadInput
-    from inspector.fleet.recording import load_recording
+    from inspector.fleet.recording import first_and_last
 
-    first = load_recording(a)
+    # Streamed: only the first and last snapshot of each file are held, whatever its size.
+    a_first, a_last, a_count = first_and_last(a)
     if b is None:
-        if len(first.snapshots) < 2:
+        if a_count < 2:
             raise BadInput(f"{a} holds one snapshot: give a second file to compare it with, "
                            "or a recording of several")
-        count = len(first.snapshots)
-        return (first.snapshots[0], first.snapshots[-1], f"{a} (first of {count})",
-                f"{a} (last of {count})")
-    second = load_recording(b)
-    return (first.snapshots[-1], second.snapshots[-1], _label(a, len(first.snapshots)),
-            _label(b, len(second.snapshots)))
+        return a_first, a_last, f"{a} (first of {a_count})", f"{a} (last of {a_count})"
+    _, b_last, b_count = first_and_last(b)
+    return a_last, b_last, _label(a, a_count), _label(b, b_count)
 
 
 def _label(path: Path, count: int) -> str:
@@ -125,11 +123,12 @@ def _header(result: SnapshotDiff) -> Text:
     from rich.text import Text
 
     def side(name: str, s: Side) -> Text:
-        import time
+        from cli.render import clock
+        from cli.render import name as shown
 
-        clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.timestamp))
-        return Text.assemble((f"{name}: ", "bold"), f"{s.source or '-'}  ",
-                             (s.app, "cyan"), f" pid {s.pid} at {clock} (seq {s.seq})")
+        at = clock(s.timestamp, "%Y-%m-%d %H:%M:%S")
+        return Text.assemble((f"{name}: ", "bold"), f"{shown(s.source or '-', 4096)}  ",
+                             (shown(s.app), "cyan"), f" pid {s.pid} at {at} (seq {s.seq})")
 
     text = Text()
     text.append_text(side("A", result.before))

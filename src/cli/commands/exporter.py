@@ -11,12 +11,14 @@ import sys
 
 import click
 
+from cli.options import Seconds
+
 
 @click.command()
 @click.option("--listen", required=True, metavar="HOST:PORT",
               help="Address to serve on, e.g. 127.0.0.1:9464 ([::1]:9464 for IPv6); port 0 "
                    "picks a free one. Anything but loopback is reachable from the network.")
-@click.option("--timeout", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+@click.option("--timeout", type=Seconds(min=0.05, max=60.0), default=1.0, show_default=True,
               help="Seconds each application may take to answer a scrape before it is "
                    "skipped (and counted in resinspect_exporter_scrape_errors_total).")
 def exporter(listen: str, timeout: float) -> None:

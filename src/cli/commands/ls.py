@@ -1,4 +1,8 @@
-"""``resinspect ls``: the live applications, read from their sidecars without connecting."""
+"""``resinspect ls``: the live applications, read from their sidecars, no conversation needed.
+
+An application is live when its socket accepts a connection (closed at once, nothing said):
+a dead process, a zombie or a reused pid is never listed (inspector.server.discovery).
+"""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.options import target_options
+from cli.options import Seconds, target_options
 
 if TYPE_CHECKING:
     from inspector.fleet.recording import Progress
@@ -27,9 +27,9 @@ if TYPE_CHECKING:
 @target_options
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The recording to write (replaced if it exists); '-' for stdout.")
-@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(min=0.05), default=1.0, show_default=True,
               help="Seconds between snapshots.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--duration", type=Seconds(min=0, max=366 * 86_400.0, min_open=True), default=None,
               help="Stop after this many seconds (default: record until Ctrl-C).")
 @click.option("--fsync", is_flag=True,
               help="Flush every line to disk: survives a power failure, not only a killed "
@@ -77,19 +77,21 @@ class _StatusLine:
         self.duration = duration
 
     def update(self, progress: Progress) -> None:
+        from cli.render import name
         from inspector.metrics.units import format_bytes, format_duration
 
         snap = progress.last
         limit = f" of {format_duration(self.duration)}" if self.duration is not None else ""
         stop = "" if self.duration is not None else "; Ctrl-C stops"
-        self._show(f"recording {snap.app} (pid {snap.pid}) to {self.output}: "
+        self._show(f"recording {name(snap.app)} (pid {snap.pid}) to {name(self.output)}: "
                    f"{_count(progress.snapshots)}, {format_bytes(progress.bytes)}, "
                    f"{format_duration(progress.elapsed_s)}{limit}{stop}")
 
     def finish(self, count: int, size: int) -> None:
+        from cli.render import name
         from inspector.metrics.units import format_bytes
 
-        self._show(f"recorded {_count(count)} ({format_bytes(size)}) to {self.output}")
+        self._show(f"recorded {_count(count)} ({format_bytes(size)}) to {name(self.output)}")
         click.echo(err=True)
 
     def _show(self, text: str) -> None:

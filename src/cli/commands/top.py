@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from cli.options import target_options
+from cli.options import Seconds, target_options
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @target_options
-@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(min=0.1), default=1.0, show_default=True,
               help="Seconds between updates.")
 @click.option("--once", is_flag=True,
               help="Print one frame and exit (the default when stdout is not a terminal).")
@@ -112,17 +112,20 @@ def _replay(console: Console, path: Path, interval: float | None, once: bool) ->
     from rich.live import Live
 
     from cli.render import plain_width
-    from inspector.fleet.recording import load_recording, replay_delays
+    from inspector.fleet.recording import first_and_last, load_recording, replay_delays
 
-    recording = load_recording(path)
-    frames = recording.snapshots
     if once or not console.is_terminal:
-        last = frames[-1]
+        # Streamed: the last frame is shown, so only the first and last are held.
+        first, last, count = first_and_last(path)
+        ends = [first, last]
+        where = _where(path, ends, count - 1, count)
         if not console.is_terminal:  # as a live frame: every id and the path unbroken
             console.width = max(console.width, plain_width(last), _markers_width(last),
-                                _where(path, frames, len(frames) - 1).cell_len)
-        console.print(_replay_frame(path, frames, len(frames) - 1, None))
+                                where.cell_len)
+        console.print(_frame(where, last, None, None))
         return
+
+    frames = load_recording(path).snapshots
 
     def rows() -> int:
         return max(5, console.height - 34)
@@ -141,26 +144,36 @@ def _replay(console: Console, path: Path, interval: float | None, once: bool) ->
 def _replay_frame(path: Path, frames: list[Snapshot], index: int, previous: Snapshot | None,
                   max_rows: int | None = None) -> RenderableType:
     """A frame of ``top``, a line saying where in the recording it is, and the markers."""
+    where = _where(path, [frames[0], frames[-1]], index, len(frames), frames[index])
+    return _frame(where, frames[index], previous, max_rows)
+
+
+def _frame(where: Text, snap: Snapshot, previous: Snapshot | None, max_rows: int | None
+           ) -> RenderableType:
     from rich.console import Group
     from rich.text import Text
 
     from cli.render import render_top
 
-    return Group(_where(path, frames, index), render_top(frames[index], max_rows=max_rows),
-                 Text(""), _markers(frames[index], previous, max_rows))
+    return Group(where, render_top(snap, max_rows=max_rows), Text(""),
+                 _markers(snap, previous, max_rows))
 
 
-def _where(path: Path, frames: list[Snapshot], index: int) -> Text:
-    """``replay FILE  frame 3/40  at +2s of 39s``."""
+def _where(path: Path, ends: list[Snapshot], index: int, count: int,
+           current: Snapshot | None = None) -> Text:
+    """``replay FILE  frame 3/40  at +2s of 39s``; ``ends`` are the first and last frames,
+    ``current`` the one shown (default: the last)."""
     from rich.text import Text
 
+    from cli.render import name
     from inspector.metrics.units import format_duration
 
-    start = frames[0].timestamp
+    start = ends[0].timestamp
+    shown = current if current is not None else ends[-1]
     return Text.assemble(
-        ("replay ", "bold magenta"), str(path), f"  frame {index + 1}/{len(frames)}",
-        f"  at +{format_duration(frames[index].timestamp - start)}"
-        f" of {format_duration(frames[-1].timestamp - start)}")
+        ("replay ", "bold magenta"), name(path, 4096), f"  frame {index + 1}/{count}",
+        f"  at +{format_duration(shown.timestamp - start)}"
+        f" of {format_duration(ends[-1].timestamp - start)}")
 
 
 def _markers(snap: Snapshot, previous: Snapshot | None, max_rows: int | None) -> KeyedTable:

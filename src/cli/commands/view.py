@@ -7,17 +7,17 @@ from pathlib import Path
 
 import click
 
-from cli.options import target_options
+from cli.options import Seconds, target_options
 
 
 @click.command()
 @target_options
 @click.argument("recording", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(min=0.05), default=1.0, show_default=True,
               help="Seconds between updates from a live application.")
-@click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+@click.option("--speed", type=Seconds(min=0.01, max=1000.0), default=1.0, show_default=True,
               help="Playback speed of a recording.")
-@click.option("--seconds", type=click.FloatRange(min=0.1), default=None, hidden=True,
+@click.option("--seconds", type=Seconds(min=0.1), default=None, hidden=True,
               help="Close after this long (scripted runs).")
 @click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               hidden=True, help="Save a picture of the window before closing (with --seconds).")

@@ -18,12 +18,21 @@ The exporter's own series:
 - ``resinspect_exporter_scrape_duration_seconds`` - how long this scrape took.
 
 It listens on loopback unless told otherwise (:func:`is_loopback` lets the CLI warn).
+
+One bad application costs only its own series: an application still being read from an
+earlier scrape (hung) is reported down at once instead of taking a worker again, so hung
+sockets beside a healthy application never make the healthy one late; a snapshot that cannot
+be rendered leaves out that application alone. The HTTP side is bounded too: a connection
+that does not send its request within :data:`REQUEST_TIMEOUT_S` is closed, at most
+:data:`MAX_CONNECTIONS` are served at once (the next wait briefly, then get a ``503``), the listen
+backlog is :data:`BACKLOG`, and scrapes that arrive while one runs share its result.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import socket
 import socketserver
 import threading
@@ -32,6 +41,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -54,7 +64,17 @@ if TYPE_CHECKING:
 #: Seconds one application may take to answer before it is skipped.
 DEFAULT_TIMEOUT_S = 1.0
 #: Applications read at the same time.
-MAX_PARALLEL = 8
+MAX_PARALLEL = 32
+#: Seconds an HTTP client may take to send its request (and to take the reply).
+REQUEST_TIMEOUT_S = 10.0
+#: HTTP connections served at once; a further one waits up to :data:`SLOT_WAIT_S` for a
+#: slot (while the kernel queues the rest), then gets ``503 Service Unavailable``.
+MAX_CONNECTIONS = 64
+SLOT_WAIT_S = 2.0
+#: Connections the kernel queues before the server accepts them (``listen`` backlog).
+BACKLOG = 256
+
+log = logging.getLogger("inspector.fleet.exporter")
 #: Reasons of ``resinspect_exporter_scrape_errors_total``, all exported from the start (at
 #: zero) so that ``rate()`` and ``increase()`` see the first error.
 ERROR_REASONS = ("timeout", "connection", "protocol", "access", "discovery", "other")
@@ -129,6 +149,10 @@ class FleetCollector:
                                         thread_name_prefix="resinspect-exporter")
         self._lock = threading.Lock()
         self._errors_total = dict.fromkeys(ERROR_REASONS, 0)
+        # Sockets still being read by an earlier scrape: not asked again until that ends.
+        self._in_flight: set[Path] = set()
+        # The scrape running now, which scrapes arriving meanwhile share.
+        self._current: Future[bytes] | None = None
 
     @property
     def errors_total(self) -> dict[str, int]:
@@ -142,11 +166,20 @@ class FleetCollector:
         result = Scrape()
         try:
             result.apps = list(self._list_apps())
-        except ResinspectError as err:  # an unsafe runtime directory, say
+        except (ResinspectError, OSError) as err:  # an unsafe runtime directory, say
             result.discovery_error = str(err)
             self._count("discovery")
-        futures: list[tuple[AppInfo, Future[Snapshot]]] = [
-            (app, self._pool.submit(self._fetch, app, self.timeout)) for app in result.apps]
+        futures: list[tuple[AppInfo, Future[Snapshot]]] = []
+        for app in result.apps:
+            with self._lock:
+                busy = app.socket in self._in_flight
+                if not busy:
+                    self._in_flight.add(app.socket)
+            if busy:
+                result.errors.append(ScrapeError(
+                    app, "timeout", "still not answered an earlier scrape"))
+                continue
+            futures.append((app, self._pool.submit(self._fetch_one, app)))
         # A connection costs a connect, a hello and a snapshot, each bounded by the
         # timeout; this deadline bounds the whole scrape whatever one application does.
         wait([f for _, f in futures], timeout=2 * self.timeout + 0.5)
@@ -166,17 +199,72 @@ class FleetCollector:
         result.duration_s = time.monotonic() - started
         return result
 
+    def _fetch_one(self, app: AppInfo) -> Snapshot:
+        try:
+            return self._fetch(app, self.timeout)
+        finally:
+            with self._lock:
+                self._in_flight.discard(app.socket)
+
     def render(self) -> bytes:
-        """Scrape and return the Prometheus text of every application read, plus our own."""
+        """Scrape and return the Prometheus text of every application read, plus our own.
+
+        A scrape asked for while another runs shares that one's result: two hundred
+        concurrent scrapes read every application once, not two hundred times.
+        """
+        with self._lock:
+            current = self._current
+            leader = current is None
+            if current is None:
+                current = self._current = Future()
+        if not leader:
+            return current.result()
+        try:
+            data = self._render_now()
+        except BaseException as exc:
+            current.set_exception(exc)
+            raise
+        else:
+            current.set_result(data)
+            return data
+        finally:
+            with self._lock:
+                self._current = None
+
+    def _render_now(self) -> bytes:
         from prometheus_client import CollectorRegistry, generate_latest
 
         from ..metrics.exporters import snapshots_to_prometheus
 
         scrape = self.scrape()
+        try:
+            apps_text = snapshots_to_prometheus(scrape.snapshots).encode()
+        except Exception:
+            # One snapshot the exposition cannot take must not cost the others: find it.
+            apps_text = self._render_each(scrape)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(_ExporterCollector(scrape, self.errors_total))
         # Two expositions end to end are one: their metric families never share a name.
-        return snapshots_to_prometheus(scrape.snapshots).encode() + generate_latest(registry)
+        return apps_text + generate_latest(registry)
+
+    def _render_each(self, scrape: Scrape) -> bytes:
+        from ..metrics.exporters import snapshots_to_prometheus
+
+        good = []
+        apps = {app.pid: app for app in scrape.apps}
+        for snap in scrape.snapshots:
+            try:
+                snapshots_to_prometheus([snap]).encode()
+            except Exception as exc:
+                app = apps.get(snap.pid) or AppInfo(pid=snap.pid, app=snap.app,
+                                                   socket=Path("?"))
+                scrape.errors.append(ScrapeError(app, "other",
+                                                 f"snapshot not renderable: {exc!r}"))
+                self._count("other")
+            else:
+                good.append(snap)
+        scrape.snapshots = good
+        return snapshots_to_prometheus(good).encode()
 
     def _count(self, reason: str) -> None:
         with self._lock:
@@ -252,13 +340,23 @@ def is_loopback(host: str) -> bool:
 
 class _Handler(BaseHTTPRequestHandler):
     server: ExporterServer
+    #: Socket timeout of each connection (``StreamRequestHandler`` applies it): a client that
+    #: sends half a request is closed after this, not served by a thread forever.
+    timeout = REQUEST_TIMEOUT_S
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path
         if path == "/metrics":
             from prometheus_client import CONTENT_TYPE_LATEST
 
-            self._send(200, self.server.collector.render(), CONTENT_TYPE_LATEST)
+            try:
+                body = self.server.collector.render()
+            except Exception as exc:  # one line in the log and a 500, never a traceback
+                log.warning("resinspect exporter: scrape failed: %r", exc)
+                self._send(500, f"scrape failed: {type(exc).__name__}\n".encode(),
+                           "text/plain; charset=utf-8")
+                return
+            self._send(200, body, CONTENT_TYPE_LATEST)
         elif path == "/":
             self._send(200, b"resinspect exporter: metrics at /metrics\n",
                        "text/plain; charset=utf-8")
@@ -279,12 +377,17 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ExporterServer(ThreadingHTTPServer):
-    """``ThreadingHTTPServer`` serving a :class:`FleetCollector` at ``/metrics``."""
+    """``ThreadingHTTPServer`` serving a :class:`FleetCollector` at ``/metrics``, bounded:
+    at most :data:`MAX_CONNECTIONS` connections at once, each with a timeout."""
 
     daemon_threads = True
+    request_queue_size = BACKLOG
 
-    def __init__(self, collector: FleetCollector, host: str, port: int) -> None:
+    def __init__(self, collector: FleetCollector, host: str, port: int,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.collector = collector
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.refused = 0
         if ":" in host:
             self.address_family = socket.AF_INET6
         try:
@@ -292,6 +395,35 @@ class ExporterServer(ThreadingHTTPServer):
         except OSError as err:
             raise BadInput(f"cannot listen on {format_address(host, port)}: "
                            f"{err.strerror or err}") from None
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve on a thread of its own once a slot is free; ``503`` if none frees in time."""
+        if not self._slots.acquire(timeout=SLOT_WAIT_S):
+            self.refused += 1
+            with contextlib.suppress(OSError):
+                request.setblocking(False)
+                request.send(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                             b"Retry-After: 1\r\nConnection: close\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line in the log, not ``socketserver``'s traceback on stderr."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        log.debug("resinspect exporter: connection from %s failed: %r", client_address, exc)
 
     def server_bind(self) -> None:
         """Bind without ``HTTPServer``'s reverse DNS lookup of the host, which can hang."""

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import stat
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +28,7 @@ import msgspec
 
 from ..errors import BadInput
 from ..metrics.snapshot import SCHEMA, Snapshot
+from .output import OutputTarget, check_output, open_stream
 
 #: A replay never waits longer than this many typical intervals between two frames: a
 #: recording that was paused for an hour replays its gap as a short pause.
@@ -45,65 +47,151 @@ class Recording:
     truncated: bool = False
 
 
+#: Longest line (or single-document file) read: a snapshot of a huge application is a few
+#: MiB. A longer one is refused instead of read whole (a 300 MB line, ``/dev/zero``).
+MAX_LINE_BYTES = 64 << 20
+
+
 def read_recording(path: str | os.PathLike[str]) -> list[Snapshot]:
     """Every snapshot of a recording (or of a single snapshot file), in order.
 
     A last line that is incomplete - no newline at its end and not a whole snapshot, what a
     killed recorder leaves - is dropped. Anything else that is not a resinspect snapshot is
-    ``BadInput`` naming ``file:line``; so is an unreadable file or one without any snapshot.
+    ``BadInput`` naming ``file:line``; so is an unreadable file, one that is not a regular
+    file (a FIFO, a device) or one without any snapshot.
     """
     return load_recording(path).snapshots
 
 
 def load_recording(path: str | os.PathLike[str]) -> Recording:
     """:func:`read_recording` that also says whether a cut-short last line was dropped."""
-    path = Path(path)
+    scan = RecordingFile(path)
+    snapshots = list(scan)
+    return Recording(scan.path, snapshots, scan.truncated)
+
+
+class RecordingFile:
+    """The snapshots of a recording or snapshot file, streamed: one line in memory at a time.
+
+    Iterate it (once); afterwards :attr:`count` says how many snapshots there were and
+    :attr:`truncated` whether a cut-short last line was dropped (only with ``allow_cut``,
+    the default: what a killed recorder leaves). Readers that need only the first and last
+    snapshot (``diff``, ``top --replay --once``) hold two, whatever the file's size: reading
+    whole files cost 1.48 GB for a 300 MB recording.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, allow_cut: bool = True) -> None:
+        self.path = Path(path)
+        self.allow_cut = allow_cut
+        self.count = 0
+        self.truncated = False
+
+    def __iter__(self) -> Iterator[Snapshot]:
+        path = self.path
+        with open_regular_file(path) as f:
+            seen_text = False
+            lineno = 0
+            while True:
+                raw = f.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    break
+                lineno += 1
+                if len(raw) > MAX_LINE_BYTES:
+                    raise BadInput(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, "
+                                   "not a resinspect snapshot")
+                line = raw.strip()
+                if not line:
+                    continue
+                first = not seen_text
+                seen_text = True
+                try:
+                    snap = Snapshot.from_json(line)
+                except msgspec.ValidationError as err:  # whole JSON, not a snapshot: no cut
+                    raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
+                                   ) from None
+                except msgspec.DecodeError as err:
+                    if first:
+                        single = _single_document(f, path)
+                        if single is not None:
+                            self.count = 1
+                            yield single
+                            return
+                    # Only the very last line can be a write the recorder did not finish: it
+                    # has no newline after it.
+                    if self.allow_cut and not raw.endswith(b"\n"):
+                        self.truncated = True
+                        break
+                    raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
+                                   ) from None
+                self.count += 1
+                yield _checked(snap, f"{path}:{lineno}")
+        if not self.count:
+            if not seen_text:
+                raise BadInput(f"{path}: empty file, no snapshot in it")
+            raise BadInput(f"{path}: no complete snapshot in it")
+
+
+def first_and_last(path: str | os.PathLike[str]) -> tuple[Snapshot, Snapshot, int]:
+    """The first and last snapshot of a file and how many it holds, streamed."""
+    first: Snapshot | None = None
+    last: Snapshot | None = None
+    scan = RecordingFile(path)
+    for snap in scan:
+        if first is None:
+            first = snap
+        last = snap
+    assert first is not None  # RecordingFile raises for a file without any
+    assert last is not None
+    return first, last, scan.count
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """``path`` open for reading if it is a regular file; ``BadInput`` naming why not.
+
+    Opened non-blocking and checked on the descriptor: ``diff`` of a FIFO hung, and of
+    ``/dev/zero`` grew without bound.
+    """
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+                     | getattr(os, "O_NOCTTY", 0))
     except OSError as err:
         raise BadInput(f"cannot read {path}: {err.strerror or err}") from None
-    if not data.strip():
-        raise BadInput(f"{path}: empty file, no snapshot in it")
-    single = _single_document(data, path)
-    if single is not None:
-        return Recording(path, [single])
-    snapshots: list[Snapshot] = []
-    truncated = False
-    lines = data.split(b"\n")
-    for index, line in enumerate(lines):
-        if not line.strip():
-            continue
-        lineno = index + 1
-        try:
-            snap = Snapshot.from_json(line)
-        except msgspec.ValidationError as err:  # whole JSON, but not a snapshot: never a cut
-            raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}") from None
-        except msgspec.DecodeError as err:
-            # Only the very last line can be a write the recorder did not finish: it has no
-            # newline after it (``split`` leaves it as the final element).
-            if index == len(lines) - 1:
-                truncated = True
-                break
-            raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}") from None
-        snapshots.append(_checked(snap, f"{path}:{lineno}"))
-    if not snapshots:
-        raise BadInput(f"{path}: no complete snapshot in it")
-    return Recording(path, snapshots, truncated)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            raise BadInput(f"cannot read {path}: it is {kind}, not a recording or snapshot "
+                           "file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
-def _single_document(data: bytes, path: Path) -> Snapshot | None:
-    """The one snapshot of a snapshot file, or None when ``data`` is not a single document."""
+def _single_document(f: BinaryIO, path: Path) -> Snapshot | None:
+    """The one snapshot of a snapshot file (one JSON document, maybe indented over many
+    lines), or None when the file is not a single document."""
+    size = os.fstat(f.fileno()).st_size
+    if size > MAX_LINE_BYTES:
+        return None
+    where = f.tell()
+    f.seek(0)
+    data = f.read(MAX_LINE_BYTES + 1)
     try:
         snap = Snapshot.from_json(data)
     except msgspec.ValidationError as err:
         try:
             msgspec.json.decode(data)
         except msgspec.DecodeError:
+            f.seek(where)
             return None  # not one JSON document: a recording whose first line is wrong
         raise BadInput(f"{path}: not a resinspect snapshot: {err}") from None
     except msgspec.DecodeError:
         # Several lines (a recording), or a broken document: the line-by-line reading
         # names the line that is wrong.
+        f.seek(where)
         return None
     return _checked(snap, str(path))
 
@@ -121,9 +209,13 @@ def _checked(snap: Snapshot, where: str) -> Snapshot:
 class RecordingWriter:
     """Writes snapshots to a file, one line each, each line with one unbuffered write.
 
-    ``path`` is created or truncated (with the umask's permissions, as ``>`` would); ``"-"``
-    writes to ``stdout`` instead (flushed per line). Failures are ``BadInput`` naming the
-    path. Use as a context manager or call :meth:`close`.
+    ``path`` is checked at once (``BadInput`` for a directory, a socket, a missing parent:
+    :mod:`inspector.fleet.output`) but created or truncated only when the first snapshot is
+    written, so a recording that fails before it has anything (a wrong interval, an
+    application that refuses) leaves an existing file as it was. A regular file gets the
+    umask's permissions, as ``>`` would give; a device or FIFO is written through, never
+    replaced. ``"-"`` writes to ``stdout`` instead (flushed per line). Failures are
+    ``BadInput`` naming the path. Use as a context manager or call :meth:`close`.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, fsync: bool = False,
@@ -135,6 +227,8 @@ class RecordingWriter:
         self.bytes = 0
         self._stream: BinaryIO | None = None
         self._fd: int | None = None
+        self._target: OutputTarget | None = None
+        self._closed = False
         if str(path) == "-":
             if stdout is None:
                 import sys
@@ -142,11 +236,7 @@ class RecordingWriter:
                 stdout = sys.stdout.buffer
             self._stream = stdout
             return
-        try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
-                               0o666)
-        except OSError as err:
-            raise BadInput(f"cannot write {self.path}: {err.strerror or err}") from None
+        self._target = check_output(self.path)
 
     def write(self, snapshot: Snapshot) -> int:
         """Append ``snapshot`` as one line; return the bytes written."""
@@ -155,9 +245,11 @@ class RecordingWriter:
             if self._stream is not None:
                 self._stream.write(line)
                 self._stream.flush()
-            elif self._fd is not None:
+            elif not self._closed and self._target is not None:
+                if self._fd is None:
+                    self._fd = open_stream(self._target)
                 _write_all(self._fd, line)
-                if self.fsync:
+                if self.fsync and not self._target.through:  # (a device has no disk)
                     os.fsync(self._fd)
             else:
                 raise BadInput(f"cannot write {self.path}: the recording is closed")
@@ -171,6 +263,7 @@ class RecordingWriter:
         """Close the file (not stdout); idempotent."""
         fd, self._fd = self._fd, None
         self._stream = None
+        self._closed = True
         if fd is not None:
             os.close(fd)
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
 from .snapshot import History, Snapshot, group_of
+from .text import csv_cell
 
 _GAUGES = (
     ("live_resources", "Resources tracked now"),
@@ -47,7 +48,7 @@ def snapshot_to_csv(snapshot: Snapshot) -> str:
     with any spreadsheet or ``pandas.pivot``.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _csv_writer(out)
     writer.writerow(["metric", "resource_type", "component_id", "value"])
     for name, _ in _GAUGES:
         writer.writerow([name, "", "", getattr(snapshot, name)])
@@ -65,10 +66,33 @@ def snapshot_to_csv(snapshot: Snapshot) -> str:
     return out.getvalue()
 
 
+class _SafeCsvWriter:
+    """``csv.writer`` whose text cells go through :func:`~inspector.metrics.text.csv_cell`
+    (no spreadsheet runs ``=cmd|...`` from a component id) and where a bare CR is quoted:
+    with ``lineterminator="\\n"`` the csv module quotes only for the delimiter, the quote
+    character and ``\\n``, and ``csv.reader`` then fails on the file. A row with a CR is
+    written with every cell quoted (CSV has no types: readers see the same values)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[object]) -> None:
+        cells = [csv_cell(value) for value in row]
+        if any(isinstance(c, str) and "\r" in c for c in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._writer.writerow(cells)
+
+
+def _csv_writer(out: io.StringIO) -> _SafeCsvWriter:
+    return _SafeCsvWriter(out)
+
+
 def history_to_csv(history: History) -> str:
     """The history in wide form: one row per sample, one column per gauge and per type."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _csv_writer(out)
     types = sorted(history.live_by_type)
     writer.writerow(["t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
                      "cache_bytes", "event_loop_lag_ms", *(f"live_{t}" for t in types)])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import sys
 import threading
@@ -29,13 +30,15 @@ from inspector.resources import (
     ResourceType,
     process_memory,
 )
-from inspector.resources.orphans import orphaned_workers, thread_was_terminated
+from inspector.resources.orphans import orphaned_workers, orphans, thread_was_terminated
 from inspector.resources.types import EventKind, LifecycleEvent
 
+from .gcwatch import WATCH
 from .hangs import StallWatchdog
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
+    ORPHAN_WORKER,
     CallbackAudit,
     ComponentStats,
     History,
@@ -46,9 +49,11 @@ from .snapshot import (
     Snapshot,
     TeardownAudit,
     TypeStats,
+    WhyResult,
     WorkerInfo,
 )
-from .suspects import GrowthDetector, SuspectPolicy, watched_suspects
+from .suspects import GrowthDetector, SuspectPolicy, group_suspects, watched_suspects
+from .why import explain
 
 log = logging.getLogger("inspector.metrics")
 
@@ -104,6 +109,8 @@ class MetricsModel:
         self._growth = GrowthDetector(self._policy)
         self._growth_lock = threading.Lock()
         self._audits: deque[TeardownAudit] = deque(maxlen=audit_size)
+        # Failing teardowns are kept apart: routine ones must not push them out of sight.
+        self._failed_audits: deque[TeardownAudit] = deque(maxlen=audit_size)
         self._departed: dict[str, tuple[str, float]] = {}
         self._seq = itertools.count(1)
         self._stop = threading.Event()
@@ -214,7 +221,10 @@ class MetricsModel:
         agg = self.service.aggregate()
         now = time.monotonic()
         rss, _ = process_memory()
-        active = sum(1 for w in self.service.workers() if w.running)
+        workers = self.service.workers()
+        tracked = {w.resource_id for w in workers}
+        active = (sum(1 for w in workers if w.running)
+                  + sum(1 for o in orphans() if o.resource_id not in tracked))
         cache_bytes = sum(agg.by_type[t].bytes for t in _CACHE_TYPES)
         self._history.append(
             {"t": round(now - self._started_mono, 3), "rss_bytes": rss,
@@ -223,7 +233,16 @@ class MetricsModel:
              "event_loop_lag_ms": round(self.probe.lag_ms(now), 1)},
             {t.value: c.live for t, c in agg.by_type.items() if c.created})
         with self._growth_lock:
-            self._growth.observe(agg, now, self.service.store.newest_resource_id)
+            self._growth.observe(agg, now, self.service.store.newest_resource)
+        self._confirm_pending(now)
+
+    def _confirm_pending(self, now: float) -> None:
+        """Run a full collection when a retained resource has waited ``confirm_after_s`` for
+        one Python did not run (rate-limited by the watch); on the sampler thread only."""
+        wait = self._policy.confirm_after_s
+        if any(now - w.released_at >= wait and not w.running
+               and not WATCH.confirmed(w.released_at) for w in self.service.watched()):
+            WATCH.maybe_collect(now)
 
     def snapshot(self) -> Snapshot:
         """The application now. Costs O(types + components + workers), never O(resources)."""
@@ -231,6 +250,8 @@ class MetricsModel:
         now = time.monotonic()
         rss, peak_rss = process_memory()
         workers = self.service.workers()
+        tracked = {w.resource_id for w in workers}
+        held = [o for o in orphans() if o.resource_id not in tracked]
         lag, blocked, stack = self.probe.read()
         suspects = self.leak_suspects(now)
         by_type = {t.value: TypeStats(live=c.live, created=c.created, destroyed=c.destroyed,
@@ -254,18 +275,28 @@ class MetricsModel:
             created_total=agg.created_total, destroyed_total=agg.destroyed_total,
             live_resources=agg.live_total, tracked_bytes=agg.tracked_bytes,
             peak_tracked_bytes=agg.peak_tracked_bytes, rss_bytes=rss, peak_rss_bytes=peak_rss,
-            active_workers=sum(1 for w in workers if w.running),
+            active_workers=sum(1 for w in workers if w.running) + len(held),
             cache_bytes=sum(c.bytes for c in cache), cache_entries=sum(c.live for c in cache),
             event_loop_lag_ms=round(lag, 1), gui_stack=stack, by_type=by_type,
             components=components, leak_suspects=suspects, seq=next(self._seq),
             event_loop_blocked=blocked, lag_threshold_ms=self.probe.threshold_ms,
             workers=[WorkerInfo(resource_id=w.resource_id, component_id=w.component_id,
                                 running=w.running, age_s=round(now - w.tracked_at, 3),
-                                type_name=w.type_name) for w in workers],
+                                type_name=w.type_name) for w in workers]
+            + [WorkerInfo(resource_id=o.resource_id, component_id=o.component_id, running=True,
+                          age_s=round(now - o.handed_at, 3), type_name=o.type_name)
+               for o in held],
             markers=self._history.markers(50),
-            audits=list(self._audits),
+            audits=self._audit_list(),
             **self._hang_fields(),
         )
+
+    def _audit_list(self) -> list[TeardownAudit]:
+        """The recent teardowns, plus every kept failing one they no longer include."""
+        recent = list(self._audits)
+        shown = {id(a) for a in recent}
+        older = [a for a in list(self._failed_audits) if id(a) not in shown]
+        return older + recent
 
     def _hang_fields(self) -> dict[str, Any]:
         monitor = self.probe.hangs
@@ -277,12 +308,30 @@ class MetricsModel:
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""
         now = time.monotonic() if now is None else now
+        if (self._thread is None and math.isfinite(now)
+                and now - self._growth.last_observed >= self.sample_interval_s):
+            # Nobody started the sampler (a bare model under a dock or a test): growth is
+            # still judged, from the samples reads like this one take.
+            agg = self.service.aggregate()
+            with self._growth_lock:
+                self._growth.observe(agg, now, self.service.store.newest_resource)
         # A held orphan that has finished is let go first, or it would read as retained.
         orphaned_workers()
-        found = watched_suspects(self.service.watched(), now, self.policy)
+        found = watched_suspects(self.service.watched(), now, self.policy, WATCH.confirmed)
+        # Workers whose owner went without a cleanup (deleted with its tab, or dropped after
+        # deleteLater): the service released them, the holding area still runs them.
+        reported = {s.resource_id for s in found}
+        for orphan in orphans():
+            age = now - orphan.handed_at
+            if orphan.resource_id not in reported and age >= self.policy.orphan_grace_s:
+                found.append(LeakSuspect(
+                    component_id=orphan.component_id, resource_type=ResourceType.WORKER.value,
+                    resource_id=orphan.resource_id, reason=ORPHAN_WORKER,
+                    age_s=round(age, 3), detail="still running after its owner was deleted",
+                    name=orphan.name, site=orphan.site))
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
-        return found
+        return group_suspects(found)
 
     def resources(self, offset: int = 0, limit: int = 500,
                   component_id: str | None = None) -> ResourcePage:
@@ -292,6 +341,20 @@ class MetricsModel:
         total, items = self.service.store.resource_rows(offset, limit, component_id,
                                                         ResourceEntry)
         return ResourcePage(total=total, offset=offset, items=items)
+
+    def why(self, resource_id: str, *, budget_s: float = 2.0) -> WhyResult:
+        """The shortest chain of references from a root that keeps a resource alive.
+
+        Walks the heap in slices (see :mod:`inspector.metrics.why`): call it off the GUI
+        thread. ``LookupError`` when the id is unknown or its object is gone.
+        """
+        found = self.service.store.find_resource(resource_id)
+        if found is None:
+            raise LookupError(f"no live resource {resource_id!r} (unknown, or already gone)")
+        box: list[object] = [found[0]]
+        _, _, name, site = found
+        del found  # the box is the one reference the search starts from
+        return explain(box, resource_id, name, site, budget_s=budget_s)
 
     def history(self) -> History:
         """The ring buffers, oldest first, with lifecycle markers."""
@@ -311,12 +374,15 @@ class MetricsModel:
         if event.kind is EventKind.CLEANUP_PERFORMED:
             if event.reason in ("destroyed", "collected"):
                 kind = ""  # the unregistration that follows marks it as destroyed
-            self._audits.append(TeardownAudit(
+            audit = TeardownAudit(
                 component_id=event.component_id, reason=event.reason, t=t,
                 released=event.released,
                 callbacks=[CallbackAudit(name=c.name, priority=c.priority, order=c.order,
                                          duration_ms=round(c.duration_ms, 3), error=c.error)
-                           for c in event.callbacks]))
+                           for c in event.callbacks])
+            self._audits.append(audit)
+            if any(c.error for c in event.callbacks):
+                self._failed_audits.append(audit)
         elif event.kind is EventKind.COMPONENT_UNREGISTERED:
             self._departed[event.component_id] = (event.component_type or "component",
                                                   event.time)

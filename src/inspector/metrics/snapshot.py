@@ -67,7 +67,11 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     """A resource (or, for ``growth``, a component or type) that looks leaked.
 
     ``component_id`` is ``"*"`` for a type-wide growth; ``resource_id`` is the newest
-    resource of the growing component (empty for a type-wide growth).
+    resource of the growing component (empty for a type-wide growth), or of the group.
+    ``name`` is the name it was tracked under (or its class), ``site`` where it was made.
+    A retained resource is ``confirmed`` once it survived a full garbage collection that
+    began after its release; until then it is pending, and budgets do not count it.
+    Suspects with the same owner class, type, reason and site are one row: ``count``.
     """
 
     component_id: str
@@ -77,6 +81,10 @@ class LeakSuspect(msgspec.Struct, frozen=True, kw_only=True):
     age_s: float
     detail: str = ""
     size_bytes: int = 0
+    name: str = ""
+    site: str = ""
+    confirmed: bool = True
+    count: int = 1
 
 
 class WorkerInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -237,6 +245,35 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None = None
+    name: str = ""
+    site: str = ""
+
+
+class WhyLink(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One link of a ``why`` chain: what holds the next link (``kind``, ``name``) and, where
+    it has one, the ``site`` it was made at (a function's definition, a resource's creation).
+
+    Kinds: roots ``module global``, ``class attribute``, ``thread frame``, ``qt connection``,
+    ``qt parent``, ``native``; then ``attribute``, ``list item``, ``tuple item``, ``set item``,
+    ``dict value``, ``dict key``, ``closure``, ``function``, ``bound method``, ``partial``,
+    ``reference``; the last link is the ``object`` itself.
+    """
+
+    kind: str
+    name: str
+    site: str = ""
+
+
+class WhyResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The shortest chain of references found from a root to a resource, root first.
+
+    ``complete`` is false when no root was reached within the time budget (the chain is
+    then the longest one found, ending at the object).
+    """
+
+    resource_id: str
+    chain: list[WhyLink]
+    complete: bool
 
 
 class ResourcePage(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ outputs (tables, status lines, errors) show exactly what the name holds; JSON ke
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 #: Unicode bidi controls: embeddings, overrides, isolates and marks.
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -55,6 +56,38 @@ def clip(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: max(0, width - 1)] + "…"
+
+
+def encodable(text: str) -> str:
+    """``text`` as UTF-8 (and so JSON) can carry it: itself whenever it can be.
+
+    Undecodable bytes that Python keeps as lone surrogates (``os.fsdecode(b"\\xff")``, the
+    name of a script whose file name is not UTF-8) are shown as ``\\xff``; any other lone
+    surrogate by its code (``\\ud800``). Every other character is kept exactly.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return raw.decode("utf-8", "backslashreplace")
+    return text
+
+
+def encodable_tree(value: Any, depth: int = 0) -> Any:
+    """``value`` (JSON-ready builtins: dicts, lists, strings, numbers) with every string,
+    keys too, made :func:`encodable`. Nesting past 64 levels is cut (``None``)."""
+    if isinstance(value, str):
+        return encodable(value)
+    if depth > 64:
+        return None
+    if isinstance(value, dict):
+        return {encodable(str(k)): encodable_tree(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable_tree(v, depth + 1) for v in value]
+    return value
 
 
 def csv_cell(value: object) -> object:

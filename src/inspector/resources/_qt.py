@@ -69,7 +69,11 @@ class _DestroyedWatcher(QObject):
 
 
 def is_running(obj: object) -> bool:
-    """Whether a worker-like object is running: QThread, threading.Thread, or anything alike."""
+    """Whether a worker-like object is running: QThread, threading.Thread, or anything alike.
+
+    Something that cannot say (a QRunnable has neither ``isRunning`` nor ``is_alive``) does
+    not count as running: counting it would have it held, and reported, forever.
+    """
     try:
         probe = getattr(obj, "isRunning", None)
         if probe is not None:
@@ -79,7 +83,12 @@ def is_running(obj: object) -> bool:
             return bool(probe())
     except RuntimeError:  # the C++ object behind the wrapper is already deleted
         return False
-    return True
+    return False
+
+
+def can_tell_running(obj: object) -> bool:
+    """Whether ``obj`` says when it runs (``isRunning`` or ``is_alive``)."""
+    return hasattr(obj, "isRunning") or hasattr(obj, "is_alive")
 
 
 class _Warmup(QObject):

@@ -50,6 +50,10 @@ class _Entry:
         self.cleanup = cleanup
 
 
+class ResourceCleanupError(Exception):
+    """One or more of a coordinator's per-resource cleanups raised (each was logged)."""
+
+
 def _reference(obj: object) -> Callable[[], Any]:
     try:
         return weakref.ref(obj)
@@ -96,6 +100,7 @@ class BaseResourceCoordinator:
         self._prune_at = 64
         self._armed = False
         self._home = threading.get_ident()
+        self._errors: list[str] | None = None  # collects failures during cleanup_owned
 
     @property
     def component_id(self) -> str:
@@ -119,7 +124,23 @@ class BaseResourceCoordinator:
         # Callbacks are one-shot; the coordinator re-arms when it owns something again.
         # A bound method: the service holds it weakly, so this coordinator dies with its owner.
         self._armed = True
-        self._service.register_cleanup(component, self.cleanup_all, self.cleanup_priority)
+        self._service.register_cleanup(component, self.cleanup_owned, self.cleanup_priority)
+
+    def cleanup_owned(self) -> int:
+        """:meth:`cleanup_all`, as the owner's cleanup callback runs it: a resource cleanup
+        that raised is reported to the teardown audit (``ResourceCleanupError``, raised
+        after every resource was cleaned up and released)."""
+        errors: list[str] = []
+        self._errors = errors
+        try:
+            released = self.cleanup_all()
+        finally:
+            self._errors = None
+        if errors:
+            raise ResourceCleanupError(f"{len(errors)} resource cleanup"
+                                       f"{'s' if len(errors) > 1 else ''} raised: "
+                                       + "; ".join(errors))
+        return released
 
     def track(
         self,
@@ -129,19 +150,23 @@ class BaseResourceCoordinator:
         cleanup: Cleanup | None = None,
         auto_cleanup: bool = True,
         size_bytes: int | None = None,
+        *,
+        site: str | None = None,
         **metadata: Any,
     ) -> ResourceHandle:
         """Track ``resource``; ``cleanup(resource)`` runs when the coordinator cleans up.
 
         With ``auto_cleanup`` and no ``cleanup``, file handles are closed and timers stopped.
+        ``name`` is shown instead of the id; ``site`` (default: the caller's frame outside
+        the inspector package) is where it was made.
         """
         component = self._component()
         if not self._armed:
             self._arm(component)
+        rid = self._service.track_resource(component, resource_type, resource, size_bytes,
+                                           metadata or None, name=name or None, site=site)
         if name:
             metadata["name"] = name
-        rid = self._service.track_resource(component, resource_type, resource, size_bytes,
-                                           metadata or None)
         handle = ResourceHandle(rid, resource_type, self._component_id,
                                 name or type(resource).__name__, _reference(resource),
                                 MappingProxyType(metadata))
@@ -230,6 +255,10 @@ class BaseResourceCoordinator:
             return
         try:
             entry.cleanup(resource)
-        except Exception:  # one resource's cleanup must not stop the others
+        except Exception as exc:  # one resource's cleanup must not stop the others
             log.exception("cleanup of %s (%s) in %s raised", entry.handle.name,
                           entry.handle.resource_id, self._component_id)
+            errors = self._errors
+            if errors is not None:
+                errors.append(f"{entry.handle.resource_id} ({entry.handle.name}): "
+                              f"{type(exc).__name__}: {exc}")

@@ -59,8 +59,15 @@ class IResourceManagementService:
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track a resource owned by ``component``; return an id unique in the process."""
+        """Track a resource owned by ``component``; return an id unique in the process.
+
+        ``name`` is shown instead of the id (default: the object's class name); ``site`` is
+        where it was made, ``"function (file:line)"`` (default: the caller's frame).
+        """
         raise NotImplementedError
 
     def release_resource(self, component: object, resource_id: str) -> bool:
@@ -89,7 +96,8 @@ class ResourceManagementService(QObject, IResourceManagementService):
 
     Lifecycle signals carry one :class:`~inspector.resources.types.LifecycleEvent` each
     (component id, resource id, type, size, time). ``memory_threshold_bytes`` arms
-    ``memory_warning`` when the process's resident memory passes it.
+    ``memory_warning`` when the process's resident memory passes it. ``capture_sites``
+    records where each resource was tracked (``store.capture_sites`` switches it later).
     """
 
     component_registered = Signal(object)
@@ -105,6 +113,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
         *,
         memory_threshold_bytes: int | None = None,
         cleanup_interval_ms: int = 5000,
+        capture_sites: bool = True,
     ) -> None:
         super().__init__(parent)
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
@@ -112,6 +121,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
                                     bool]] = []
         self._resource_listeners = 0
         self._store = store = ResourceStore(self._dispatch)
+        store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
         self._exited = False
         self._threshold = memory_threshold_bytes
@@ -154,10 +164,17 @@ class ResourceManagementService(QObject, IResourceManagementService):
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track ``resource``; a collected (or destroyed QObject) resource releases itself."""
+        """Track ``resource``; a collected (or destroyed QObject) resource releases itself.
+
+        ``name`` is shown instead of the id (default: the object's class name); ``site`` is
+        where it was made (default: the innermost frame outside the inspector package).
+        """
         return self._store.track_resource(component, resource_type, resource, size_bytes,
-                                          metadata)
+                                          metadata, name=name, site=site)
 
     def release_resource(self, component: object, resource_id: str) -> bool:  # type: ignore[no-redef]
         """Stop tracking a resource; False for an unknown id, never an exception."""

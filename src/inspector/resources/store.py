@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
+import sys
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,6 +44,29 @@ _monotonic = time.monotonic
 _get_ident = threading.get_ident
 _THREAD = threading.local()
 _TYPES = tuple(ResourceType)
+_getframe = sys._getframe
+
+
+def _internal_files() -> frozenset[str]:
+    """The source files of the inspector package that sit between an application's call
+    and the store (service, coordinators, controllers, ...): a creation site skips them.
+
+    The demo is an application built on the package, so its files are sites like any
+    other. A set of exact file names, made once: the hot path tests one frame with one hash
+    lookup (the name's hash is cached on the string) instead of a prefix test per frame.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    demo = os.path.join(root, "demo")
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        if folder == demo or folder.startswith(demo + os.sep):
+            dirs[:] = []
+            continue
+        found.update(os.path.join(folder, f) for f in files if f.endswith(".py"))
+    return frozenset(found)
+
+
+_INTERNAL = _internal_files()
 
 #: One counter for the process: ids stay unique across services (``next`` is atomic).
 _IDS = itertools.count(1)
@@ -181,7 +207,8 @@ _HELD_FLAG = 4
 _META_FLAG = 8
 _INDEXED = _QOBJECT_FLAG | _WORKER_FLAG | _META_FLAG  # a release has side tables to update
 
-_RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread")
+_RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread", "name", "site",
+                 "lasti")
 
 
 class _Resource(weakref.ref):  # type: ignore[type-arg]
@@ -193,7 +220,11 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     test whether a release has side tables to update (_QOBJECT_FLAG: a C++ address;
     _WORKER_FLAG: in the worker index; _META_FLAG: metadata, which is rare, lives in a side
     table so the common track stores nothing for it). ``stats`` is the type's counters,
-    kept on the record to spare the release a lookup.
+    kept on the record to spare the release a lookup. ``name`` is the name the caller gave
+    (None: the object's class name, read when shown). ``site`` is where it was tracked: the
+    caller's code object, with ``lasti`` its instruction offset (a shared int: see
+    ``_OFFSETS``), made into ``"function (file:line)"`` when read, or a string the caller
+    gave; unset when sites are off.
     """
 
     __slots__ = _RECORD_SLOTS
@@ -204,6 +235,9 @@ class _Resource(weakref.ref):  # type: ignore[type-arg]
     flags: int
     created: float
     thread: int
+    name: str | None
+    site: CodeType | str | None
+    lasti: int
 
 
 class _HeldResource:
@@ -217,6 +251,9 @@ class _HeldResource:
     flags: int
     created: float
     thread: int
+    name: str | None
+    site: CodeType | str | None
+    lasti: int
 
     def __init__(self, strong: object) -> None:
         self.strong = strong
@@ -233,15 +270,21 @@ class _Watch:
         "cid",
         "ckey",
         "dead",
+        "name",
         "owner_dead",
         "qaddr",
         "ref",
         "released_at",
         "rid",
         "rtype",
+        "site",
         "size",
+        "strong",
     )
     cid: str
+    name: str
+    site: str
+    strong: object  # a released object that cannot be weakly referenced (see _watch_locked)
     ckey: _Component
     rid: str
     rtype: ResourceType
@@ -253,7 +296,13 @@ class _Watch:
     dead: bool
 
     def obj(self) -> object:
+        if self.strong is not None:
+            return self.strong
         return None if self.ref is None else self.ref()
+
+
+#: The store's own holders of released objects (a `why` walk looks past them).
+WATCH_TYPES: tuple[type, ...] = (_Watch,)
 
 
 class TypeCounts(msgspec.Struct, frozen=True):
@@ -315,6 +364,8 @@ class ResourceInfo:
     type_name: str
     alive: bool
     metadata: dict[str, Any] | None
+    name: str = ""
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +376,9 @@ class StoreAggregate:
     components: tuple[ComponentCounts, ...]
     tracked_bytes: int
     peak_tracked_bytes: int
+    #: ``(component id, type value, live, bytes)`` of every live component's types: growth
+    #: is judged per owner and type, so one type's churn cannot hide another's rise.
+    cells: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def created_total(self) -> int:
@@ -385,6 +439,7 @@ class ResourceStore:
         self._sink = None if sink is None else _weak_callable(sink)
         self._resource_events = False
         self._slow = False
+        self._sites = True
 
     # -- components ---------------------------------------------------------------------
 
@@ -450,8 +505,16 @@ class ResourceStore:
         resource: object,
         size_bytes: int | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        name: str | None = None,
+        site: str | None = None,
     ) -> str:
-        """Track ``resource`` as owned by ``component``; return its process-unique id."""
+        """Track ``resource`` as owned by ``component``; return its process-unique id.
+
+        ``name`` is shown instead of the bare id (default: the object's class name).
+        ``site`` is where it was made, ``"function (file:line)"``; by default the innermost
+        frame outside the inspector package, unless :attr:`capture_sites` is off.
+        """
         size = size_bytes or 0
         if size < 0:
             raise ValueError(f"size_bytes must not be negative, got {size_bytes}")
@@ -473,6 +536,27 @@ class ResourceStore:
         if metadata:
             flags |= _META_FLAG
         rec.size = size
+        # Always written (an unset slot costs a listing an exception per row to read);
+        # `site` stays unset when sites are off, the one case that must cost nothing more.
+        rec.name = name
+        if site is None:
+            if self._sites:
+                # The caller's frame, or the first outside the package (a coordinator's
+                # track): code object and instruction offset; the line is read when shown.
+                try:
+                    frame = _getframe(1)
+                    code = frame.f_code
+                    while code.co_filename in _INTERNAL:
+                        frame = frame.f_back  # type: ignore[assignment]
+                        code = frame.f_code
+                    rec.site = code
+                    lasti = frame.f_lasti
+                    # A shared int for the offset: a new one per record costs 28 bytes.
+                    rec.lasti = _OFFSETS[lasti] if lasti < _OFFSET_LIMIT else lasti
+                except (ValueError, AttributeError):  # no Python caller outside the package
+                    pass
+        else:
+            rec.site = site
         rec.created = _monotonic()
         try:  # the same int object per thread: 32 bytes a resource less than get_ident()
             rec.thread = _THREAD.ident
@@ -548,6 +632,37 @@ class ResourceStore:
             self._emit_resource(kind, rec, reason)
         if self._pending:
             self._drain()
+
+    @property
+    def capture_sites(self) -> bool:
+        """Whether a track without a ``site`` records where it was made (on by default)."""
+        return self._sites
+
+    @capture_sites.setter
+    def capture_sites(self, value: bool) -> None:
+        self._sites = bool(value)
+
+    def site_of(self, rec: Record) -> str:
+        """A record's creation site as ``"function (file:line)"`` ("" when none)."""
+        try:
+            site: CodeType | str | None = rec.site
+        except AttributeError:  # sites were off when it was tracked
+            return ""
+        if site is None or isinstance(site, str):
+            return site or ""
+        # Keyed by address plus offset (hashing a code object costs 0.2 us): two codes less
+        # than an offset apart may share a key, so a hit is checked and a clash not cached.
+        key = id(site) + rec.lasti
+        known = _SITE_TEXT.get(key)
+        if known is not None and known[0] is site and known[1] == rec.lasti:
+            return known[2]
+        text = format_site(site, rec.lasti)
+        if known is None:
+            if len(_SITE_TEXT) >= SITE_LIMIT:  # code made by exec() in a loop: stay bounded
+                _SITE_TEXT.clear()
+            # The code is kept with its text, so its address names no other code meanwhile.
+            _SITE_TEXT[key] = (site, rec.lasti, text)
+        return text
 
     @property
     def resource_events(self) -> bool:
@@ -744,6 +859,10 @@ class ResourceStore:
             # Whoever releases them during this cleanup (a coordinator's callback, or the
             # loop below), these are watched afterwards for leaks.
             owned = [self._records[rid] for rid in comp.rids if rid in self._records]
+            # Their C++ addresses now: a release drops the address from the index, and the
+            # watch needs it to tell a live QObject from a wrapper whose object is deleted.
+            qaddrs = {rec.rid: self._qaddress.get(rec.rid, 0) for rec in owned
+                      if rec.flags & _QOBJECT_FLAG}
             # One-shot: each callback runs at one cleanup. What registers during this
             # cleanup (a coordinator re-arming) runs at the next one.
             callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
@@ -773,7 +892,8 @@ class ResourceStore:
                         released.append(rec)
                 for rec in owned:
                     if rec.rid not in self._records:
-                        self._watch_locked(rec, now, owner_dead=unregister)
+                        self._watch_locked(rec, now, owner_dead=unregister,
+                                           qaddr=qaddrs.get(rec.rid, 0))
                 # Released during this cleanup, by callbacks or here, counting any tracked
                 # while the callbacks ran.
                 count = comp.created - created_before + live_before - len(comp.rids)
@@ -805,16 +925,29 @@ class ResourceStore:
             if watch.ckey is comp:
                 watch.owner_dead = True
 
-    def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool) -> None:
-        if rec.flags & _HELD_FLAG:  # held strongly until now: dropping it is all that can happen
-            return
-        qaddr = self._qaddress.get(rec.rid, 0) if rec.flags & _QOBJECT_FLAG else 0
-        obj = rec()
-        if obj is None:
-            return
-        ref = weakref.ref(obj)
-        del obj
+    def _watch_locked(self, rec: Record, now: float, *, owner_dead: bool, qaddr: int = 0
+                      ) -> None:
+        strong: object = None
+        if rec.flags & _HELD_FLAG:
+            # No weak reference to it: count what holds it. Ours are the record's, `held`
+            # and getrefcount's argument; any more and something else keeps it, so it is
+            # watched (held, and let go at the first read that finds only our reference).
+            held = rec()
+            if isinstance(held, _SHARED) or sys.getrefcount(held) <= 3:
+                return
+            obj = strong = held
+            del held
+            ref = None
+        else:
+            obj = rec()
+            if obj is None or (qaddr and not self._qt.is_valid(obj)):
+                return
+            ref = weakref.ref(obj)
         watch = _Watch()
+        watch.strong = strong
+        del strong
+        watch.name = rec.name or type(obj).__name__
+        watch.site = self.site_of(rec)
         watch.cid = rec.comp.cid
         watch.ckey = rec.comp
         watch.rid = rec.rid
@@ -825,6 +958,7 @@ class ResourceStore:
         watch.released_at = now
         watch.owner_dead = owner_dead
         watch.dead = False
+        del obj
         if len(self._watch) == self._watch.maxlen:
             oldest = self._watch[0]
             if oldest.qaddr:
@@ -845,6 +979,7 @@ class ResourceStore:
             cells = [(c.rtype, c.created, c.destroyed, c.bytes) for c in self._cells]
             by_type = {t: list(counts) for t, counts in self._retired.items()}
             comps = []
+            per_cell = []
             # A copy first: a collection inside this loop may drop a dead owner's entry.
             for comp in list(self._components.values()):
                 created = destroyed = size = 0
@@ -852,6 +987,8 @@ class ResourceStore:
                     created += cell.created
                     destroyed += cell.destroyed
                     size += cell.bytes
+                    per_cell.append((comp.cid, cell.name, cell.created - cell.destroyed,
+                                     cell.bytes))
                 comps.append((comp.cid, comp.ctype, created, destroyed, size,
                               comp.registered_at))
             tracked, peak = self._bytes, self._peak
@@ -863,7 +1000,7 @@ class ResourceStore:
         return StoreAggregate(
             {t: TypeCounts(*sums) for t, sums in by_type.items()},
             tuple(ComponentCounts(*counts) for counts in comps),
-            tracked, peak)
+            tracked, peak, tuple(per_cell))
 
     def _fold_settled_locked(self) -> None:
         """Fold the cells of unregistered components that nothing can change any more into
@@ -921,6 +1058,9 @@ class ResourceStore:
         out = []
         dead = []
         for w in entries:
+            if w.strong is not None and sys.getrefcount(w.strong) <= 2:
+                w.strong = None  # only the watch held it (and getrefcount's argument): gone
+                w.dead = True
             obj = None if w.dead else w.obj()
             if obj is not None and w.qaddr and not self._qt.is_valid(obj):
                 obj = None
@@ -929,7 +1069,7 @@ class ResourceStore:
                 continue
             running = w.rtype is _WORKER and is_running(obj)
             out.append(WatchedResource(w.cid, w.rid, w.rtype, w.released_at, w.owner_dead,
-                                       w.size, True, running))
+                                       w.size, True, running, w.name, w.site))
             del obj
         if dead:
             with self._lock:
@@ -952,7 +1092,7 @@ class ResourceStore:
         """One page of the tracked resources, oldest first, and how many there are in all.
 
         Each row is ``make(resource_id, component_id, type value, size_bytes, age_s,
-        thread_id, type name, alive, metadata or None)``; metadata values that are not
+        thread_id, type name, alive, metadata or None, name, site)``; metadata values that are not
         JSON scalars come as their ``repr``. Rows are built in one pass under the lock with
         the caller's constructor: an export of 100k resources must cost about what building
         and encoding them does.
@@ -969,11 +1109,21 @@ class ResourceStore:
                 total = len(matching)
                 page = matching[offset:offset + limit]
             metadata = self._metadata
+            site_of = self.site_of
+            texts = _SITE_TEXT
+            code_type = CodeType
             rows: list[R] = [
                 make(rec.rid, rec.comp.cid, rec.cell.name, rec.size,
                      round(now - rec.created, 3), rec.thread,
-                     "" if (obj := rec()) is None else type(obj).__name__, obj is not None,
-                     _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None)
+                     type_name := "" if (obj := rec()) is None else type(obj).__name__,
+                     obj is not None,
+                     _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None,
+                     rec.name or type_name,
+                     # site_of's common case inline (a site seen before): a call per row
+                     # would cost this listing a third more
+                     known[2] if type(code := getattr(rec, "site", None)) is code_type
+                     and (known := texts.get(id(code) + rec.lasti)) is not None
+                     and known[0] is code and known[1] == rec.lasti else site_of(rec))
                 for rec in page]
             obj = None
         return total, rows
@@ -990,10 +1140,44 @@ class ResourceStore:
 
     def newest_resource_id(self, component_id: str) -> str:
         """The most recently tracked resource of a component ("" when none): O(its size)."""
+        return self.newest_resource(component_id)[0]
+
+    def newest_resource(self, component_id: str, resource_type: str | None = None
+                        ) -> tuple[str, str, str, str]:
+        """``(resource_id, type value, name, site)`` of the most recently tracked resource of
+        a component (of one type when given); empty strings when none. O(its size)."""
         with self._lock:
-            rids = [rid for c in list(self._components.values()) if c.cid == component_id
-                    for rid in c.rids]
-        return max(rids, key=lambda rid: int(rid.rsplit("-", 1)[1]), default="")
+            recs = [self._records[rid] for c in list(self._components.values())
+                    if c.cid == component_id for rid in c.rids if rid in self._records]
+            if resource_type is not None:
+                recs = [r for r in recs if r.cell.name == resource_type]
+            if not recs:
+                return "", "", "", ""
+            rec = max(recs, key=lambda r: (r.created, int(r.rid.rsplit("-", 1)[1])))
+            obj = rec()
+            name = rec.name or ("" if obj is None else type(obj).__name__)
+            del obj
+            return rec.rid, rec.cell.name, name, self.site_of(rec)
+
+    def find_resource(self, resource_id: str) -> tuple[object, str, str, str] | None:
+        """``(object, type value, name, site)`` of a resource that is tracked now, or that a
+        cleanup released and is still alive; None when the id is unknown or gone."""
+        self._after()
+        with self._lock:
+            rec = self._records.get(resource_id)
+            if rec is not None:
+                obj = rec()
+                if obj is None:
+                    return None
+                return (obj, rec.cell.name, rec.name or type(obj).__name__,
+                        self.site_of(rec))
+            watch = next((w for w in self._watch if w.rid == resource_id), None)
+        if watch is None or watch.dead:
+            return None
+        obj = watch.obj()
+        if obj is None or (watch.qaddr and not self._qt.is_valid(obj)):
+            return None
+        return obj, watch.rtype.value, watch.name, watch.site
 
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
@@ -1074,6 +1258,9 @@ class ResourceStore:
 
 _BY_VALUE: dict[object, ResourceType] = {t: t for t in _TYPES}
 
+#: Values the interpreter shares (small ints, interned strings): many references are normal.
+_SHARED = (int, float, complex, str, bool, type(None))
+
 
 def _check_type(resource_type: object) -> ResourceType:
     """The member ``resource_type`` names (a member or its value), or TypeError."""
@@ -1082,6 +1269,26 @@ def _check_type(resource_type: object) -> ResourceType:
     except (KeyError, TypeError):
         raise TypeError(f"resource_type must be a ResourceType, got {resource_type!r}"
                         ) from None
+
+
+#: Offsets below this come from one shared table of ints (112 KiB, made at import).
+_OFFSET_LIMIT = 4096
+_OFFSETS = list(range(_OFFSET_LIMIT))
+
+#: ``id(code) + offset -> (code, offset, "function (file:line)")``, made when first read.
+_SITE_TEXT: dict[int, tuple[CodeType, int, str]] = {}
+SITE_LIMIT = 100_000
+
+
+def format_site(code: CodeType, lasti: int) -> str:
+    """``"function (file:line)"`` for instruction offset ``lasti`` of ``code``."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            if lineno is not None:
+                line = lineno
+            break
+    return f"{code.co_qualname} ({code.co_filename}:{line})"
 
 
 def _default_id(component: object) -> str:

@@ -89,3 +89,5 @@ class WatchedResource:
     size_bytes: int
     alive: bool
     running: bool
+    name: str = ""
+    site: str = ""

@@ -14,13 +14,16 @@ holding area until it finishes. The inspector reports such a worker as an ``orph
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
-from ._qt import is_running
+from PySide6.QtCore import QCoreApplication
+
+from ._qt import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .orphans import hand_over as _hand_over
-from .orphans import note_terminated
+from .orphans import note_terminated, orphan_info
 from .service import IResourceManagementService
 from .types import ResourceType
 
@@ -61,7 +64,9 @@ def wait_for(worker: Any, timeout_s: float) -> bool:
 class WorkerResourceCoordinator(BaseResourceCoordinator):
     """A coordinator for components that own worker threads.
 
-    ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop.
+    ``stop_timeout_ms`` bounds how long a cleanup waits for its workers to stop; on the GUI
+    thread it waits ``gui_wait_ms`` at most, then holds the workers still stopping until they
+    end (reported as orphans meanwhile), so a stuck worker never freezes the GUI.
     ``allow_terminate`` lets a cleanup ``terminate()`` a worker that ignored cancellation: a
     last resort, and a dangerous one for a worker running Python. A thread cancelled while
     it waits for the GIL dies holding the GIL's mutex and the process hangs; one cancelled
@@ -79,28 +84,35 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         *,
         stop_timeout_ms: int = 2000,
         allow_terminate: bool = False,
+        gui_wait_ms: int = 200,
     ) -> None:
         super().__init__(component_id, service)
         self._workers: dict[str, Any] = {}
         self._stop_timeout_s = stop_timeout_ms / 1000.0
         self._allow_terminate = allow_terminate
+        self._gui_wait_s = gui_wait_ms / 1000.0
 
     def track_worker(
         self,
         worker: Any,
         name: str | None = None,
         cancel_on_cleanup: bool = True,
+        *,
+        site: str | None = None,
         **metadata: Any,
     ) -> ResourceHandle:
         """Track a worker (a QThread, a threading.Thread, anything with ``isRunning``).
 
         The coordinator holds the worker while it may run, so it cannot be destroyed
-        running; finished workers are let go.
+        running; finished workers are let go. ``name`` is shown instead of the id; ``site``
+        defaults to the caller's frame.
         """
         handle = self.track(worker, ResourceType.WORKER, name=name or type(worker).__name__,
-                            auto_cleanup=False, **metadata)
+                            auto_cleanup=False, site=site, **metadata)
         with self._lock:
-            if cancel_on_cleanup:
+            # Held only when it can say that it finished: a QRunnable is held by its pool
+            # while it runs, and holding it here would keep every finished one alive.
+            if cancel_on_cleanup and can_tell_running(worker):
                 self._workers[handle.resource_id] = worker
             self._let_go_finished_locked()
         return handle
@@ -126,9 +138,15 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         """Stop the workers (within ``stop_timeout_ms``), then release everything."""
         with self._lock:
             workers = list(self._workers.values())
+            rids = {id(w): rid for rid, w in self._workers.items()}
             self._workers.clear()
         running = [w for w in workers if is_running(w)]
-        for worker in _stop_all(running, self._stop_timeout_s):  # the ones still running
+        timeout = self._stop_timeout_s
+        if not self._allow_terminate and _on_gui_thread():
+            # The GUI thread must not freeze for a stuck worker: it is asked to stop, given
+            # a moment, and then held (and reported) until it ends, off this thread's back.
+            timeout = min(timeout, self._gui_wait_s)
+        for worker in _stop_all(running, timeout):  # the ones still running
             if self._allow_terminate:
                 log.error("worker %r of %s ignored cancellation; terminating it",
                           worker, self._component_id)
@@ -137,8 +155,9 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                 wait_for(worker, 1.0)
             else:
                 log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
-                            worker, self._component_id, self._stop_timeout_s)
-                _hand_over(worker)
+                            worker, self._component_id, timeout)
+                _hand_over(worker, orphan_info(self._component_id, rids.get(id(worker), ""),
+                                               self._service))
         return super().cleanup_all()
 
     def _let_go_finished_locked(self) -> None:
@@ -150,12 +169,21 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         # among them, before Qt emits its `destroyed`): ask the workers to stop, without
         # waiting here, and hold them until they do; a running QThread must not be
         # destroyed with us.
-        for worker in getattr(self, "_workers", {}).values():
+        for rid, worker in getattr(self, "_workers", {}).items():
             if is_running(worker):
                 request_stop(worker)
-                _hand_over(worker)
+                try:  # what it was, while the service still tracks it: the inspector says so
+                    info = orphan_info(self._component_id, rid, self._service)
+                except Exception:  # a finaliser must not raise
+                    info = None
+                _hand_over(worker, info)
         self._workers = {}
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
+
+
+def _on_gui_thread() -> bool:
+    return (threading.current_thread() is threading.main_thread()
+            and QCoreApplication.instance() is not None)
 
 
 def _has_finished(worker: Any) -> bool:

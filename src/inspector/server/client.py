@@ -30,7 +30,7 @@ from ..errors import (
     RemoteError,
 )
 from ..metrics.hangs import read_stall_file
-from ..metrics.snapshot import History, ResourcePage, Snapshot
+from ..metrics.snapshot import History, ResourcePage, Snapshot, WhyResult
 from .discovery import check_socket_path, stall_for
 from .protocol import (
     SUPPORTED_VERSIONS,
@@ -55,6 +55,7 @@ _snapshot_decoder = msgspec.json.Decoder(Snapshot)
 _page_decoder = msgspec.json.Decoder(ResourcePage)
 _history_decoder = msgspec.json.Decoder(History)
 _any_decoder = msgspec.json.Decoder()
+_why_decoder = msgspec.json.Decoder(WhyResult)
 
 
 class InspectorClient:
@@ -183,6 +184,11 @@ class InspectorClient:
         """The application's history ring buffers."""
         return self._typed("history", None, _history_decoder)
 
+    def why(self, resource_id: str) -> WhyResult:
+        """The chain of references that keeps a resource alive; ``RemoteError`` (invalid
+        params) when the id is unknown or gone. The application may take up to 2 s."""
+        return self._typed("why", {"resource_id": resource_id}, _why_decoder)
+
     def stacks(self) -> dict[str, Any]:
         """Every thread's stack: ``{"main_thread", "gui_thread", "threads": [{"id", "name",
         "kind", "gui", "main", "qthread", "component", "stack", ...}]}``, the GUI thread
@@ -252,8 +258,28 @@ class InspectorClient:
             raise ConnectionLost(f"{self.path} did not take a request within "
                                  f"{self.timeout:g} s") from None
         except OSError as exc:
-            raise ConnectionLost(f"lost the connection to {self.path}: "
-                                 f"{exc.strerror or exc}") from None
+            raise self._lost(exc) from None
+
+    def _lost(self, exc: OSError) -> Exception:
+        """The error for a connection lost with ``exc``. A server that refuses a client (all
+        its connections busy) or closes an idle one says why in one error line before it
+        closes: that line, if it came, is the better explanation than "broken pipe"."""
+        sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sock.settimeout(0.5)
+                while b"\n" not in self._buf and len(self._buf) < 65536:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    self._buf += chunk
+            line, newline, _ = bytes(self._buf).partition(b"\n")
+            if newline:
+                with contextlib.suppress(msgspec.DecodeError, msgspec.ValidationError):
+                    env = decode_envelope(line)
+                    if env.error is not None and env.id is None:
+                        return RemoteError(env.error.code, env.error.message)
+        return ConnectionLost(f"lost the connection to {self.path}: {exc.strerror or exc}")
 
     def _read_envelope(self, deadline: float) -> Envelope:
         line = self._read_line(deadline)
@@ -289,8 +315,7 @@ class InspectorClient:
             except TimeoutError:
                 continue  # the deadline check above reports it
             except OSError as exc:
-                raise ConnectionLost(f"lost the connection to {self.path}: "
-                                     f"{exc.strerror or exc}") from None
+                raise self._lost(exc) from None
             if not chunk:
                 what = "in the middle of a reply" if buf else "without a reply"
                 raise ConnectionLost(f"{self.path} closed the connection {what}")

@@ -16,12 +16,26 @@ so a slow or stalled client can hold up neither another client nor the applicati
   thread to run a signal handler, up to 100 ms when its event loop is idle in C++, which the
   loop must not spend once per request (a client pipelining 64 of them stalled every other
   client for 6 s). The asking client's later lines wait for that reply, so replies stay in
-  request order.
+  request order. One reading of the stacks answers every ``stacks`` request waiting for it,
+  so a newcomer waits for at most two readings however many clients pipeline them;
+* the connections are a shared resource that a silent client must not hold: one that has
+  sent no complete request ``idle_timeout`` seconds after connecting is closed, and when all
+  ``max_clients`` slots are taken a newcomer gets the slot of the longest-idle client (no
+  subscription, nothing queued, no request for a second or more). Only when every client
+  is busy is the newcomer refused - with one JSON-RPC error line saying why, not a reset;
+* the unsent bytes of all clients together are bounded (``max_total_queue``): past it the
+  client holding the most is dropped, and memory freed by dropped clients is handed back to
+  the system (``malloc_trim``), so thirty pipelining clients cannot leave the application
+  450 MB fatter after they are gone;
+* warnings about clients (refused, dropped) are rate-limited: a flood of connections makes a
+  few log lines and a count, not one line per connection.
 
 Security (docs/architecture.md, "Security model"): the socket lives in a private 0700
-directory, is 0600 from the moment it exists (umask around ``bind``), and the peer's uid is
-checked with ``SO_PEERCRED`` before a single byte is read or sent. There is no TCP and no
-abstract-namespace socket.
+directory and is 0600 from the moment it exists: its inode is made 0600 before ``bind``
+(Linux creates the file with that mode), never by changing the umask, which is process-wide
+(files other threads created meanwhile got the wrong mode); it is chmod-ed again before
+``listen`` where that is not so. The peer's uid is checked with ``SO_PEERCRED`` before a
+single byte is read or sent. There is no TCP and no abstract-namespace socket.
 """
 
 from __future__ import annotations
@@ -35,10 +49,12 @@ import platform
 import queue
 import selectors
 import socket
+import stat
 import struct
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any, TypeVar
@@ -46,6 +62,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 
 from ..errors import ServerAlreadyRunning
+from ..metrics.text import encodable, encodable_tree
 from . import discovery
 from .protocol import (
     INTERNAL_ERROR,
@@ -68,10 +85,15 @@ from .stacks import main_stack_of, thread_stacks
 
 log = logging.getLogger("inspector.server")
 
+#: Error code of the line a refused client gets (JSON-RPC's implementation-defined range).
+SERVER_BUSY = -32003
+
 #: Shortest subscription interval (seconds); shorter requests are raised to it.
 MIN_INTERVAL = 0.05
 #: Longest page of ``resources``.
 MAX_PAGE = 10_000
+#: Largest ``resources`` offset (2**53, JSON's exact integers): 10**30 failed deep inside.
+MAX_OFFSET = 1 << 53
 #: Requests answered per client per loop turn (fairness between clients).
 LINES_PER_TURN = 64
 _READ_CHUNK = 1 << 16
@@ -81,6 +103,63 @@ _SEND_FLAGS = getattr(socket, "MSG_NOSIGNAL", 0)
 
 # Two servers starting at once in one process must not both decide the path is free.
 _start_lock = threading.Lock()
+
+#: A client idle this long (no subscription, nothing queued) may give its slot to a newcomer;
+#: one that has not sent a single request yet, after the shorter time (a real client sends
+#: its ``hello`` as soon as it connects).
+EVICTABLE_AFTER = 1.0
+EVICTABLE_SILENT_AFTER = 0.25
+#: Warnings of one kind logged per window before the rest are only counted.
+LOG_BURST = 5
+LOG_WINDOW = 10.0
+#: Bytes freed (dropped clients' queues) after which memory is handed back to the system.
+_TRIM_AFTER = 8 * (1 << 20)
+
+
+class _RateLimitedLog:
+    """At most :data:`LOG_BURST` warnings of a kind per :data:`LOG_WINDOW` seconds; the
+    next one after a quiet spell says how many were left out. Server thread only."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def warning(self, kind: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        start, count = self._windows.get(kind, (now, 0))
+        if now - start >= LOG_WINDOW:
+            if count > LOG_BURST:
+                log.warning("resinspect: %d more %s warnings in %.0f s were not logged",
+                            count - LOG_BURST, kind, now - start)
+            start, count = now, 0
+        count += 1
+        self._windows[kind] = (start, count)
+        if count <= LOG_BURST:
+            log.warning(message, *args)
+        elif count == LOG_BURST + 1:
+            log.warning("resinspect: more %s warnings follow; logging them only as a count "
+                        "for %.0f s", kind, LOG_WINDOW)
+
+
+def _malloc_trim() -> None:
+    """Give free heap memory back to the system (glibc); nothing elsewhere.
+
+    Replies of hundreds of KiB freed on the server thread stay in its malloc arena, which
+    glibc returns to the system only on request: without this, RSS stayed at 426-490 MB
+    after thirty pipelining clients that had pushed it from 42 MB were dropped.
+    """
+    trim: Any = _TRIM.get("malloc_trim")
+    if trim is None:
+        _TRIM["malloc_trim"] = trim = False
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            _TRIM["malloc_trim"] = trim = ctypes.CDLL("libc.so.6").malloc_trim
+    if trim:
+        trim(0)
+
+
+#: glibc's ``malloc_trim``, looked up on first use (False where there is none).
+_TRIM: dict[str, Any] = {}
 
 
 class _NoParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -95,8 +174,12 @@ class _SubscribeParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 1.0
 
 
+class _WhyParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    resource_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
 class _ResourcesParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE)] = 500
     component_id: str | None = None
 
@@ -114,9 +197,9 @@ def _params(params: dict[str, Any], kind: type[_P]) -> _P:
 class _Client:
     """One connection's state; touched only by the server thread."""
 
-    __slots__ = ("closing", "eof", "events", "head_offset", "inbuf", "interval", "label",
-                 "last_progress", "next_push", "out", "out_bytes", "pending", "pushes_dropped",
-                 "seq", "sock")
+    __slots__ = ("closing", "connected", "eof", "events", "head_offset", "inbuf", "interval",
+                 "label", "last_active", "last_progress", "next_push", "out", "out_bytes",
+                 "pending", "pushes_dropped", "requests", "seq", "sock")
 
     def __init__(self, sock: socket.socket, peer_pid: int | None) -> None:
         self.sock = sock
@@ -126,6 +209,9 @@ class _Client:
         self.out_bytes = 0
         self.head_offset = 0
         self.last_progress = time.monotonic()
+        self.connected = self.last_progress
+        self.last_active = self.last_progress  # its last complete request
+        self.requests = 0
         self.events = 0
         self.closing = False  # answer what is queued, then close (after a fatal request)
         self.eof = False  # the client shut down its side; finish its requests, then close
@@ -143,8 +229,10 @@ class InspectorServer:
     ``runtime_dir`` is ``<runtime>`` (default ``$XDG_RUNTIME_DIR``, else
     ``<tmp>/resinspect-<uid>``); the socket and its sidecar go in its ``resinspect``
     subdirectory. ``max_queue`` bounds a client's unsent bytes and ``stall_timeout`` how long
-    it may accept none of them; past either it is dropped. Use as a context manager, or
-    call :meth:`start` and :meth:`close` (also run at interpreter exit).
+    it may accept none of them; past either it is dropped. ``max_total_queue`` bounds the
+    unsent bytes of all clients together (past it, the client holding most is dropped), and
+    ``idle_timeout`` how long a new connection may stay without a complete request. Use as
+    a context manager, or call :meth:`start` and :meth:`close` (also run at interpreter exit).
     """
 
     def __init__(
@@ -156,12 +244,22 @@ class InspectorServer:
         max_clients: int = 64,
         max_queue: int = 16 * _MIB,
         stall_timeout: float = 30.0,
+        max_total_queue: int = 64 * _MIB,
+        idle_timeout: float = 5.0,
     ) -> None:
         self.model = model
-        self.app = app if app is not None else str(getattr(model, "app", "") or "python")
+        # The name goes into JSON (hello, the sidecar): undecodable bytes of a script's file
+        # name made every hello fail with UnicodeEncodeError, so it is made UTF-8-safe here.
+        self.app = encodable(app if app is not None
+                             else str(getattr(model, "app", "") or "python"))
         self.max_clients = max_clients
         self.max_queue = max_queue
+        self.max_total_queue = max(max_total_queue, max_queue)
         self.stall_timeout = stall_timeout
+        self.idle_timeout = idle_timeout
+        self._total_out = 0
+        self._freed = 0
+        self._warn = _RateLimitedLog()
         self._runtime = runtime_dir
         self._pid = os.getpid()
         self._uid = os.geteuid()
@@ -189,11 +287,12 @@ class InspectorServer:
         self._done: queue.SimpleQueue[tuple[_Client, bytes]] = queue.SimpleQueue()
         self._helper: threading.Thread | None = None
         self._counters = {"accepted": 0, "refused_uid": 0, "refused_full": 0, "dropped": 0,
-                          "requests": 0, "errors": 0}
+                          "requests": 0, "errors": 0, "evicted": 0, "idle_closed": 0}
         self._methods = {
             "hello": self._hello, "snapshot": self._snapshot, "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe, "resources": self._resources,
-            "history": self._history, "stacks": self._stacks, "hangs": self._hangs,
+            "history": self._history, "stacks": self._stacks, "why": self._why,
+            "hangs": self._hangs,
         }
         assert set(self._methods) == set(METHODS)
 
@@ -230,8 +329,10 @@ class InspectorServer:
                 "resinspect": __version__}
 
     def stats(self) -> dict[str, int]:
-        """Counters: accepted, refused_uid, refused_full, dropped, requests, errors, clients."""
-        return {**self._counters, "clients": len(self._clients)}
+        """Counters: accepted, refused_uid, refused_full, dropped, requests, errors, evicted,
+        idle_closed, clients, and queued_bytes (unsent, all clients)."""
+        return {**self._counters, "clients": len(self._clients),
+                "queued_bytes": self._total_out}
 
     def start(self) -> InspectorServer:
         """Create the socket and sidecar and start serving; returns self.
@@ -337,15 +438,21 @@ class InspectorServer:
     def _bind(self, path: Path) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            # bind() creates the file with 0777 & ~umask: 0600 from its first moment. The
-            # umask is process-wide, so keep the window as short as one syscall.
-            old = os.umask(0o177)
-            try:
-                sock.bind(os.fspath(path))
-            finally:
-                os.umask(old)
-            self._inode = os.lstat(path).st_ino
-            sock.listen(min(self.max_clients, socket.SOMAXCONN))
+            # No umask change around bind(): the umask is process-wide, and files other
+            # threads created in that window got 0600 (111 of 670 in a race test). On Linux
+            # bind() gives the file the mode of the socket's own inode (less the umask), so
+            # fchmod first makes it 0600 from its first moment; elsewhere the 0700 directory
+            # keeps everyone else out until the chmod below, and nobody can connect before
+            # listen().
+            with contextlib.suppress(OSError):
+                os.fchmod(sock.fileno(), 0o600)
+            sock.bind(os.fspath(path))
+            st = os.lstat(path)
+            self._inode = st.st_ino
+            if not stat.S_ISSOCK(st.st_mode):  # pragma: no cover - replaced under us
+                raise ServerAlreadyRunning(f"{path} changed while the server was binding it")
+            os.chmod(path, 0o600)
+            sock.listen(min(max(self.max_clients, 16), socket.SOMAXCONN))
             sock.setblocking(False)
         except BaseException:
             sock.close()
@@ -398,7 +505,9 @@ class InspectorServer:
                 now = time.monotonic()
                 self._push_due(now)
                 self._drop_stalled(now)
+                self._close_idle(now)
                 self._resume_accept(now)
+                self._give_memory_back()
         except Exception:  # the app keeps running; only the inspector's socket goes away
             log.exception("resinspect server stopped after an unexpected error")
         finally:
@@ -413,6 +522,8 @@ class InspectorServer:
         deadlines = [c.next_push for c in self._subscribers]
         deadlines += [c.last_progress + self.stall_timeout
                       for c in self._clients.values() if c.out]
+        deadlines += [c.connected + self.idle_timeout
+                      for c in self._clients.values() if not c.requests]
         if self._accept_paused_until:
             deadlines.append(self._accept_paused_until)
         if not deadlines:
@@ -457,21 +568,64 @@ class InspectorServer:
         if peer_uid is not None and peer_uid != self._uid:
             # Closed before a byte is read or written: another user learns nothing.
             self._counters["refused_uid"] += 1
-            log.warning("resinspect: refused a connection from uid %d (pid %s): not uid %d",
-                        peer_uid, peer_pid, self._uid)
+            self._warn.warning("refused-uid", "resinspect: refused a connection from uid %d "
+                               "(pid %s): not uid %d", peer_uid, peer_pid, self._uid)
             sock.close()
             return
-        if len(self._clients) >= self.max_clients:
+        if len(self._clients) >= self.max_clients and not self._evict_idle():
             self._counters["refused_full"] += 1
-            log.warning("resinspect: refused a connection from pid %s: %d clients already "
-                        "connected (max_clients)", peer_pid, len(self._clients))
-            sock.close()
+            self._warn.warning("refused-full", "resinspect: refused a connection from pid %s: "
+                               "%d clients already connected, all of them busy (max_clients)",
+                               peer_pid, len(self._clients))
+            _say_and_close(sock, encode_error(
+                None, SERVER_BUSY, f"too many clients: all {self.max_clients} connections "
+                "are busy; try again later"))
             return
         sock.setblocking(False)
         client = _Client(sock, peer_pid)
         self._clients[sock.fileno()] = client
         self._counters["accepted"] += 1
         self._set_interest(client)
+
+    def _evict_idle(self) -> bool:
+        """Close the longest-idle client to make room for a newcomer; False if none is idle.
+
+        Idle: not subscribed, nothing queued or being answered, no request for
+        :data:`EVICTABLE_AFTER` seconds (:data:`EVICTABLE_SILENT_AFTER` for one that never
+        sent any). Connections that never sent a request go first.
+        """
+        now = time.monotonic()
+        idle = [c for c in self._clients.values()
+                if c.interval is None and not c.out and not c.pending and c not in self._busy
+                and not c.inbuf and now - c.last_active
+                >= (EVICTABLE_AFTER if c.requests else EVICTABLE_SILENT_AFTER)]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda c: (c.requests > 0, c.last_active))
+        self._counters["evicted"] += 1
+        self._warn.warning("evicted", "resinspect: closed %s, idle for %.1f s, to make room "
+                           "for a new client (max_clients)", victim.label,
+                           now - victim.last_active)
+        self._say_goodbye(victim, "closed after being idle while all connections were taken")
+        return True
+
+    def _close_idle(self, now: float) -> None:
+        """Close connections that sent no complete request within ``idle_timeout``."""
+        limit = now - self.idle_timeout
+        for client in list(self._clients.values()):
+            if not client.requests and client.connected <= limit and not client.out:
+                self._counters["idle_closed"] += 1
+                log.debug("resinspect: closing %s: no request within %g s", client.label,
+                          self.idle_timeout)
+                self._say_goodbye(client, f"no request within {self.idle_timeout:g} s of "
+                                  "connecting; closing")
+
+    def _say_goodbye(self, client: _Client, why: str) -> None:
+        """One error line saying why (if the kernel takes it at once), then close."""
+        line = encode_error(None, SERVER_BUSY, why)
+        with contextlib.suppress(OSError):
+            client.sock.send(line, _SEND_FLAGS)
+        self._close_client(client)
 
     def _service(self, client: _Client, mask: int) -> None:
         if mask & selectors.EVENT_WRITE:
@@ -506,6 +660,9 @@ class InspectorServer:
         self._process_lines(client)
 
     def _process_lines(self, client: _Client) -> None:
+        if client.sock.fileno() < 0:  # dropped meanwhile (another client's reply, say)
+            self._busy.discard(client)
+            return
         buf = client.inbuf
         start = 0
         handled = 0
@@ -555,6 +712,8 @@ class InspectorServer:
     def _answer(self, client: _Client, line: memoryview) -> None:
         """Answer one request line (a view into the client's buffer, released here)."""
         self._counters["requests"] += 1
+        client.requests += 1
+        client.last_active = time.monotonic()
         request_id = None
         try:
             try:
@@ -572,7 +731,12 @@ class InspectorServer:
                 _params(request.params, _NoParams)
                 self._off_loop(client, request_id)
                 return
-            reply = encode_result(request_id, handler(client, request))
+            if request.method == "why":  # walks the heap for up to 2 s: never on the loop
+                params = _params(request.params, _WhyParams)
+                self._off_loop(client, request_id,
+                               lambda: self._why_result(params.resource_id))
+                return
+            reply = _encode_result(request_id, handler(client, request))
         except ProtocolViolation as exc:
             self._counters["errors"] += 1
             reply = encode_error(exc.request_id if exc.request_id is not None else request_id,
@@ -599,7 +763,14 @@ class InspectorServer:
     def _snapshot_json(self) -> bytes:
         # One snapshot per loop turn, shared by every request and push of that turn.
         if self._turn_snapshot is None:
-            self._turn_snapshot = self.model.snapshot().to_json()
+            snap = self.model.snapshot()
+            try:
+                self._turn_snapshot = snap.to_json()
+            except UnicodeEncodeError:
+                # A name with undecodable bytes (kept by surrogateescape) cannot be UTF-8:
+                # shown escaped in this snapshot, rather than failing every one of them.
+                self._turn_snapshot = msgspec.json.encode(
+                    encodable_tree(msgspec.to_builtins(snap)))
         return self._turn_snapshot
 
     def _subscribe(self, client: _Client, request: Request) -> dict[str, Any]:
@@ -642,34 +813,87 @@ class InspectorServer:
                     "threshold_ms": 0.0, "by_function": [], "stalled_ms": 0.0}
         return hangs()
 
+    def _why(self, client: _Client, request: Request) -> Any:
+        return self._why_result(_params(request.params, _WhyParams).resource_id)
+
+    def _why_result(self, resource_id: str) -> Any:
+        # Not part of SnapshotSource: a source without a heap to walk (a replay) has no `why`.
+        why = getattr(self.model, "why", None)
+        if why is None:
+            raise ProtocolViolation(METHOD_NOT_FOUND, "why is not available from this source")
+        try:
+            return why(resource_id)
+        except LookupError as exc:
+            raise ProtocolViolation(INVALID_PARAMS, str(exc.args[0])) from None
+
     # -- replies made off the loop ----------------------------------------------------------
 
-    def _off_loop(self, client: _Client, request_id: Any) -> None:
-        """Hand a ``stacks`` request to the helper thread; the client waits, others do not."""
+    def _off_loop(self, client: _Client, request_id: Any,
+                  job: Callable[[], Any] | None = None) -> None:
+        """Hand a ``stacks`` (or ``why``: ``job``) request to the helper thread; the client
+        waits, others do not."""
         client.pending = True
         if self._helper is None:
             self._helper = threading.Thread(target=self._help, name="resinspect-stacks",
                                             daemon=True)
             self._helper.start()
-        self._jobs.put((client, request_id))
+        self._jobs.put((client, (request_id, job)))
 
     def _help(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None or self._stop:
                 return
-            client, request_id = job
-            try:
-                reply = encode_result(request_id,
-                                      thread_stacks(main_stack_of(self.model), self.model))
-            except Exception as exc:
-                log.exception("resinspect: request failed")
-                reply = encode_error(request_id, INTERNAL_ERROR,
-                                     f"internal error: {type(exc).__name__}: {exc}")
-            self._done.put((client, reply))
+            # Every request waiting now shares one reading of the stacks: served one by one,
+            # a client behind 60 others pipelining ``stacks`` waited 4.5 s for its own.
+            jobs = [job]
+            while True:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    return
+                jobs.append(more)
+            stack_jobs = []
+            for client, (request_id, work) in jobs:
+                if work is None:
+                    stack_jobs.append((client, request_id))
+                else:  # a `why`: each walks the heap for its own object
+                    self._done.put((client, self._run_job(request_id, work)))
+            if stack_jobs:
+                self._answer_stacks(stack_jobs)
             if self._wake_w is not None:
                 with contextlib.suppress(OSError):  # full: a wake-up is pending anyway
                     self._wake_w.send(b"x")
+
+    def _run_job(self, request_id: Any, work: Callable[[], Any]) -> bytes:
+        try:
+            return _encode_result(request_id, work())
+        except ProtocolViolation as exc:
+            return encode_error(request_id, exc.code, exc.message)
+        except Exception as exc:
+            log.exception("resinspect: request failed")
+            return encode_error(request_id, INTERNAL_ERROR,
+                                f"internal error: {type(exc).__name__}: {exc}")
+
+    def _answer_stacks(self, jobs: list[tuple[_Client, Any]]) -> None:
+        try:
+            stacks: Any = thread_stacks(main_stack_of(self.model), self.model)
+            failure: Exception | None = None
+        except Exception as exc:
+            log.exception("resinspect: request failed")
+            stacks, failure = None, exc
+        for client, request_id in jobs:
+            if failure is None:
+                try:
+                    reply = _encode_result(request_id, stacks)
+                except Exception as exc:
+                    failure = exc
+            if failure is not None:
+                reply = encode_error(request_id, INTERNAL_ERROR, "internal error: "
+                                     f"{type(failure).__name__}: {failure}")
+            self._done.put((client, reply))
 
     def _apply_done(self) -> None:
         while True:
@@ -722,10 +946,19 @@ class InspectorServer:
         if client.out_bytes > self.max_queue:
             self._drop(client, f"more than {self.max_queue} bytes unsent (not reading)")
             return
+        if self._total_out + len(data) > self.max_total_queue and client.out_bytes:
+            # All clients together hold too much: the one holding most goes (this one, or
+            # another one that is further behind).
+            hog = max(self._clients.values(), key=lambda c: c.out_bytes)
+            self._drop(hog, f"{hog.out_bytes} bytes unsent while all clients together hold "
+                            f"more than {self.max_total_queue} (not reading)")
+            if client.sock.fileno() < 0:
+                return
         if not client.out:
             client.last_progress = time.monotonic()
         client.out.append(data)
         client.out_bytes += len(data)
+        self._total_out += len(data)
         self._flush(client)
 
     def _flush(self, client: _Client) -> None:
@@ -741,6 +974,7 @@ class InspectorServer:
                 return
             client.last_progress = time.monotonic()
             client.out_bytes -= sent
+            self._total_out -= sent
             client.head_offset += sent
             if client.head_offset < len(head):
                 break  # the kernel buffer is full; wait for EVENT_WRITE
@@ -781,8 +1015,15 @@ class InspectorServer:
 
     def _drop(self, client: _Client, reason: str) -> None:
         self._counters["dropped"] += 1
-        log.warning("resinspect: dropped %s: %s", client.label, reason)
+        self._warn.warning("dropped", "resinspect: dropped %s: %s", client.label, reason)
         self._close_client(client)
+
+    def _give_memory_back(self) -> None:
+        # Once the big queues are gone: a monitoring client's reply in flight must not put
+        # it off forever.
+        if self._freed >= _TRIM_AFTER and self._total_out < _TRIM_AFTER // 8:
+            self._freed = 0
+            _malloc_trim()
 
     def _close_client(self, client: _Client, reason: str = "") -> None:
         if reason:
@@ -797,6 +1038,8 @@ class InspectorServer:
         self._clients.pop(fd, None)
         self._busy.discard(client)
         self._subscribers.discard(client)
+        self._total_out -= client.out_bytes
+        self._freed += client.out_bytes + len(client.inbuf)
         client.out.clear()
         client.out_bytes = 0
         client.inbuf.clear()
@@ -821,3 +1064,27 @@ def _peer_credentials(sock: socket.socket) -> tuple[int | None, int | None]:
     except OSError:  # pragma: no cover
         return None, None
     return pid, uid
+
+
+def _encode_result(request_id: Any, result: Any) -> bytes:
+    """:func:`encode_result`, with names UTF-8 cannot carry (undecodable bytes) escaped."""
+    try:
+        return encode_result(request_id, result)
+    except UnicodeEncodeError:
+        return encode_result(request_id, encodable_tree(msgspec.to_builtins(result)))
+
+
+def _say_and_close(sock: socket.socket, line: bytes) -> None:
+    """Tell a refused client why in one line, then close.
+
+    What it already sent is read first: closing an AF_UNIX socket with unread data resets
+    the connection, and the client would see "Connection reset by peer" instead of the line.
+    """
+    with contextlib.suppress(OSError):
+        sock.setblocking(False)
+        sock.send(line, _SEND_FLAGS)
+        sock.shutdown(socket.SHUT_WR)
+        for _ in range(4):
+            if not sock.recv(_READ_CHUNK):
+                break
+    sock.close()

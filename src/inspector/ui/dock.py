@@ -10,8 +10,6 @@ sends hide events, while a tab switch or a minimise leaves the dock "visible" an
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.errors import BadInput
 from inspector.metrics.snapshot import History, Snapshot
 
 from .freezes import FreezesView
@@ -153,6 +152,7 @@ class InspectorDock(QDockWidget):
         self.setWidget(body)
         self.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
+        self.tables.set_why_source(getattr(self._source, "why", None))
         self.tables.currentChanged.connect(self._on_tab_changed)
 
     # -- public API ----------------------------------------------------------------------
@@ -193,6 +193,7 @@ class InspectorDock(QDockWidget):
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
         self._source = source
+        self.tables.set_why_source(getattr(source, "why", None))
         self._last_snapshot = None
         self._last_t = None
         self._t_floor = None
@@ -293,7 +294,8 @@ class InspectorDock(QDockWidget):
         ``fmt`` is ``"json"`` (``Snapshot.to_json``) or ``"csv"``; by default it follows
         the file's suffix, JSON when that is neither. The file is replaced atomically.
         Raises ``ValueError`` for another format, ``RuntimeError`` without a source, and
-        ``OSError`` when the file can't be written. Like any temporary file, the export is
+        ``BadInput`` when the file can't be written (a directory, a socket, a full disk); a
+        device or FIFO is written through, never replaced. Like any temporary file, the export is
         readable by its owner only (a snapshot holds stacks and file paths).
         """
         path = Path(path)
@@ -315,7 +317,11 @@ class InspectorDock(QDockWidget):
 
             text = snapshot_to_csv(snapshot)
             data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-        _write_atomically(path, data)
+        # The one writer of output files: a regular file is replaced atomically, a device
+        # or FIFO written through, never replaced by a regular file.
+        from inspector.fleet.output import write_file
+
+        write_file(path, data, private=True)
         return path
 
     # -- Qt events -----------------------------------------------------------------------
@@ -437,7 +443,7 @@ class InspectorDock(QDockWidget):
             target = target.with_suffix(f".{fmt}")
         try:
             self.export_snapshot(target, fmt)
-        except (OSError, RuntimeError, ValueError, ImportError) as exc:
+        except (OSError, BadInput, RuntimeError, ValueError, ImportError) as exc:
             self._set_error(f"export failed: {exc}", kind="export")
         else:
             self._set_error("")
@@ -454,14 +460,3 @@ class InspectorDock(QDockWidget):
         self.status_label.setText(message)
         self.status_label.setVisible(bool(message))
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A half-written export is worse than none: write beside the target, then rename.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

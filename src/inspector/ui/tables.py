@@ -9,6 +9,7 @@ selection survive every refresh. A full reset happens only when most rows vanish
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.metrics.snapshot import ResourcePage, Snapshot
+from inspector.metrics.snapshot import ResourcePage, Snapshot, WhyResult
+from inspector.metrics.text import safe
 
 from ._format import format_age, format_bytes
 
@@ -124,7 +126,10 @@ class RecordTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
-            # Ids are elided in narrow columns; the tooltip shows them whole.
+            # Ids are elided in narrow columns; the tooltip shows them whole (and a
+            # resource's name, where it was made: the row's field past the columns).
+            if column.title == "name" and len(row) > len(self.columns) and row[-1]:
+                return f"{value}\nmade at {row[-1]}"
             return str(value) if column.kind == "text" and value else None
         if role == Qt.ItemDataRole.ForegroundRole and self._foreground is not None:
             return self._foreground(row)
@@ -248,7 +253,7 @@ COMPONENT_COLUMNS = (
     Column("alive", "bool"),
 )
 RESOURCE_COLUMNS = (
-    Column("resource"), Column("type"), Column("class"), Column("size", "bytes"),
+    Column("resource"), Column("type"), Column("name"), Column("size", "bytes"),
     Column("age", "age"), Column("thread", "int"), Column("alive", "bool"),
 )
 SUSPECT_COLUMNS = (
@@ -274,17 +279,32 @@ def component_rows(snapshot: Snapshot) -> list[Row]:
 def resource_rows(page: ResourcePage) -> list[Row]:
     """One row per resource of a page."""
     return [
-        (r.resource_id, r.resource_type, r.type_name, r.size_bytes, r.age_s, r.thread_id,
-         r.alive)
+        (r.resource_id, r.resource_type, r.name or r.type_name, r.size_bytes, r.age_s,
+         r.thread_id, r.alive, r.site)  # the site, past the columns: the name's tooltip
         for r in page.items
     ]
 
 
+def format_why(result: WhyResult) -> str:
+    """A ``why`` chain as plain text lines, root first, every name escaped."""
+    lines = [f"What keeps {safe(result.resource_id)} alive, root first"
+             + ("" if result.complete else " (no root reached: the longest chain found)")
+             + ":"]
+    for n, link in enumerate(result.chain, start=1):
+        where = f"   at {safe(link.site)}" if link.site else ""
+        lines.append(f"{n}. {safe(link.kind)}: {safe(link.name)}{where}")
+    return "\n".join(lines)
+
+
 def suspect_rows(snapshot: Snapshot) -> list[Row]:
-    """One row per leak suspect, with its reason and age."""
+    """One row per leak suspect, with its reason and age; the bare resource id last."""
     return [
-        (s.component_id, s.resource_type, s.resource_id, s.reason, s.age_s, s.size_bytes,
-         s.detail)
+        (s.component_id, s.resource_type,
+         " ".join(p for p in (s.name, s.resource_id) if p)
+         + (f" (x{s.count})" if s.count > 1 else ""),
+         s.reason if s.confirmed else f"{s.reason} (pending)", s.age_s, s.size_bytes,
+         "; ".join(p for p in (s.detail, f"made at {s.site}" if s.site else "") if p),
+         s.resource_id)  # past the columns: what `why` is asked about
         for s in snapshot.leak_suspects
     ]
 
@@ -391,6 +411,8 @@ class InspectorTables(QTabWidget):
 
     #: The selected component's id, or ``""`` when the selection is cleared.
     componentSelected = Signal(str)  # Qt's camelCase signal naming
+    #: A `why` answer (resource id, text) coming back from its thread (queued to the GUI).
+    _whyReady = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -416,11 +438,25 @@ class InspectorTables(QTabWidget):
         page.addWidget(lower)
         self.addTab(page, "Components")
 
+        suspects_page = QSplitter(Qt.Orientation.Vertical, self)
         self.suspects = RecordTable(
-            SUSPECT_COLUMNS, lambda r: (r[0], r[1], r[2], r[3]), self, sort_column=4,
+            SUSPECT_COLUMNS, lambda r: (r[0], r[1], r[2], r[3]), suspects_page, sort_column=4,
             foreground=_suspect_fg, widths=(160, 80, 140, 160, 60, 80),
         )
-        self.addTab(self.suspects.view, "Leak suspects")
+        # The selected suspect's `why`: worked out on a thread of its own (it walks the
+        # heap for up to 2 s), shown here when it comes back.
+        self.why_label = QLabel("Select a suspect to see what keeps it alive.", suspects_page)
+        self.why_label.setTextFormat(Qt.TextFormat.PlainText)  # names come from the app
+        self.why_label.setWordWrap(True)
+        self.why_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.why_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        suspects_page.addWidget(self.suspects.view)
+        suspects_page.addWidget(self.why_label)
+        self._why_source: Callable[[str], WhyResult] | None = None
+        self._why_shown = ""
+        self._whyReady.connect(self._show_why)
+        self.suspects.view.selectionModel().selectionChanged.connect(self._on_suspect_selection)
+        self.addTab(suspects_page, "Leak suspects")
         self.workers = RecordTable(
             WORKER_COLUMNS, lambda r: r[0], self, sort_column=4,
             foreground=_worker_fg, widths=(150, 160, 120, 70),
@@ -481,6 +517,41 @@ class InspectorTables(QTabWidget):
         shown = len(page.items)
         more = f" (first {shown} of {page.total})" if page.total > shown else ""
         self.resources_label.setText(f"Resources of {component_id}: {page.total}{more}")
+
+    def set_why_source(self, source: Callable[[str], WhyResult] | None) -> None:
+        """What answers `why` for a selected suspect (``MetricsModel.why``); None: nothing."""
+        self._why_source = source
+
+    def _on_suspect_selection(self, _selected: QItemSelection, _deselected: object) -> None:
+        rows = self.suspects.view.selectionModel().selectedRows()
+        if not rows:
+            return
+        src = self.suspects.proxy.mapToSource(rows[0])
+        row = self.suspects.model.rows()[src.row()]
+        rid = str(row[-1])  # suspect_rows ends each row with the bare resource id
+        source = self._why_source
+        if not rid or source is None:
+            self.why_label.setText("No resource to explain." if source is not None
+                                   else "Why it is alive is shown for a live application.")
+            return
+        self._why_shown = rid
+        self.why_label.setText(f"Working out what keeps {safe(rid)} alive...")
+        ready = self._whyReady
+
+        def work() -> None:  # never on the GUI thread: it walks the heap
+            try:
+                text = format_why(source(rid))
+            except LookupError:
+                text = f"{rid} is gone."
+            except Exception as exc:  # shown, not raised into a thread nobody watches
+                text = f"why {rid} failed: {type(exc).__name__}: {exc}"
+            ready.emit(rid, text)
+
+        threading.Thread(target=work, name="resinspect-why", daemon=True).start()
+
+    def _show_why(self, rid: str, text: str) -> None:
+        if rid == self._why_shown:
+            self.why_label.setText(text)
 
     def set_filter(self, text: str) -> None:
         """Show only rows containing ``text`` (any column, any case) in every snapshot table.
