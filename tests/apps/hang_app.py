@@ -10,9 +10,9 @@ one a line, each run on the GUI thread:
   ``stall_three_seconds`` (a busy loop) - then prints ``OK stalls <s1> <s2> <s3>``, the
   seconds each took;
 - ``native``: prints ``NATIVE_START <time.monotonic()>`` and runs one regular-expression
-  search in ``match_natively``, calibrated to take about 4 s, during which native code holds
-  the GIL (no Python thread runs, the inspector's server included), then prints
-  ``OK native <seconds>``.
+  search in ``match_natively``, calibrated to take about 5 s (calibration on a busy machine
+  errs short), during which native code holds the GIL (no Python thread runs, the
+  inspector's server included), then prints ``OK native <seconds>``.
 
     python tests/apps/hang_app.py [--seconds N]
 """
@@ -43,7 +43,7 @@ APP_NAME = "hang-app"
 THREAD_NAME = "indexer-thread"
 #: Quadratic backtracking: searching "a" * n tries every start, each scanning to the end.
 PATTERN = re.compile(r"a*c")
-NATIVE_TARGET_S = 4.0
+NATIVE_TARGET_S = 5.0
 
 
 class Indexer(QThread):

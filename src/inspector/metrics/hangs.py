@@ -65,8 +65,9 @@ SAMPLE_INTERVAL_S = 0.010
 MAX_SAMPLES = 4000
 #: Entries of a stall's ``where``.
 WHERE_SIZE = 20
-#: Shortest sleep of the monitor while the loop turns: it wakes about once per beat.
-IDLE_WAKE_S = 0.05
+#: Shortest sleep of the monitor while the loop turns: ten wake-ups a second whatever the
+#: beat, so a stall is seen at most this late (and dated by the beat, not by the monitor).
+IDLE_WAKE_S = 0.1
 #: A beat this much later than due makes the monitor start sampling.
 DETECT_SLACK_S = 0.02
 #: A stall in which the monitor went this long without a sample had native code holding the
@@ -750,8 +751,8 @@ class HangMonitor:
                 due = max(due + stall.interval, now) if due else now + stall.interval
                 delay = max(0.0, due - clock())
             else:
-                # Asleep until the next beat is overdue: while the loop turns the thread wakes
-                # once per beat interval and reads one attribute.
+                # Asleep until the next beat is overdue, and at least IDLE_WAKE_S: while the
+                # loop turns the thread wakes ten times a second and reads one attribute.
                 due = 0.0
                 delay = max(last + self.detect_s - now, IDLE_WAKE_S)
             expected = clock() + delay

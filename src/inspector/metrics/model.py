@@ -87,7 +87,7 @@ class MetricsModel:
         app: str | None = None,
         sample_interval_s: float = 1.0,
         history_size: int = 600,
-        probe_interval_ms: int = 100,
+        probe_interval_ms: int = 50,
         lag_threshold_ms: float = 500.0,
         policy: SuspectPolicy | None = None,
         audit_size: int = 100,

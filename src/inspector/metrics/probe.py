@@ -3,8 +3,8 @@
 A QTimer on the GUI thread stamps the time each time the event loop turns; the lag and the
 GUI thread's Python stack are computed by whoever reads (the sampler, the socket server),
 so both stay current while the GUI thread is frozen. The beat writes one attribute of a plain
-object (10 ns; on a QObject it would cost 150 ns), ten times a second by default: the hang
-log (``hangs.py``) dates a stall to within half a beat interval, or exactly when it computed.
+object (10 ns; on a QObject it would cost 150 ns), twenty times a second by default: the hang
+log (``hangs.py``) dates a stall to within half a beat interval (25 ms), or by its CPU time.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class LoopProbe:
     timer jitter); otherwise it is the time since the loop last turned.
     """
 
-    def __init__(self, interval_ms: int = 100, threshold_ms: float = 500.0,
+    def __init__(self, interval_ms: int = 50, threshold_ms: float = 500.0,
                  hang_threshold_ms: float = 200.0) -> None:
         self.interval_ms = interval_ms
         self.threshold_ms = threshold_ms

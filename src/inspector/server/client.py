@@ -44,7 +44,7 @@ MAX_REPLY = 256 << 20
 #: Pushes kept while a call waits for its reply; older ones are dropped (and counted).
 MAX_BUFFERED_PUSHES = 64
 #: A reply this late makes the client read the application's stall file ...
-STALL_CHECK_S = 1.0
+STALL_CHECK_S = 0.5
 #: ... and, while the file says the GUI thread is stalled, read it again this often until the
 #: watchdog has dumped the threads (the verdict comes within 2 s of the request).
 _STALL_RECHECK_S = 0.1
