@@ -290,7 +290,9 @@ def test_nothing_is_sampled_while_the_loop_turns(
         pump(lambda: model.probe.beat.base is not None, 5)
         before = model.probe.hangs.samples_taken
         pump(lambda: False, 0.5)
-        assert model.probe.hangs.samples_taken == before
+        # Sampling through it would read about 40 stacks; a busy machine may stall this
+        # thread past a beat now and then, which is a stall and is sampled.
+        assert model.probe.hangs.samples_taken - before <= 3
     finally:
         model.close()
 
@@ -308,7 +310,7 @@ def test_after_native_code_held_the_gil_the_snapshot_blames_the_stuck_frame(
         assert model.watch_stalls(tmp_path / "1.stall")
         pump(lambda: model.probe.beat.base is not None, 5)
         pump(lambda: read_stall_file(tmp_path / "1.stall") is not None, 5)  # armed
-        hold_the_gil(1.6)  # the loop does not turn: a stall, past the 1 s watchdog
+        hold_the_gil(1.6)  # the loop does not turn: a stall, past the watchdog (0.6 s)
         # Answered before the loop turned again, as a queued request would be.
         snap = model.snapshot()
         assert snap.blocked

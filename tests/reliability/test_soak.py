@@ -127,6 +127,8 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         top = tracemalloc.take_snapshot().compare_to(first, "lineno")[:8]
     finally:
         tracemalloc.stop()
+    turn()  # turning: the heartbeat re-arms the stall watchdog, whose C thread is counted ...
+    settle(lambda: native_threads() <= threads_before)  # ... and the one it replaced exits
     fds_after, threads_after = open_fds(), native_threads()
     figure("cycles", cycles)
     figure("seconds", elapsed)

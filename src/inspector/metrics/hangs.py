@@ -81,11 +81,12 @@ UNOBSERVED = "(native code held the GIL: no Python stack could be read)"
 
 #: Bytes at the start of the stall file that hold its JSON header; the dump follows.
 STALL_HEADER = 4096
-#: The watchdog fires when the loop has not re-armed it for this long ...
-WATCHDOG_TIMEOUT_S = 1.0
-#: ... and is re-armed this often while the loop turns (each arm starts a C thread: twice a
-#: second keeps the idle cost near 0.05 % of a core).
-WATCHDOG_PERIOD_S = 0.5
+#: The watchdog fires when the loop has not re-armed it for this long (so the CLI's verdict
+#: on a stall comes about this long after the stall began) ...
+WATCHDOG_TIMEOUT_S = 0.6
+#: ... and is re-armed this often while the loop turns (each arm starts a C thread: about
+#: three a second keep the idle cost near 0.05 % of a core).
+WATCHDOG_PERIOD_S = 0.3
 #: Largest dump read back (faulthandler caps each thread at 100 frames).
 _MAX_DUMP = 1 << 20
 
