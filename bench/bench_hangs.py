@@ -7,7 +7,7 @@ case's threads never run during another's measurement:
 * ``idle``: an application whose event loop has nothing to do, for ``--seconds``: process CPU
   (``getrusage``) with no inspector (``bare``) and with the event-loop probe as ``attach()``
   starts it (the 50 ms heartbeat, the hang monitor thread, the stall watchdog re-armed
-  every 300 ms with its file). Goal: the probe adds at most 0.5 % of one core. Rounds
+  every 400 ms with its file). Goal: the probe adds at most 0.5 % of one core. Rounds
   alternate bare and probe, so drifts in machine load hit both.
 * ``turning``: the same probe while the loop turns (a 10 ms timer doing a little work): the
   hang monitor thread's own CPU time and how many stacks it read (none, unless the machine's

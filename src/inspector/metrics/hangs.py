@@ -84,9 +84,9 @@ STALL_HEADER = 4096
 #: The watchdog fires when the loop has not re-armed it for this long (so the CLI's verdict
 #: on a stall comes about this long after the stall began) ...
 WATCHDOG_TIMEOUT_S = 0.6
-#: ... and is re-armed this often while the loop turns (each arm starts a C thread: about
-#: three a second keep the idle cost near 0.05 % of a core).
-WATCHDOG_PERIOD_S = 0.3
+#: ... and is re-armed this often while the loop turns (each arm starts a C thread: two
+#: and a half a second keep the idle cost near 0.05 % of a core).
+WATCHDOG_PERIOD_S = 0.4
 #: Largest dump read back (faulthandler caps each thread at 100 frames).
 _MAX_DUMP = 1 << 20
 
