@@ -11,6 +11,11 @@ import os
 # Must precede any QApplication; `minimal` would render text as boxes in screenshots.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ.setdefault("RESINSPECT_LOG", "warning")
+# QSettings (the panel remembers its place per application) must never touch the user's real
+# configuration: every test, and every app a test starts, keeps it in a private directory.
+import tempfile
+
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ri-config-")
 
 import sys
 from collections.abc import Callable, Iterator

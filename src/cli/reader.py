@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import ResourcePage, Snapshot
     from inspector.server.client import InspectorClient
 
 #: How long a request to a live application may take before the CLI gives up on it.
@@ -74,19 +74,37 @@ class SocketReader:
         from inspector.server.client import InspectorClient
 
         self.path = path
+        self._timeout = timeout
         self._client: InspectorClient = InspectorClient(path, timeout=timeout)
+        self._pages: InspectorClient | None = None
 
     def get_current_snapshot(self) -> Snapshot:
         """One ``snapshot`` request."""
         return self._client.snapshot()
 
+    def snapshot_with_objects(self) -> Snapshot:
+        """One ``snapshot`` request that also counts the application's Python objects."""
+        return self._client.snapshot(objects=True)
+
     def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
         """The application's pushes after ``subscribe`` (``interval`` seconds apart)."""
         yield from self._client.subscribe(interval)
 
+    def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
+                  ) -> ResourcePage:
+        """A page of the resource listing, over a second connection (the first one carries
+        the subscription's pushes)."""
+        from inspector.server.client import InspectorClient
+
+        if self._pages is None:
+            self._pages = InspectorClient(self.path, timeout=self._timeout)
+        return self._pages.resources(offset, limit, component_id)
+
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         self._client.close()
+        if self._pages is not None:
+            self._pages.close()
 
 
 class FileReader:

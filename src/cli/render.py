@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.cells import cell_len
@@ -187,7 +187,8 @@ def plain_width(snapshot: Snapshot) -> int:
     Output that is not a terminal has no width of its own: widening it to this gives
     ``grep`` and ``awk`` one line per component, and the reader whole ids.
     """
-    tables = (_by_type(snapshot), _components(snapshot, None), _suspects(snapshot))
+    tables = (_by_type(snapshot), _components(snapshot, None), _suspects(snapshot),
+              _qt_objects(snapshot, None))
     return max(t.required_width() for t in tables)
 
 
@@ -214,6 +215,8 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
         Text(""),
         _suspects(snapshot),
     ]
+    if snapshot.qt_objects or snapshot.census is not None:  # under `resinspect run`
+        parts += [Text(""), _qt_objects(snapshot, max_rows), _census_line(snapshot)]
     return Group(*parts)
 
 
@@ -293,7 +296,10 @@ def _by_type(s: Snapshot) -> KeyedTable:
 
 
 def _components(s: Snapshot, max_rows: int | None) -> KeyedTable:
-    comps = sorted(s.components, key=lambda c: (-c.bytes, -c.live, c.id))
+    from cli.tui import natural_key
+
+    # Natural order among equals: Tab#2 before Tab#10.
+    comps = sorted(s.components, key=lambda c: (-c.bytes, -c.live, natural_key(c.id)))
     hidden = 0
     if max_rows is not None and len(comps) > max_rows:
         hidden = len(comps) - max_rows
@@ -310,27 +316,180 @@ def _components(s: Snapshot, max_rows: int | None) -> KeyedTable:
     )
 
 
+#: Width of a suspect's one-line detail in a table (the full text is one key away in
+#: ``top``, and whole in ``snapshot``'s JSON).
+DETAIL_WIDTH = 36
+
+
+@dataclass(frozen=True)
+class SuspectGroup:
+    """Leak suspects with the same owner class, type, reason and site: one row."""
+
+    owner: str
+    resource_type: str
+    reason: str
+    site: str
+    count: int
+    oldest_s: float
+    example: str
+    detail: str
+    confirmed: bool = True
+
+    @property
+    def reason_text(self) -> str:
+        """The reason, marked ``(pending)`` until a full collection has confirmed it."""
+        return self.reason if self.confirmed else f"{self.reason} (pending)"
+
+
+def owner_class(component_id: str) -> str:
+    """``ResultsTab#3`` → ``ResultsTab``: the class part of a component id."""
+    head, sep, tail = component_id.rpartition("#")
+    return head if sep and tail.isdigit() and head else component_id
+
+
+def group_suspects(snapshot: Snapshot) -> list[SuspectGroup]:
+    """The snapshot's suspects grouped (LeakCanary's fingerprint), most members first."""
+    groups: dict[tuple[str, str, str, str], list[Any]] = {}
+    for x in snapshot.leak_suspects:
+        key = (owner_class(x.component_id), x.resource_type, x.reason,
+               str(getattr(x, "site", "") or ""))
+        groups.setdefault(key, []).append(x)
+    out = []
+    for (owner, rtype, reason, site), members in groups.items():
+        newest = min(members, key=lambda m: m.age_s)
+        detail = next((m.detail for m in members if m.detail), "")
+        out.append(SuspectGroup(
+            owner=owner, resource_type=rtype, reason=reason, site=site,
+            count=sum(int(getattr(m, "count", 1) or 1) for m in members),
+            oldest_s=max(m.age_s for m in members),
+            example=(" ".join(p for p in (getattr(newest, "name", ""), newest.resource_id) if p)
+                     or newest.component_id),
+            detail=detail,
+            confirmed=all(getattr(m, "confirmed", True) for m in members)))
+    out.sort(key=lambda g: (-g.count, -g.oldest_s, g.owner, g.reason))
+    return out
+
+
 def _suspects(s: Snapshot) -> KeyedTable:
-    suspects = sorted(s.leak_suspects, key=lambda x: (-x.age_s, x.component_id, x.resource_id))
-    columns = [Col("Component"), Col("Type"), Col("Resource"), Col("Reason", style="yellow"),
-               Col("Age", "right")]
-    with_detail = any(x.detail or x.site for x in suspects)
+    groups = group_suspects(s)
+    columns = [Col("Owner"), Col("Type"), Col("Reason", style="yellow"), Col("Count", "right"),
+               Col("Oldest", "right"), Col("Example")]
+    with_site = any(g.site for g in groups)
+    if with_site:
+        columns.append(Col("Site"))
+    with_detail = any(g.detail for g in groups)
     if with_detail:
-        columns.append(Col("Detail", wrap=True))
+        columns.append(Col("Detail"))
     rows: list[list[Cell]] = []
-    for x in suspects:
-        resource = " ".join(p for p in (x.name, x.resource_id) if p) or "-"
-        if x.count > 1:
-            resource += f" (x{x.count})"
-        reason = x.reason if x.confirmed else f"{x.reason} (pending)"
-        row: list[Cell] = [x.component_id, x.resource_type, resource, reason,
-                           format_duration(x.age_s)]
+    for g in groups:
+        row: list[Cell] = [g.owner, g.resource_type, g.reason_text, str(g.count),
+                           format_duration(g.oldest_s), g.example]
+        if with_site:
+            row.append(g.site)
         if with_detail:
-            row.append("; ".join(p for p in (x.detail, f"made at {x.site}" if x.site else "")
-                                 if p))
+            row.append(_one_line(g.detail, DETAIL_WIDTH))
         rows.append(row)
-    return KeyedTable(f"Leak suspects ({len(suspects)})", columns, rows,
+    total = sum(g.count for g in groups)
+    return KeyedTable(f"Leak suspects ({total} in {len(groups)} groups)", columns, rows,
                       empty="no leak suspects")
+
+
+_KIND_ORDER = {"window": 0, "thread": 1, "timer": 2}
+
+
+def _qt_objects(s: Snapshot, max_rows: int | None) -> KeyedTable:
+    """Threads, timers and windows seen under ``resinspect run``, grouped by owner."""
+    items = sorted(s.qt_objects, key=lambda o: (o.component_id, _KIND_ORDER.get(o.kind, 9),
+                                                o.resource_id))
+    hidden = 0
+    if max_rows is not None and len(items) > max_rows:
+        hidden = len(items) - max_rows
+        items = items[:max_rows]
+    rows: list[list[Cell]] = []
+    for o in items:
+        state = Text(o.state, style="green" if o.state in ("running", "active", "shown")
+                     else "yellow" if o.state == "closed" else "dim")
+        # Raw names: KeyedTable passes every cell through the one sanitiser.
+        what = (f"{o.class_name} '{o.name}'" if o.name and o.name != o.class_name
+                else o.class_name)
+        if o.kind == "timer" and o.interval_ms:
+            what += f" every {o.interval_ms} ms"
+        rows.append([o.component_id, o.kind, what, state, _short_site(o.site)])
+    return KeyedTable(
+        f"Threads, timers and windows ({len(s.qt_objects)})",
+        [Col("Owner"), Col("Kind"), Col("Object"), Col("State"), Col("Started at")],
+        rows, empty="none seen yet",
+        footer=f"... and {hidden} more" if hidden else "")
+
+
+def _short_site(site: str) -> str:
+    """``function (file:line)`` with the file's directory left out (JSON keeps it whole)."""
+    if not site:
+        return "-"
+    head, sep, rest = site.partition(" (")
+    if sep and rest.endswith(")"):
+        return f"{head} ({rest[:-1].rsplit('/', 1)[-1]})"
+    return site
+
+
+def _census_line(s: Snapshot) -> Text:
+    census = s.census
+    if census is None:
+        return Text("QObjects: no census yet", style="dim")
+    top = ", ".join(f"{name(c.class_name)} {c.live}" for c in census.classes[:6] if c.live)
+    line = Text(f"QObjects: {census.live} live")
+    if census.dangling:
+        line.append(f", {census.dangling} dangling wrappers", style="yellow")
+    line.append(f" (census {format_ms(census.duration_ms)})", style="dim")
+    if top:
+        line.append(f"  largest: {top}", style="dim")
+    return line
+def _one_line(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` cells with an ellipsis."""
+    return clip(" ".join(text.split()), width)
+
+
+def grouped_suspects_table(snapshot: Snapshot, width: int, *, full: bool,
+                           max_rows: int | None) -> Table | None:
+    """The grouped suspects for a terminal ``width`` wide: details cut to one line, or in
+    full (wrapped) with ``full``; None when there are none."""
+    groups = group_suspects(snapshot)
+    if not groups:
+        return None
+    total = sum(g.count for g in groups)
+    shown = groups if max_rows is None else groups[:max_rows]
+    more = f", {len(groups) - len(shown)} more groups: d" if len(shown) < len(groups) else ""
+    table = Table(title=f"Leak suspects ({total} in {len(groups)} groups{more})",
+                  title_justify="left", title_style="bold", box=None, pad_edge=False,
+                  show_edge=False, header_style="bold")
+    for header, justify in (("Owner", "left"), ("Type", "left"), ("Reason", "left"),
+                            ("Count", "right"), ("Oldest", "right")):
+        table.add_column(header, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("Detail", no_wrap=not full, overflow="fold" if full else "ellipsis",
+                     ratio=1)
+    detail_width = max(10, width - 60)
+    for g in shown:
+        detail = safe(g.detail or g.site or g.example)
+        table.add_row(clip(safe(g.owner), 24), safe(g.resource_type), safe(g.reason_text),
+                      str(g.count), format_duration(g.oldest_s),
+                      detail if full else _one_line(detail, detail_width))
+    return table
+
+
+def _by_type_line(s: Snapshot) -> Text:
+    """Resources by type on one line: ``cache 3 (2.9 KiB) · worker 2``."""
+    items = sorted(((name, t) for name, t in s.by_type.items() if t.live),
+                   key=lambda item: (-item[1].bytes, -item[1].live, item[0]))
+    text = Text("By type  ", style="dim")
+    for index, (name, t) in enumerate(items):
+        if index:
+            text.append(" · ", style="dim")
+        text.append(f"{name} {t.live}")
+        if t.bytes:
+            text.append(f" ({format_bytes(t.bytes)})", style="dim")
+    if not items:
+        text.append("nothing live", style="dim")
+    return text
 
 
 # -- why -----------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ def main() -> int:
                         help="block the GUI thread after S seconds")
     parser.add_argument("--freeze-for", type=float, default=3.0,
                         help="how long the GUI thread stays blocked")
+    parser.add_argument("--components", type=int, default=0,
+                        help="also N components Tab#1..Tab#N, Tab#i holding i KiB")
     args = parser.parse_args()
 
     app = QCoreApplication(sys.argv)
@@ -94,6 +96,13 @@ def main() -> int:
         worker.start()
         service.track_resource(worker_owner, ResourceType.WORKER, worker)
 
+    tabs: list[tuple[QObject, CacheEntry]] = []  # held: the service sees them live
+    for i in range(1, args.components + 1):
+        tab, entry = QObject(), CacheEntry(i * 1024)
+        service.register_component(tab, f"Tab#{i}", "tab")
+        service.track_resource(tab, ResourceType.CACHE, entry, size_bytes=i * 1024)
+        tabs.append((tab, entry))
+
     handle = attach_inspector()
 
     def stop_workers() -> None:
@@ -110,7 +119,11 @@ def main() -> int:
     pulse.timeout.connect(lambda: None)
     pulse.start(100)
 
-    QTimer.singleShot(0, lambda: print(f"READY {os.getpid()}", flush=True))
+    def ready() -> None:
+        handle.finish()  # attach() starts its server in the loop's first turns: now, then
+        print(f"READY {os.getpid()}", flush=True)
+
+    QTimer.singleShot(0, ready)
     if args.seconds is not None:
         QTimer.singleShot(int(args.seconds * 1000), app.quit)
     if args.freeze_after is not None:

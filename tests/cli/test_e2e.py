@@ -241,12 +241,17 @@ def test_live_top_redraws_and_ctrl_c_leaves_cleanly(app: App,
                                                     terminal: Callable[..., Terminal]) -> None:
     term = terminal("--interval", "0.2")
     term.wait_for("CacheOwner")
-    # A later frame is drawn over the first (cursor up), not printed below it.
-    term.wait_for("\x1b[1A")
+    # A full-screen view (the alternate screen), redrawn in place from its top-left corner.
+    term.wait_for("\x1b[?1049h")
+    deadline = time.monotonic() + 20
+    while term.screen.count(b"CacheOwner") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert term.screen.count(b"\x1b[H") >= 2
     term.proc.send_signal(signal.SIGINT)
     code, stderr = term.finish()
     assert code == 0, stderr
     assert "Traceback" not in stderr
+    assert b"\x1b[?1049l" in term.screen  # the terminal is given back as it was
 
 
 def test_live_top_when_the_app_goes_away_is_one_line(app: App,

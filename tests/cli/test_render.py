@@ -189,11 +189,12 @@ def test_leak_suspects_are_listed_with_reason_and_age() -> None:
                 age_s=125),
     ])
     out = text_of(render_top(snap))
-    assert "Leak suspects (2)" in out
+    assert "Leak suspects (2 in 2 groups)" in out
     (orphan,) = lines_with(out, "orphan_worker")
-    assert orphan.split() == ["WorkerOwner", "worker", "w3", "orphan_worker", "2m05s"]
+    assert orphan.split() == ["WorkerOwner", "worker", "orphan_worker", "1", "2m05s", "w3"]
     (retained,) = lines_with(out, "retained_after_cleanup")
-    assert retained.split() == ["CacheOwner", "cache", "c17", "retained_after_cleanup", "42s"]
+    assert retained.split() == ["CacheOwner", "cache", "retained_after_cleanup", "1", "42s",
+                                "c17"]
     assert out.index("orphan_worker") < out.index("retained_after_cleanup")  # oldest first
 
 
@@ -204,8 +205,8 @@ def test_suspect_details_and_type_wide_growth() -> None:
     ])
     out = text_of(render_top(snap))
     (row,) = lines_with(out, "growth")
-    assert row.split()[:4] == ["*", "thumbnail", "-", "growth"]
-    assert "live count rose in 5 windows" in out.replace("\n", " ").replace("  ", " ")
+    assert row.split()[:6] == ["*", "thumbnail", "growth", "1", "42s", "*"]
+    assert "live count rose in 5 windows" in row  # on the row's one line
 
 
 def test_empty_snapshot_renders() -> None:
@@ -222,7 +223,7 @@ def test_plain_width_fits_every_table_on_one_line_per_row() -> None:
     assert width > len(LONG_ID)
     out = text_of(render_top(snap), width=width)
     (row,) = lines_with(out, LONG_ID)
-    assert row.split() == [LONG_ID, "cache", "c17", "retained_after_cleanup", "42s"]
+    assert row.split() == [LONG_ID, "cache", "retained_after_cleanup", "1", "42s", "c17"]
     assert plain_width(make_snapshot(components=[], leak_suspects=[])) < 80
 
 

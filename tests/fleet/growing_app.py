@@ -142,7 +142,11 @@ def main() -> int:
     pump.timeout.connect(poll)
     pump.start(20)
     threading.Thread(target=read_stdin, daemon=True).start()
-    QTimer.singleShot(0, lambda: print(f"READY {os.getpid()}", flush=True))
+    def ready() -> None:
+        handle.finish()  # attach() starts its server in the loop's first turns: now, then
+        print(f"READY {os.getpid()}", flush=True)
+
+    QTimer.singleShot(0, ready)
     code = app.exec()
     handle.close()
     return code

@@ -254,5 +254,25 @@ def test_budgets_pass_after_a_clean_close_and_fail_after_a_leak(
     # Tabs #4-#6 leaked (#1-#3 were closed): matched by id, and as one group.
     for number in (4, 5, 6):
         assert rows[f"MediaAnalysisController#{number}"][2:5] == ["0", "2", "+2"]
-    assert section(leak.stdout, "Component groups")["MediaAnalysisController"][1:4] == [
+    assert section(leak.stdout, "Component classes")["MediaAnalysisController"][1:4] == [
         "0", "→", "3"]
+
+
+def test_diff_groups_instances_by_class_largest_growth_first(run_cli: Run,
+                                                              tmp_path: Path) -> None:
+    a = make_snapshot(components=[comp("Small", 1, 10)])
+    b = make_snapshot(components=[comp("Small", 2, 20),
+                                  *(comp(f"ResultsTab#{i}", 1, 1000) for i in range(1, 31))])
+    before, after = tmp_path / "a.json", tmp_path / "b.json"
+    before.write_bytes(a.to_json())
+    after.write_bytes(b.to_json())
+    result = run_cli("diff", str(before), str(after))
+    assert result.exit_code == 0, result.stderr
+    classes = section(result.stdout, "Component classes")
+    assert classes["ResultsTab"][1:4] == ["0", "→", "30"]
+    assert list(classes) == ["Class", "ResultsTab", "Small"]  # header, then by growth
+    instances = section(result.stdout, "Components (matched by id)")
+    listed = [key for key in instances if key.startswith(("ResultsTab#", "Small"))]
+    assert len(listed) == 15  # the 15 largest changes, ties in natural order
+    assert listed[:3] == ["ResultsTab#1", "ResultsTab#2", "ResultsTab#3"]
+    assert "16 smaller changes not shown" in result.stdout

@@ -34,13 +34,13 @@ def test_a_chain_from_a_module_global(frozen: bool) -> None:
     if frozen:  # as under the plugin: the module's dict is frozen, invisible to get_referrers
         gc.freeze()
     try:
-        chain = reference_chain(target)
+        # A bound no working search meets here (a loaded machine must not make it None).
+        chain = reference_chain(target, budget_s=30)
         assert gc.get_freeze_count() > 0 if frozen else gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()
         _REGISTRY.clear()
-    assert chain == [f"module {__name__} global _REGISTRY", "dict[tabs]", "list item 1",
-                     "Holder"]
+    assert chain == [f"module global {__name__}._REGISTRY", "dict['tabs']", "list[1]", "Holder"]
 
 
 def test_a_lambda_connected_to_a_signal_is_held_from_native_code(qapp: object) -> None:
@@ -56,8 +56,9 @@ def test_a_lambda_connected_to_a_signal_is_held_from_native_code(qapp: object) -
     chain = reference_chain(ref())
     assert chain is not None
     line = connect.__code__.co_firstlineno + 2
-    assert chain == [f"{connect.__qualname__}.<locals>.<lambda> ({__file__}:{line}), {NATIVE}",
-                     "closure cell", "Holder"]
+    lambda_name = f"{connect.__qualname__}.<locals>.<lambda>"
+    assert chain == [f"{lambda_name} ({__file__}:{line}), {NATIVE} (Qt signal changed)",
+                     f"{lambda_name} captures holder", "Holder"]
     bus.changed.disconnect()
     gc.collect()
     assert ref() is None  # disconnected, nothing holds it

@@ -163,7 +163,8 @@ def test_a_tab_leaking_through_a_lambda_fails_until_the_lambda_is_disconnected(
            f"({site(path, 'tab')})" in failure
     lambda_site = f"LoggerTab.__init__.<locals>.<lambda> ({site(path, 'lambda')})"
     assert f"kept alive by: {lambda_site}, held from native code" in failure
-    assert "→ closure cell → LoggerTab .controller → LoggerTabController" in failure
+    assert "→ LoggerTab.__init__.<locals>.<lambda> captures self → LoggerTab.controller → " \
+        "LoggerTabController" in failure
     assert "- resinspect -" in out  # the report section
     summary = out[out.index("= resinspect ="):]
     assert "1 test leaked or broke a budget:" in summary
@@ -208,7 +209,7 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
 
     assert f"QThread Spinner still running, started at test_thread_left_running " \
            f"({site(path, 'thread')})" in failure_of("test_thread_left_running")
-    assert "kept alive by: module test_leftovers global KEEP → list item 0 → Spinner" in \
+    assert "kept alive by: module global test_leftovers.KEEP → list[0] → Spinner" in \
         failure_of("test_thread_left_running")
     assert f"QTimer still active, started at test_timer_left_active " \
            f"({site(path, 'timer')})" in failure_of("test_timer_left_active")

@@ -233,6 +233,7 @@ def _exit_run(runtime: Path, how: str, panel: str, client: bool, worker: str) ->
     return run
 
 
+@pytest.mark.timeout(300)  # 40 processes, three at a time: 20-40 s, far more on a loaded host
 def test_exit_matrix_every_way_out_cleans_up_once_and_removes_its_files(
         runtime_dir: Path, figure: Callable[[str, object], None]) -> None:
     """{quit, sys.exit, last window closed, SIGTERM handled by the app, SIGTERM left to the

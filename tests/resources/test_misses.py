@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 from inspector.metrics import MetricsModel
-from inspector.metrics.snapshot import LeakSuspect
+from inspector.metrics.snapshot import LeakSuspect, WhyResult
 from inspector.metrics.suspects import SuspectPolicy
 from inspector.resources import (
     BaseResourceCoordinator,
@@ -235,3 +235,37 @@ def test_why_looks_past_the_watch_of_a_released_bytearray(
         assert chain[-1].name == "bytearray"
     finally:
         _MODULE_LIST.clear()
+
+
+def test_why_sees_holders_in_a_frozen_heap_and_never_thaws_it(
+        service: ResourceManagementService, model: MetricsModel) -> None:
+    """An application that froze its start-up heap: the module's list holding the object is
+    frozen (invisible to gc.get_referrers), and the search, on another thread as the
+    server's helper thread runs it, must neither miss it nor thaw the heap."""
+    owner = QObject()
+    service.register_component(owner, "Viewer#1")
+    kept = bytearray(100)
+    _MODULE_LIST.append(kept)
+    rid = service.track_resource(owner, ResourceType.MEMORY, kept, 100)
+    del kept
+    results: list[object] = []
+    gc.freeze()
+    try:
+        sentinel = object()
+        probe = [sentinel]  # made after the freeze: young, seen by gc.get_referrers
+        # A bound no working search meets (a loaded machine must not cut it short).
+        helper = threading.Thread(target=lambda: results.append(model.why(rid, budget_s=30)))
+        helper.start()
+        helper.join(30)
+        assert not helper.is_alive()
+        # A thaw and re-freeze would have frozen the probe with everything made since.
+        assert any(r is probe for r in gc.get_referrers(sentinel))
+    finally:
+        gc.unfreeze()
+        _MODULE_LIST.clear()
+    result = results[0]
+    assert isinstance(result, WhyResult)
+    assert result.complete
+    chain = result.chain
+    assert (chain[0].kind, chain[0].name) == ("module global", f"{__name__}._MODULE_LIST")
+    assert [link.kind for link in chain[1:]] == ["list item", "object"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
+from pytestqt.qtbot import QtBot
 
 from inspector.attach import Attachment, attach
 from inspector.resources import ResourceManagementService
@@ -217,3 +218,22 @@ def test_policy_and_sample_interval_reach_the_model(service: ResourceManagementS
         assert len(handle.model.history().t) >= 3  # sampled at 20 Hz, not once a second
     finally:
         handle.close()
+
+
+def test_attach_before_the_event_loop_starts_its_parts_in_the_first_turns(
+        qtbot: QtBot, service: ResourceManagementService) -> None:
+    window = QMainWindow()
+    window.resize(800, 600)
+    handle = attach(window, service=service, serve=False, dock="hidden")
+    try:
+        assert handle.pending  # nothing started yet: the application's turn comes first
+        assert handle._model is None
+        qtbot.waitUntil(lambda: not handle.pending, timeout=5000)
+        assert handle.model is not None
+        assert handle.model.sampling
+        assert handle.dock is not None
+        assert handle.dock.source is handle.model
+        assert not handle.dock.built  # hidden: nothing of the panel built
+    finally:
+        handle.close()
+        window.deleteLater()

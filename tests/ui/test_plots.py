@@ -118,12 +118,52 @@ def test_group_markers_splits_at_the_gap() -> None:
     assert [(g.t, g.count) for g in groups] == [(0.0, 3), (1.2000000000000002, 3)]
 
 
-def test_marker_labels_show_braces_in_ids_literally(plots: HistoryPlots) -> None:
+def test_marker_labels_are_tooltips_on_thin_lines_with_names_escaped(
+        plots: HistoryPlots) -> None:
     plots.set_history(make_history(30, markers=[
-        Marker(t=3.0, kind="registered", component_id="dict{0}")]))
-    labelled = [layer for layer in plots._marker_layers if layer.labelled]
-    assert labelled
-    assert labelled[0].lines[0].label.toPlainText() == "registered dict{0}"
+        Marker(t=3.0, kind="registered", component_id="dict{0}\x1b[31m")]))
+    for layer in plots._marker_layers:
+        line = layer.lines[0]
+        assert line.toolTip().startswith("registered: dict{0}\\x1b[31m")
+        assert line.pen.width() <= 1
+        assert not hasattr(line, "label") or line.label is None  # nothing drawn on the data
+
+
+def test_byte_axes_read_in_binary_units_and_never_go_negative(plots: HistoryPlots) -> None:
+    from inspector.ui.plots import ByteAxis
+
+    axis = plots.memory_plot.getAxis("left")
+    assert isinstance(axis, ByteAxis)
+    assert isinstance(plots.memory_plot.getAxis("right"), ByteAxis)  # tracked
+    assert isinstance(plots.workers_plot.getAxis("right"), ByteAxis)  # cache
+    assert axis.tickStrings([0.0, 512.0, 1536.0, 3 * 2**20, -1024.0], 1.0, 512.0) == [
+        "0 B", "512 B", "1.5 KiB", "3.0 MiB", ""]
+    (spacing, _), = axis.tickSpacing(0, 100 * 2**20, 400)
+    assert int(spacing) & (int(spacing) - 1) == 0
+    assert spacing == int(spacing)
+    # An empty plot: the view stays at or above zero, whatever autorange wants.
+    plots.set_history(make_history(0))
+    plots.resize(400, 600)
+    plots.show()
+    for plot in plots.plots:
+        plot.vb.setYRange(-400, 400, padding=0)
+        assert plot.vb.viewRange()[1][0] >= 0
+
+
+def test_legends_sit_outside_the_data_and_rss_is_split(plots: HistoryPlots) -> None:
+    h = make_history(10)
+    own = [1000] * 10
+    h = History(t=h.t, rss_bytes=h.rss_bytes, tracked_bytes=h.tracked_bytes,
+                live_resources=h.live_resources, active_workers=h.active_workers,
+                cache_bytes=h.cache_bytes, event_loop_lag_ms=h.event_loop_lag_ms,
+                live_by_type=h.live_by_type, markers=[], inspector_bytes=own)
+    plots.set_history(h)
+    assert list(plots.data("rss")[1]) == [r - 1000 for r in h.rss_bytes]
+    assert list(plots.data("inspector")[1]) == own
+    for plot in plots.plots:
+        assert plot.legend is None  # no legend inside any view box
+    names = [label.text for legend in plots.legends.values() for _, label in legend.items]
+    assert {"app RSS", "resinspect", "tracked (right)", "workers"} <= set(names)
 
 
 # -- clear history ----------------------------------------------------------------------------

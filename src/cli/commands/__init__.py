@@ -23,6 +23,8 @@ COMMANDS: dict[str, LazyCommand] = {
                           "Record snapshots over time to a file, one JSON object a line."),
     "diff": LazyCommand("cli.commands.diff:diff",
                         "What grew between two snapshots or recordings; fail on budgets."),
+    "run": LazyCommand("cli.commands.run:run",
+                       "Run an unmodified PySide6 program with the inspector attached."),
     "why": LazyCommand("cli.commands.why:why",
                        "The chain of references, from a root, that keeps a resource alive."),
     "exporter": LazyCommand("cli.commands.exporter:exporter",

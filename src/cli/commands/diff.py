@@ -104,8 +104,8 @@ def _print_report(result: SnapshotDiff, budgets: list[BudgetResult]) -> None:
     from cli.console import make_console
 
     console = make_console()
-    tables = [t for t in (_totals(result), _by_type(result), _components(result),
-                          _groups(result), _workers(result), _suspects(result),
+    tables = [t for t in (_totals(result), _by_type(result), _groups(result),
+                          _components(result), _workers(result), _suspects(result),
                           _budgets(budgets)) if t is not None]
     header = _header(result)
     if not console.is_terminal:
@@ -223,30 +223,43 @@ def _components(result: SnapshotDiff) -> KeyedTable:
             return Text("absent", style="dim")
         return Text("alive", style="green") if alive else Text("gone", style="red")
 
-    changed = [c for c in result.components if c.live.delta or c.bytes.delta]
+    from cli.tui import natural_key
+
+    changed = sorted((c for c in result.components if c.live.delta or c.bytes.delta),
+                     key=lambda c: (-c.bytes.delta, -c.live.delta, natural_key(c.id)))
+    shown = changed[:INSTANCE_ROWS]
+    footers = [_unchanged_footer(len(result.components) - len(changed), "components")]
+    if len(shown) < len(changed):
+        footers.append(f"{len(changed) - len(shown)} smaller changes not shown "
+                       "(--json has them all)")
     return KeyedTable(
-        "Components (matched by id)",
+        f"Components (matched by id), largest growth first: {len(shown)} of {len(changed)}",
         [Col("Component"), Col("Type"), *_live_bytes_cols(), Col("In B")],
         [[c.id, c.type, *_live_bytes_cells(c.live, c.bytes), state(c.alive_after)]
-         for c in changed],
-        empty="no change",
-        footer=_unchanged_footer(len(result.components) - len(changed), "components"))
+         for c in shown],
+        empty="no change", footer="; ".join(f for f in footers if f))
+
+
+#: Instances listed one by one under the classes table; the rest are counted.
+INSTANCE_ROWS = 15
 
 
 def _groups(result: SnapshotDiff) -> KeyedTable | None:
     from cli.render import Col, KeyedTable
 
-    # Only groups that gather numbered instances say more than the components table.
-    numbered = [g for g in result.groups
-                if any(i != g.group for i in (*g.ids_before, *g.ids_after))
-                and (g.live.delta or g.bytes.delta or g.components.delta)]
-    if not numbered:
+    # One row per class (id without #n) with how many instances, largest growth first: 30
+    # leaked tabs read as one line that says 30, not 30 lines.
+    changed = sorted((g for g in result.groups
+                      if g.live.delta or g.bytes.delta or g.components.delta),
+                     key=lambda g: (-g.bytes.delta, -g.live.delta, -g.components.delta,
+                                    g.group))
+    if not changed:
         return None
     return KeyedTable(
-        "Component groups (ids without #n)",
-        [Col("Group"), Col("Instances", "right"), *_live_bytes_cols()],
+        "Component classes (ids without #n), largest growth first",
+        [Col("Class"), Col("Count", "right"), *_live_bytes_cols()],
         [[g.group, f"{g.components.before} → {g.components.after}",
-          *_live_bytes_cells(g.live, g.bytes)] for g in numbered])
+          *_live_bytes_cells(g.live, g.bytes)] for g in changed])
 
 
 def _workers(result: SnapshotDiff) -> KeyedTable:

@@ -25,13 +25,19 @@ FORMATS = ("json", "csv", "prom")
 # other failure to write, whatever the reason.
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Write to this file (replaced in one step) instead of stdout.")
-def snapshot(pid: int | None, socket: Path | None, fmt: str, output: Path | None) -> None:
+@click.option("--objects", is_flag=True,
+              help="Also count the application's Python objects by type (JSON; costs it a "
+                   "pass over its heap, off the GUI thread).")
+def snapshot(pid: int | None, socket: Path | None, fmt: str, output: Path | None,
+             objects: bool) -> None:
     """Print one snapshot of an application."""
     from cli import reader
     from cli.output import write_output
 
     with closing(reader.open_reader(pid, socket)) as source:
-        snap = source.get_current_snapshot()
+        with_objects = getattr(source, "snapshot_with_objects", None)
+        snap = (with_objects() if objects and with_objects is not None
+                else source.get_current_snapshot())
     write_output(encode(snap, fmt), output)
 
 

@@ -1,5 +1,9 @@
 """``resinspect top``: a live view of one application, redrawn in place at every push.
 
+In a terminal it is interactive (``cli.tui``: keys to sort, scroll, select a component and
+list its resources, see the suspects' full details). Piped, or with ``--once``, it prints
+one frame of plain text at most :data:`PIPE_WIDTH` columns wide.
+
 ``--replay FILE`` shows a recording (``resinspect record``) the same way, frame by frame at
 the recorded pace, with the lifecycle markers each snapshot carries.
 """
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cli.options import Seconds, target_options
+from inspector.errors import ConnectionLost
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -21,7 +26,11 @@ if TYPE_CHECKING:
 
     from cli.reader import SnapshotReader
     from cli.render import KeyedTable
-    from inspector.metrics.snapshot import Snapshot
+    from inspector.metrics.snapshot import ResourcePage, Snapshot
+
+#: A piped frame is at most this wide (wider only for an id longer than that, which is never
+#: cut); a table whose ids would not fit stacks its rows.
+PIPE_WIDTH = 100
 
 
 @click.command()
@@ -56,13 +65,45 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
         if once or not console.is_terminal:
             snap = source.get_current_snapshot()
             if not console.is_terminal:
-                # A pipe has no width of its own: make room for the longest id on one line.
-                console.width = max(console.width, plain_width(snap))
+                # A pipe has no width of its own: room for the longest id on one line, up
+                # to PIPE_WIDTH (beyond it, tables stack their rows rather than cut an id).
+                console.width = min(PIPE_WIDTH, max(console.width, plain_width(snap)))
+                # An id longer than that line still gets one line, whole (grep finds it).
+                longest = max((len(c.id) for c in snap.components), default=0)
+                console.width = max(console.width, longest)
             console.print(render_top(snap))
             return
         # Ctrl-C is how one leaves top: a clean exit (status 0), not an interruption.
         with suppress(KeyboardInterrupt):
-            _live(console, source, interval)
+            try:
+                _live(console, source, interval)
+            except ConnectionLost:
+                gone = _exited(source)
+                if gone is None:
+                    raise
+                # The application quit while we watched: the end of the show, not an error.
+                console.print(gone)
+
+
+def _exited(source: SnapshotReader) -> str | None:
+    """What to say when the watched application has exited (its socket no longer accepts
+    connections), or None when it is still there and the connection broke for another
+    reason."""
+    import time
+
+    from inspector.server.discovery import pid_from_name, socket_accepts
+
+    path = getattr(source, "path", None)
+    if not isinstance(path, Path):
+        return None
+    # A quitting server drops its clients a moment before it stops listening.
+    deadline = time.monotonic() + 2.0
+    while socket_accepts(path):
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+    pid = pid_from_name(path.stem)
+    return f"resinspect top: the application{f' (pid {pid})' if pid else ''} has exited"
 
 
 @contextmanager
@@ -84,6 +125,24 @@ def _not_answering_shown(console: Console) -> Iterator[None]:
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
+    import sys
+
+    from cli import tui
+
+    if sys.stdin.isatty():
+        fetch = None
+        resources = getattr(source, "resources", None)
+        if resources is not None:
+            def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
+                return resources(offset, limit, component_id)  # type: ignore[no-any-return]
+        tui.run(console, source.get_current_snapshot(), source.iter_snapshots(interval),
+                fetch)
+        return
+    _follow(console, source, interval)
+
+
+def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
+    """Redraw in place at every push, without keys (stdin is not a terminal)."""
     from rich.live import Live
 
     from cli.render import render_top

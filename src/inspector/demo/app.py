@@ -49,8 +49,10 @@ def main(
     out = out if out is not None else sys.stdout
     if headless or not has_display():
         headless = True
-        # Before any QApplication exists: the platform is chosen once, at its creation.
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        # Before any QApplication exists: the platform is chosen once, at its creation. An
+        # offscreen platform given with options (a screen's size) is kept.
+        if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] != "offscreen":
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0] or "resinspect-demo"])

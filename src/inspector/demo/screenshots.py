@@ -1,4 +1,5 @@
-"""Images of the demo: the window with its panel, the panel alone, and a ``top`` frame.
+"""Images of the demo: the window with its panel, the panel alone, a ``top`` frame, and an
+ordinary 800x600 application window with the panel docked.
 
 ``top.svg`` comes from rich's own SVG export; ``top.png`` is the same frame painted into a
 ``QImage`` with a monospace font, in rich's SVG colours, so it works offscreen (with the
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from rich.terminal_theme import TerminalTheme
 
     from inspector.metrics.snapshot import Snapshot
+    from inspector.ui.source import MetricsSource
 
 #: Columns of a ``top`` image at least (wider when an id needs it).
 TOP_WIDTH = 100
@@ -155,3 +157,37 @@ def _colours(style: Style | None, theme: TerminalTheme
         fg = ColorTriplet((fg.red + back.red) // 2, (fg.green + back.green) // 2,
                           (fg.blue + back.blue) // 2)
     return fg, bg, bool(style.bold)
+
+
+def save_small_window(source: MetricsSource, path: Path, *, timeout_s: float = 20.0) -> Path:
+    """An application's 800x600 window with the panel docked as ``attach(window)`` docks it
+    (``inspector.ui.placement``): the window grows by the panel, its editor keeps 800x600.
+
+    Needs a screen wide enough for both, or the panel floats and is not in the picture.
+    """
+    import time
+
+    from PySide6.QtWidgets import QApplication, QMainWindow, QPlainTextEdit
+
+    from inspector.ui.placement import dock_panel
+
+    window = QMainWindow()
+    window.setWindowTitle("an 800x600 application")
+    editor = QPlainTextEdit(window)
+    editor.setPlainText("The application's own window, at its default size.\n" * 3)
+    window.setCentralWidget(editor)
+    window.resize(800, 600)
+    panel = dock_panel(window, source, mode="docked", app="resinspect-screenshot")
+    window.show()
+    deadline = time.monotonic() + timeout_s
+    while not panel.built and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    panel.refresh()
+    QApplication.processEvents()
+    try:
+        return save_widget(window, path)
+    finally:
+        panel.retire(now=True)
+        window.close()
+        window.deleteLater()

@@ -26,7 +26,7 @@ from inspector.metrics.snapshot import Snapshot, TeardownAudit
 from .controllers import ForensicWorkflowController, JobController
 from .dataset import Dataset
 from .instrument import Instrumentation
-from .screenshots import save_top, save_widget
+from .screenshots import save_small_window, save_top, save_widget
 from .tabs import MediaAnalysisTab
 from .window import DemoWindow
 from .workers import chunks_of
@@ -235,6 +235,8 @@ class ScriptedWorkload(QObject):
         if self.screenshots is not None:
             self.report.screenshots.extend(
                 save_top(snap, self.screenshots / "top.svg", self.screenshots / "top.png"))
+            self.report.screenshots.append(
+                save_small_window(self.inst.model, self.screenshots / "dock-800x600.png"))
 
     def _refresh_dock(self, tab: int) -> None:
         dock = self.inst.dock

@@ -8,7 +8,11 @@ from collections import deque
 from .snapshot import History, Marker
 
 _COLUMNS = ("t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
-            "cache_bytes", "event_loop_lag_ms")
+            "cache_bytes", "event_loop_lag_ms", "inspector_bytes")
+#: Bytes one sampled value costs in a ring: the deque slot and a boxed int or float.
+_VALUE_BYTES = 40
+#: Bytes one lifecycle marker costs (the struct, its strings, the deque slot).
+_MARKER_BYTES = 160
 
 
 class HistoryRings:
@@ -26,7 +30,7 @@ class HistoryRings:
         with self._lock:
             n = len(self._cols["t"])
             for name, ring in self._cols.items():
-                ring.append(values[name])
+                ring.append(values.get(name, 0))
             for type_name, live in live_by_type.items():
                 ring_t = self._by_type.get(type_name)
                 if ring_t is None:
@@ -53,6 +57,12 @@ class HistoryRings:
             self._by_type.clear()
             self._markers.clear()
 
+    def estimated_bytes(self) -> int:
+        """What the rings hold, estimated from their lengths (no walk over the values)."""
+        n = len(self._cols["t"])
+        return (n * (len(self._cols) + len(self._by_type)) * _VALUE_BYTES
+                + len(self._markers) * _MARKER_BYTES)
+
     def __len__(self) -> int:
         return len(self._cols["t"])
 
@@ -72,4 +82,5 @@ class HistoryRings:
             event_loop_lag_ms=cols["event_loop_lag_ms"],
             live_by_type=by_type,
             markers=markers,
+            inspector_bytes=[int(v) for v in cols["inspector_bytes"]],
         )

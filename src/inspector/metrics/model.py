@@ -17,13 +17,16 @@ import itertools
 import logging
 import math
 import os
-import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from inspector._appname import default_app_name
 from inspector.resources import (
     IResourceManagementService,
     ResourceManagementService,
@@ -33,6 +36,7 @@ from inspector.resources import (
 from inspector.resources.orphans import orphaned_workers, orphans, thread_was_terminated
 from inspector.resources.types import EventKind, LifecycleEvent
 
+from . import own
 from .gcwatch import WATCH
 from .hangs import StallWatchdog
 from .history import HistoryRings
@@ -55,6 +59,8 @@ from .snapshot import (
 from .suspects import GrowthDetector, SuspectPolicy, group_suspects, watched_suspects
 from .why import explain
 
+__all__ = ["MetricsModel", "default_app_name"]
+
 log = logging.getLogger("inspector.metrics")
 
 _CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
@@ -63,13 +69,6 @@ _MARKER_KIND = {
     EventKind.CLEANUP_PERFORMED: "cleaned_up",
     EventKind.COMPONENT_UNREGISTERED: "destroyed",
 }
-
-
-def default_app_name() -> str:
-    """The running script's name, as ``ls`` and snapshots report it by default."""
-    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else ""
-    name = Path(argv0).stem if argv0 not in ("", "-c", "-m") else ""
-    return name or "python"
 
 
 class MetricsModel:
@@ -115,6 +114,9 @@ class MetricsModel:
         self._seq = itertools.count(1)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._parts: list[Callable[[float], dict[str, Any]]] = []
+        self._suspect_filters: list[Callable[[list[LeakSuspect], float],
+                                             list[LeakSuspect]]] = []
         service.add_listener(self._on_event)
 
     @property
@@ -128,25 +130,48 @@ class MetricsModel:
             self._policy = policy
             self._growth = GrowthDetector(policy)
 
+    def extend(self, *, part: Callable[[float], dict[str, Any]] | None = None,
+               suspects: Callable[[list[LeakSuspect], float], list[LeakSuspect]] | None = None
+               ) -> None:
+        """Add to what snapshots hold (``resinspect run``'s Qt objects and census).
+
+        ``part(now)`` returns extra Snapshot fields; ``suspects(found, now)`` returns the
+        suspect list with its own added. Both are called from any thread and must not need
+        the GUI thread.
+        """
+        if part is not None:
+            self._parts.append(part)
+        if suspects is not None:
+            self._suspect_filters.append(suspects)
+
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the sampler thread and, on the GUI thread, the event-loop heartbeat."""
         self.probe.start()
         if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="resinspect-sampler",
-                                            daemon=True)
+            stop = self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, args=(stop,),
+                                            name="resinspect-sampler", daemon=True)
             self._thread.start()
 
-    def close(self) -> None:
-        """Stop sampling and stop listening to the service."""
+    @property
+    def sampling(self) -> bool:
+        """Whether the sampler thread runs (``start()`` was called and not ``stop()``)."""
+        return self._thread is not None
+
+    def stop(self) -> None:
+        """Stop the sampler and the heartbeat, keep listening; ``start()`` resumes."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
         self.unwatch_stalls()
         self.probe.stop()
+
+    def close(self) -> None:
+        """Stop sampling and stop listening to the service."""
+        self.stop()
         self.service.remove_listener(self._on_event)
 
     # -- freezes --------------------------------------------------------------------------------
@@ -203,8 +228,12 @@ class MetricsModel:
         if watchdog is not None:
             watchdog.close()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.sample_interval_s):
+    def inspector_bytes(self) -> int:
+        """The inspector's own share of the RSS: see ``inspector.metrics.own``."""
+        return own.total() + self._history.estimated_bytes()
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.sample_interval_s):
             try:
                 self.sample()
             except Exception:  # the sampler must outlive one bad sample
@@ -230,7 +259,8 @@ class MetricsModel:
             {"t": round(now - self._started_mono, 3), "rss_bytes": rss,
              "tracked_bytes": agg.tracked_bytes, "live_resources": agg.live_total,
              "active_workers": active, "cache_bytes": cache_bytes,
-             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1)},
+             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1),
+             "inspector_bytes": self.inspector_bytes()},
             {t.value: c.live for t, c in agg.by_type.items() if c.created})
         with self._growth_lock:
             self._growth.observe(agg, now, self.service.store.newest_resource)
@@ -269,6 +299,9 @@ class MetricsModel:
                                              age_s=round(now - gone_at, 3)))
         components.sort(key=lambda c: (-c.bytes, -c.live, c.id))
         cache = [agg.by_type[t] for t in _CACHE_TYPES]
+        extra: dict[str, Any] = {}
+        for part in self._parts:
+            extra.update(part(now))
         return Snapshot(
             pid=self.pid, app=self.app, timestamp=time.time(),
             uptime_s=round(now - self._started_mono, 3),
@@ -289,6 +322,8 @@ class MetricsModel:
             markers=self._history.markers(50),
             audits=self._audit_list(),
             **self._hang_fields(),
+            **extra,
+            inspector_bytes=self.inspector_bytes(),
         )
 
     def _audit_list(self) -> list[TeardownAudit]:
@@ -331,6 +366,8 @@ class MetricsModel:
                     name=orphan.name, site=orphan.site))
         with self._growth_lock:
             found.extend(self._growth.suspects(now))
+        for extend in self._suspect_filters:
+            found = extend(found, now)
         return group_suspects(found)
 
     def resources(self, offset: int = 0, limit: int = 500,
@@ -340,7 +377,22 @@ class MetricsModel:
             raise ValueError("offset and limit must not be negative")
         total, items = self.service.store.resource_rows(offset, limit, component_id,
                                                         ResourceEntry)
-        return ResourcePage(total=total, offset=offset, items=items)
+        return ResourcePage(total=total, offset=offset, items=self._with_thread_names(items))
+
+    def _with_thread_names(self, items: list[ResourceEntry]) -> list[ResourceEntry]:
+        """Name each row's thread: a worker's own, else the one that tracked it."""
+        if not items:
+            return items
+        names = {t.ident: t.name for t in threading.enumerate()}
+        workers = self.service.store.worker_objects(
+            [e.resource_id for e in items if e.resource_type == ResourceType.WORKER.value])
+        out = []
+        for e in items:
+            worker = workers.get(e.resource_id)
+            name = _own_thread_name(worker) if worker is not None else names.get(
+                e.thread_id, "")
+            out.append(msgspec.structs.replace(e, thread_name=name) if name else e)
+        return out
 
     def why(self, resource_id: str, *, budget_s: float = 2.0) -> WhyResult:
         """The shortest chain of references from a root that keeps a resource alive.
@@ -391,3 +443,18 @@ class MetricsModel:
                     del self._departed[cid]
         if kind:
             self._history.mark(Marker(t=t, kind=kind, component_id=event.component_id))
+
+
+def _own_thread_name(worker: object) -> str:
+    """A worker's own thread's name: a QThread's objectName (else its class), a
+    ``threading.Thread``'s name, else the worker's class."""
+    try:
+        object_name = getattr(worker, "objectName", None)
+        if callable(object_name):
+            return str(object_name()) or type(worker).__name__
+        name = getattr(worker, "name", None)
+        if isinstance(name, str) and name:
+            return name
+    except RuntimeError:  # a QThread whose C++ object is gone
+        return ""
+    return type(worker).__name__

@@ -157,6 +157,52 @@ class Hang(msgspec.Struct, frozen=True, kw_only=True):
     where: list[HangFrame] = msgspec.field(default_factory=list)
     samples: int = 0
     native: bool = False
+class QtObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A QThread, QTimer or window seen under ``resinspect run`` and its state now.
+
+    ``kind`` is ``thread``, ``timer`` or ``window``; ``state`` is ``running``, ``finished``,
+    ``not started`` (threads), ``active``, ``stopped`` (timers), ``shown``, ``hidden``,
+    ``closed`` (windows) or ``deleted``. ``site`` is where it was started or first shown,
+    ``"function (file:line)"``; ``name`` its objectName (threads, timers) or title (windows).
+    """
+
+    resource_id: str
+    component_id: str
+    kind: str
+    class_name: str
+    name: str
+    site: str
+    state: str
+    age_s: float
+    interval_ms: int = 0
+
+
+class CensusEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """Live QObject wrappers of one class, and wrappers whose C++ object is deleted."""
+
+    class_name: str
+    live: int
+    dangling: int = 0
+
+
+class QtCensus(msgspec.Struct, frozen=True, kw_only=True):
+    """The last census of QObjects (``t``: seconds since the inspector started).
+
+    ``classes`` holds the largest classes and every class with dangling wrappers.
+    """
+
+    t: float
+    duration_ms: float
+    live: int
+    dangling: int
+    classes: list[CensusEntry] = msgspec.field(default_factory=list)
+
+
+class TypeCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Python objects of one type (``module.qualname``), on request."""
+
+    type_name: str
+    count: int
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -200,6 +246,16 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     hang_total_ms: float = 0.0
     hang_max_ms: float = 0.0
     hang_threshold_ms: float = 200.0
+    #: Threads, timers and windows seen without the program's cooperation (``run``).
+    qt_objects: list[QtObjectInfo] = msgspec.field(default_factory=list)
+    #: The last QObject census (``run``), or None.
+    census: QtCensus | None = None
+    #: Python objects by type, largest first: only when asked for (``snapshot --objects``).
+    python_objects: list[TypeCount] | None = None
+    #: The inspector's own share of ``rss_bytes`` (an estimate: what its parts added to the
+    #: resident set when they were set up, plus its history rings); ``rss_bytes`` minus this
+    #: is the application's.
+    inspector_bytes: int = 0
 
     @property
     def blocked(self) -> bool:
@@ -247,6 +303,9 @@ class ResourceEntry(msgspec.Struct, frozen=True, gc=False):
     metadata: dict[str, Any] | None = None
     name: str = ""
     site: str = ""
+    #: The thread the resource belongs to, by name: a worker's own thread (a QThread's
+    #: objectName or class, a ``threading.Thread``'s name), else the thread that tracked it.
+    thread_name: str = ""
 
 
 class WhyLink(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -300,6 +359,8 @@ class History(msgspec.Struct, frozen=True, kw_only=True):
     event_loop_lag_ms: list[float]
     live_by_type: dict[str, list[int]]
     markers: list[Marker]
+    #: The inspector's own share of each ``rss_bytes`` sample (see ``Snapshot``).
+    inspector_bytes: list[int] = msgspec.field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain builtins for JSON."""

@@ -9,7 +9,6 @@ per object costs 27-47 µs and grows with that number; docs/architecture.md, "Me
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -31,7 +30,6 @@ class QtBridge:
         # isinstance(x, QObject) costs 161 ns through shiboken's metatype; a dict hit 28 ns.
         self.known_types: dict[type, bool] = {}
         self._watcher = _DestroyedWatcher(on_destroyed)
-        _warm_up_destroyed_conversion()
 
     def is_qobject(self, obj: object) -> bool:
         """True when ``obj`` is a QObject (answer cached per type)."""
@@ -43,6 +41,8 @@ class QtBridge:
 
     def watch(self, obj: QObject) -> int:
         """Connect ``obj.destroyed`` to the shared slot; return the object's C++ address."""
+        if not _warmed.is_set():
+            _warm_up_destroyed_conversion()
         address = int(shiboken6.getCppPointer(obj)[0])
         # Direct: the slot must run in the destroying thread while the object still exists;
         # queued delivery would arrive after the object is gone.
@@ -97,19 +97,29 @@ class _Warmup(QObject):
         pass
 
 
-@functools.cache  # once per process
+_warmed = threading.Event()
+_warm_lock = threading.Lock()
+
+
 def _warm_up_destroyed_conversion() -> None:
-    """Convert one dying QObject for a slot, once, on the thread that makes a service.
+    """Convert one dying QObject for a slot, once per process, before the first QObject is
+    watched.
 
     The first such conversion builds QtCore's Python enum types lazily, on whatever thread
     it happens in; several threads doing it at once crash CPython (14 of 20 runs here, with
-    8 worker threads dropping their first QObjects together). Doing it once up front, before
-    the application's threads run, takes that race away.
+    8 worker threads dropping their first QObjects together). Doing it once, under a lock,
+    before any watched QObject can die, takes that race away. It waits for the first watched
+    QObject rather than running when a service is made because it costs 4 MiB and 80 ms,
+    which an application that tracks no QObject (or a bare ``attach()``) need not pay.
     """
-    receiver = _Warmup()
-    victim = QObject()
-    victim.destroyed.connect(receiver.seen, _DIRECT)
-    del victim
+    with _warm_lock:
+        if _warmed.is_set():
+            return
+        receiver = _Warmup()
+        victim = QObject()
+        victim.destroyed.connect(receiver.seen, _DIRECT)
+        del victim
+        _warmed.set()
 
 
 class _MainThreadCalls(QObject):

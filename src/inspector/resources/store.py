@@ -1031,12 +1031,23 @@ class ResourceStore:
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
 
-    def worker_objects(self) -> list[tuple[object, str, str]]:
+    def tracked_workers(self) -> list[tuple[object, str, str]]:
         """``(worker, component id, resource id)`` of each tracked worker still alive: the
         all-thread stack listing names a thread after the worker that runs it."""
         with self._lock:
             recs = list(self._workers.values())
         return [(obj, rec.comp.cid, rec.rid) for rec in recs if (obj := rec()) is not None]
+
+    def worker_objects(self, resource_ids: list[str]) -> dict[str, object]:
+        """The live worker objects among ``resource_ids`` (others are left out)."""
+        with self._lock:
+            recs = [self._workers.get(rid) for rid in resource_ids]
+        out: dict[str, object] = {}
+        for rec in recs:
+            obj = rec() if rec is not None else None
+            if obj is not None:
+                out[rec.rid] = obj  # type: ignore[union-attr]
+        return out
 
     def owners(self) -> list[tuple[str, object]]:
         """``(component id, owner)`` of every registered component whose owner is still
@@ -1182,6 +1193,16 @@ class ResourceStore:
     def is_tracked(self, resource_id: str) -> bool:
         """Whether ``resource_id`` is tracked now."""
         return resource_id in self._records
+
+    def resource_id_of(self, obj: object) -> str | None:
+        """The id a QObject is tracked under now (the newest, if tracked twice), else None."""
+        if not self._qt.is_qobject(obj) or not self._qt.is_valid(obj):
+            return None
+        import shiboken6
+
+        address = int(shiboken6.getCppPointer(obj)[0])  # type: ignore[arg-type]
+        with self._lock:
+            return self._qresources.get(address)
 
     def prune(self) -> None:
         """Apply queued deaths and forget dead watch entries (the periodic cleanup)."""

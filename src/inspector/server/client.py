@@ -168,9 +168,11 @@ class InspectorClient:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ProtocolError(f"{self.path} sent a malformed {method} reply: {exc}") from None
 
-    def snapshot(self) -> Snapshot:
-        """One snapshot of now."""
-        return self._typed("snapshot", None, _snapshot_decoder)
+    def snapshot(self, *, objects: bool = False) -> Snapshot:
+        """One snapshot of now; ``objects``: with Python objects by type (costs the app a
+        ``gc.get_objects()`` on its server thread)."""
+        return self._typed("snapshot", {"objects": True} if objects else None,
+                           _snapshot_decoder)
 
     def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
                   ) -> ResourcePage:

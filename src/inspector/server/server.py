@@ -170,6 +170,10 @@ class _HelloParams(msgspec.Struct, frozen=True):
     protocol: list[int] | None = None
 
 
+class _SnapshotParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    objects: bool = False  # Python objects by type too (costs a gc.get_objects())
+
+
 class _SubscribeParams(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     interval: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 1.0
 
@@ -757,7 +761,13 @@ class InspectorServer:
                 "started_at": self._started_at}
 
     def _snapshot(self, client: _Client, request: Request) -> msgspec.Raw:
-        _params(request.params, _NoParams)
+        params = _params(request.params, _SnapshotParams)
+        if params.objects:
+            from ..metrics.objects import count_objects
+
+            snap = msgspec.structs.replace(self.model.snapshot(),
+                                           python_objects=count_objects())
+            return msgspec.Raw(snap.to_json())
         return msgspec.Raw(self._snapshot_json())
 
     def _snapshot_json(self) -> bytes:

@@ -161,7 +161,7 @@ def _qt_name(thread_obj: Any) -> str:
 def _tracked_workers(model: object) -> dict[int, tuple[str, str]]:
     """``{id(worker): (component id, resource id)}`` of the model's tracked workers."""
     store = getattr(getattr(model, "service", None), "store", None)
-    objects = getattr(store, "worker_objects", None)
+    objects = getattr(store, "tracked_workers", None)
     if objects is None:
         return {}
     return {id(obj): (cid, rid) for obj, cid, rid in objects()}

@@ -27,7 +27,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QThread, QTimer
 
-from .chains import describe
+from ..metrics.why import describe_object
 
 _THIS_PACKAGE = __file__.rsplit("/", 1)[0]
 _LIBRARIES = ("/site-packages/", "/dist-packages/")
@@ -208,17 +208,17 @@ class QtWatch:
             time.sleep(0.01)
             running = [(ref, site) for ref, site in running if _running(ref())]
         for ref, site in running:
-            found.append(Leftover("QThread", describe(ref()), "still running", site, ref))
+            found.append(Leftover("QThread", describe_object(ref()), "still running", site, ref))
         for ref, site in timers:
             timer = ref()
             if timer is not None and _alive(timer) and timer.isActive():
-                found.append(Leftover("QTimer", describe(timer), "still active", site, ref))
+                found.append(Leftover("QTimer", describe_object(timer), "still active", site, ref))
         for widget in _top_level_widgets():
             if _address(widget) in self._before or not shiboken6.createdByPython(widget):
                 continue
             record = created.get(id(widget))
             site = record[1] if record is not None and record[0]() is widget else ""
-            found.append(Leftover("widget", describe(widget), "still alive (top-level)",
+            found.append(Leftover("widget", describe_object(widget), "still alive (top-level)",
                                   site or class_site(type(widget)), weakref.ref(widget)))
         return found
 

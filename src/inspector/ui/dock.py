@@ -5,6 +5,11 @@ dock is on screen and not paused: a panel that is closed, behind another dock's 
 minimised window costs the application nothing. Qt tells those apart differently: closing
 sends hide events, while a tab switch or a minimise leaves the dock "visible" and only emits
 ``visibilityChanged``; the dock listens to both.
+
+A dock made with ``deferred=True`` (what ``attach()`` does) is a placeholder until it is
+first shown: the application's window comes up first, then the panel builds its controls
+and tables in one later event-loop turn and its pyqtgraph plots in another, importing
+pyqtgraph and numpy only then. A panel that is never shown never imports them.
 """
 
 from __future__ import annotations
@@ -12,31 +17,28 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from inspector.errors import BadInput
-from inspector.metrics.snapshot import History, Snapshot
 
-from .freezes import FreezesView
-from .plots import HistoryPlots
 from .source import ClearableSource, MetricsSource
-from .summary import SummaryStrip
-from .tables import InspectorTables
+
+if TYPE_CHECKING:
+    # Types of the built panel only: importing a Qt class builds all its Python enums, so
+    # the placeholder a hidden panel is stays cheap by naming none of them.
+    from PySide6.QtGui import QHideEvent, QShowEvent
+    from PySide6.QtWidgets import QSplitter
+
+    from inspector.metrics.snapshot import History, Snapshot
+
+    from .placement import PanelPlacement
+    from .plots import HistoryPlots
+    from .summary import SummaryStrip
+    from .tables import InspectorTables
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,11 @@ MAX_INTERVAL_MS = 10_000
 RESOURCE_PAGE = 500
 #: Ages in the resources table are refetched at least this often while it is on screen.
 RESOURCE_MAX_AGE_S = 5.0
+#: A deferred panel starts building this long after it is first shown: the host's first
+#: event-loop turns (its first paint) come before any of the panel's work.
+BUILD_DELAY_MS = 120
+#: While nothing but time moves on, the timer redraws the plots this often (seconds).
+PLOT_IDLE_S = 10.0
 
 EXPORT_FORMATS = ("json", "csv")
 
@@ -59,9 +66,23 @@ class InspectorDock(QDockWidget):
     ``source`` is the in-process ``MetricsModel``, a remote source, or any object with its
     read API (see ``inspector.ui.source``); ``None`` shows an empty panel until
     ``set_source`` is called. ``refresh_count`` counts refreshes, whatever started them.
+
+    A source with ``sampling``, ``start()`` and ``stop()`` (a ``MetricsModel``) that nobody
+    started is started when the panel is first shown, and stopped when the panel lets go of
+    it; one that was already sampling is left as it is.
+
+    With ``deferred``, the panel's widgets are built only after it is first shown (see the
+    module's docstring); ``built`` says whether they exist and ``build_now()`` builds them.
     """
 
-    def __init__(self, source: MetricsSource | None, parent: QWidget | None = None) -> None:
+    plots: HistoryPlots
+    tables: InspectorTables
+    summary: SummaryStrip
+    #: Where the panel sits on its host window, when ``inspector.ui.placement`` placed it.
+    placement: PanelPlacement | None = None
+
+    def __init__(self, source: MetricsSource | None, parent: QWidget | None = None, *,
+                 deferred: bool = False) -> None:
         super().__init__("resinspect", parent)
         self.setObjectName(OBJECT_NAME)
         self.setFeatures(
@@ -82,6 +103,12 @@ class InspectorDock(QDockWidget):
         self._error = ""
         self._error_kind = ""
         self._on_screen = True  # False while behind another tab or minimised
+        self._built = False
+        self._plots_built = False
+        self._owns_sampling = False
+        self._timed = False
+        self._plot_key: tuple[object, ...] | None = None
+        self._plotted_at = 0.0
 
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
@@ -92,12 +119,64 @@ class InspectorDock(QDockWidget):
         self._kick.setInterval(0)
         self._kick.timeout.connect(self._on_tick)
 
-        self._build()
+        # The deferred build's steps, each in its own event-loop turn.
+        self._builder = QTimer(self)
+        self._builder.setSingleShot(True)
+        self._builder.timeout.connect(self._build_step)
+
+        if deferred:
+            self._placeholder: QLabel | None = QLabel("resinspect: building the panel…", self)
+            self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.setWidget(self._placeholder)
+        else:
+            self._placeholder = None
+            self.build_now()
         self.visibilityChanged.connect(self._on_visibility_changed)
 
     # -- construction --------------------------------------------------------------------
 
+    @property
+    def built(self) -> bool:
+        """Whether the panel's widgets, plots included, exist."""
+        return self._plots_built
+
+    def build_now(self) -> None:
+        """Build whatever of the panel is not built yet, now (plots included)."""
+        self._builder.stop()
+        if not self._built:
+            self._build()
+        if not self._plots_built:
+            self._build_plots()
+            self._kick_if_live()
+
+    def _build_step(self) -> None:
+        """One step of a deferred build: controls and tables first, plots in a later turn."""
+        if not shiboken6.isValid(self):
+            return
+        if not self._built:
+            self._build()
+            self._kick_if_live()  # summary and tables are live while the plots load
+            self._builder.start(0)
+        elif not self._plots_built:
+            self._build_plots()
+            self._kick_if_live()
+
     def _build(self) -> None:
+        from PySide6.QtWidgets import (
+            QHBoxLayout,
+            QLineEdit,
+            QPushButton,
+            QSpinBox,
+            QSplitter,
+            QVBoxLayout,
+        )
+
+        from inspector.metrics import own
+
+        from .summary import SummaryStrip
+        from .tables import InspectorTables
+
+        before = own.rss()
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -134,14 +213,22 @@ class InspectorDock(QDockWidget):
         self.summary = SummaryStrip(body)
         layout.addWidget(self.summary)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, body)
-        self.plots = HistoryPlots(splitter)
+        splitter: QSplitter = QSplitter(Qt.Orientation.Vertical, body)
+        self._splitter = splitter
+        self._plots_slot = QLabel("loading plots…", splitter)
+        self._plots_slot.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.tables = InspectorTables(splitter)
-        splitter.addWidget(self.plots)
+        splitter.addWidget(self._plots_slot)
         splitter.addWidget(self.tables)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        # Most of a short panel (beside an 800x600 window) to the plots: four plots need
+        # height to be read; the tables scroll.
+        splitter.setSizes([700, 260])
+        self.tables.setMinimumHeight(140)  # they scroll; the plots cannot
         layout.addWidget(splitter, 1)
+        from .freezes import FreezesView  # built with the rest of the panel, not before
+
         self.freezes = FreezesView.attach(self)  # a tab, and marks on the lag plot
 
         self.status_label = QLabel("", body)
@@ -150,10 +237,47 @@ class InspectorDock(QDockWidget):
         layout.addWidget(self.status_label)
 
         self.setWidget(body)
+        if self._placeholder is not None:
+            self._placeholder.deleteLater()
+            self._placeholder = None
         self.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
         self.tables.set_why_source(getattr(self._source, "why", None))
         self.tables.currentChanged.connect(self._on_tab_changed)
+        self._built = True
+        # What was set before the widgets existed.
+        self.interval_spin.setValue(self.interval_ms)
+        self._sync_pause_button()
+        self.status_label.setText(self._error)
+        self.status_label.setVisible(bool(self._error))
+        own.add("panel", own.rss() - before)
+
+    def _build_plots(self) -> None:
+        from inspector.metrics import own
+
+        before = own.rss()
+        from .plots import HistoryPlots  # pyqtgraph and numpy load here, and only here
+
+        self.plots = HistoryPlots()
+        self._splitter.replaceWidget(0, self.plots)
+        self._plots_slot.deleteLater()
+        self._plots_built = True
+        own.add("panel", own.rss() - before)
+        if self._last_snapshot is not None and self._source is not None:
+            self._plot_now()
+
+    def _plot_now(self) -> None:
+        source = self._source
+        if source is None:
+            return
+        try:
+            history = source.history()
+        except Exception as exc:  # see refresh()
+            self._set_error(f"source failed: {exc}")
+            return
+        if self._last_snapshot is not None:
+            self.plots.set_threshold(self._last_snapshot.lag_threshold_ms)
+        self.plots.set_history(history, self._t_floor)
 
     # -- public API ----------------------------------------------------------------------
 
@@ -170,6 +294,7 @@ class InspectorDock(QDockWidget):
         SIGTERM handler may call between any two bytecodes (a reset there crashed Qt).
         """
         self._stop_timers()
+        self._release_sampling()
         self._source = None
 
     def retire(self, *, now: bool = False) -> None:
@@ -183,8 +308,9 @@ class InspectorDock(QDockWidget):
         loop ends); with ``now``, at once (an ``atexit`` handler: no loop will run again).
         """
         self.detach_source()
-        if not shiboken6.isValid(self.plots):  # retired before, or deleted with the window
-            return
+        self._builder.stop()
+        if not self._plots_built or not shiboken6.isValid(self.plots):
+            return  # never built, retired before, or deleted with the window
         if now:
             shiboken6.delete(self.plots)
         else:
@@ -192,15 +318,19 @@ class InspectorDock(QDockWidget):
 
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
+        if source is not self._source:
+            self._release_sampling()
         self._source = source
-        self.tables.set_why_source(getattr(source, "why", None))
         self._last_snapshot = None
         self._last_t = None
         self._t_floor = None
         self._resources_key = None
-        self.summary.clear()
-        self.plots.clear_view()
-        self.tables.clear_rows()
+        if self._built:
+            self.tables.set_why_source(getattr(source, "why", None))
+            self.summary.clear()
+            self.tables.clear_rows()
+        if self._plots_built:
+            self.plots.clear_view()
         self._set_error("")
         self._kick_if_live()
 
@@ -245,20 +375,26 @@ class InspectorDock(QDockWidget):
         """Refresh every ``ms`` milliseconds (clamped to 100-10000)."""
         ms = max(MIN_INTERVAL_MS, min(MAX_INTERVAL_MS, int(ms)))
         self._timer.setInterval(ms)  # restarts an active timer with the new interval
-        if self.interval_spin.value() != ms:
+        if self._built and self.interval_spin.value() != ms:
             self.interval_spin.setValue(ms)
 
     def refresh(self) -> None:
         """Read the source once and update whatever changed.
 
         Called by the timer only while the dock is visible and not paused; calling it
-        directly always refreshes. A failing source (a closed socket, say) is shown in the
-        dock's status line and never raised into the event loop.
+        directly always refreshes, plots included. A failing source (a closed socket, say)
+        is shown in the dock's status line and never raised into the event loop.
         """
+        self._refresh(timed=False)
+
+    def _refresh(self, *, timed: bool) -> None:
+        self._timed = timed
         self.refresh_count += 1
         source = self._source
         if source is None:
             return
+        if not self._built:
+            self._build()
         try:
             snapshot = source.snapshot()
             history = source.history()
@@ -285,7 +421,8 @@ class InspectorDock(QDockWidget):
             except Exception as exc:  # see refresh()
                 self._set_error(f"clear history failed: {exc}")
         self._t_floor = self._last_t
-        self.plots.clear_view()
+        if self._plots_built:
+            self.plots.clear_view()
         self._kick_if_live()
 
     def export_snapshot(self, path: Path, fmt: str | None = None) -> Path:
@@ -327,8 +464,13 @@ class InspectorDock(QDockWidget):
     # -- Qt events -----------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Start refreshing (at once, then every interval) unless paused."""
+        """Start refreshing (at once, then every interval) unless paused; a deferred
+        panel starts building itself a little later."""
         super().showEvent(event)
+        if not self._plots_built:
+            if not self._builder.isActive():
+                self._builder.start(0 if self._built else BUILD_DELAY_MS)
+            return
         self._kick_if_live()
 
     def hideEvent(self, event: QHideEvent) -> None:
@@ -339,7 +481,9 @@ class InspectorDock(QDockWidget):
     # -- internals -----------------------------------------------------------------------
 
     def _kick_if_live(self) -> None:
-        if self.live:
+        if self.live and self._built:
+            if self._source is not None:
+                self._ensure_sampling(self._source)
             self._timer.start()
             self._kick.start()
 
@@ -363,15 +507,45 @@ class InspectorDock(QDockWidget):
             # Covered inside its window (a tab behind another) without Qt having said so:
             # skip the work but keep the cheap tick, as no signal may announce its return.
             return
-        self.refresh()
+        self._refresh(timed=True)
+
+    def _plots_due(self, history: History) -> bool:
+        """Whether a timed refresh redraws the plots.
+
+        Drawing four plots is most of a refresh's cost, and in an idle application only
+        time moves on. So a timed refresh redraws them when a count, tracked bytes, the
+        markers or a freeze changed what they show, and otherwise every ``PLOT_IDLE_S``
+        (RSS and a few ms of lag drift a little all the time).
+        """
+        if not self._timed:
+            return True
+        lag = history.event_loop_lag_ms
+        key = (
+            history.live_resources[-1:], history.tracked_bytes[-1:],
+            history.active_workers[-1:], history.cache_bytes[-1:],
+            tuple(col[-1] if col else 0 for col in history.live_by_type.values()),
+            len(history.markers), history.markers[-1] if history.markers else None,
+            bool(lag and lag[-1] >= self._lag_threshold()),
+        )
+        now = time.monotonic()
+        if key != self._plot_key or now - self._plotted_at >= PLOT_IDLE_S:
+            self._plot_key = key
+            self._plotted_at = now
+            return True
+        return False
+
+    def _lag_threshold(self) -> float:
+        snap = self._last_snapshot
+        return snap.lag_threshold_ms if snap is not None else 500.0
 
     def _apply(self, snapshot: Snapshot, history: History) -> None:
         self._last_snapshot = snapshot
         if history.t:
             self._last_t = history.t[-1]
         self.summary.set_snapshot(snapshot)
-        self.plots.set_threshold(snapshot.lag_threshold_ms)
-        self.plots.set_history(history, self._t_floor)
+        if self._plots_built and self._plots_due(history):
+            self.plots.set_threshold(snapshot.lag_threshold_ms)
+            self.plots.set_history(history, self._t_floor)
         self.tables.set_snapshot(snapshot)
         self.freezes.set_snapshot(snapshot)
         self._update_resources(snapshot, force=False)
@@ -419,7 +593,38 @@ class InspectorDock(QDockWidget):
         else:
             self.resume()
 
+    def _ensure_sampling(self, source: object) -> None:
+        """Start a model nobody started (and remember that this dock did)."""
+        if self._owns_sampling or getattr(source, "sampling", True):
+            return
+        start = getattr(source, "start", None)
+        if start is None or not callable(getattr(source, "stop", None)):
+            return
+        try:
+            start()
+            sample: Any = getattr(source, "sample", None)
+            if callable(sample):
+                sample()  # a first point now, not one interval later
+        except Exception as exc:  # see refresh()
+            self._set_error(f"could not start sampling: {exc}")
+            return
+        self._owns_sampling = True
+
+    def _release_sampling(self) -> None:
+        """Stop the source's sampling if, and only if, this dock started it."""
+        if not self._owns_sampling:
+            return
+        self._owns_sampling = False
+        stop = getattr(self._source, "stop", None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception:
+                log.exception("resinspect dock: stopping the source's sampling failed")
+
     def _sync_pause_button(self) -> None:
+        if not self._built:
+            return
         button = self.pause_button
         if button.isChecked() != self._paused:
             button.blockSignals(True)
@@ -428,6 +633,8 @@ class InspectorDock(QDockWidget):
         button.setText("Resume" if self._paused else "Pause")
 
     def _on_export_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         snapshot = self._last_snapshot
         app = snapshot.app if snapshot is not None else "snapshot"
         stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -457,6 +664,8 @@ class InspectorDock(QDockWidget):
             log.warning("resinspect dock: %s", message)
         self._error = message
         self._error_kind = kind if message else ""
+        if not self._built:
+            return
         self.status_label.setText(message)
         self.status_label.setVisible(bool(message))
 

@@ -85,6 +85,7 @@ class FreezesView(QWidget):
         self._hangs: dict[float, Hang] = {}
         self._marks: Any = None
         self._tabs: QTabWidget | None = None
+        self._dock: object = None
         self._t0 = 0.0
         self.table.view.selectionModel().selectionChanged.connect(self._on_selection)
 
@@ -94,14 +95,21 @@ class FreezesView(QWidget):
         view = cls(dock.tables)
         dock.tables.addTab(view, TAB_TITLE)
         view._tabs = dock.tables
-        lag_plot = getattr(getattr(dock, "plots", None), "lag_plot", None)
-        if lag_plot is not None:
-            import pyqtgraph as pg  # the plots are built: it is loaded already
-
-            view._marks = pg.ScatterPlotItem(symbol="t", size=9, brush=pg.mkBrush("#fb8c00"),
-                                             pen=None, name="stalls")
-            lag_plot.addItem(view._marks)
+        view._dock = dock
+        view._mark_lag_plot()
         return view
+
+    def _mark_lag_plot(self) -> None:
+        """Add the stall marks to the dock's lag plot once the plots exist (they are built
+        when first shown)."""
+        lag_plot = getattr(getattr(self._dock, "plots", None), "lag_plot", None)
+        if lag_plot is None or self._marks is not None:
+            return
+        import pyqtgraph as pg  # the plots are built: it is loaded already
+
+        self._marks = pg.ScatterPlotItem(symbol="t", size=9, brush=pg.mkBrush("#fb8c00"),
+                                         pen=None, name="stalls")
+        lag_plot.addItem(self._marks)
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Show the snapshot's stalls and whole-run totals; mark each stall on the lag plot
@@ -119,6 +127,7 @@ class FreezesView(QWidget):
             title = f"{TAB_TITLE} ({snapshot.hang_count})" if snapshot.hang_count else TAB_TITLE
             if index >= 0 and tabs.tabText(index) != title:
                 tabs.setTabText(index, title)
+        self._mark_lag_plot()
         if self._marks is not None:
             started_at = snapshot.timestamp - snapshot.uptime_s  # the history's t = 0
             self._marks.setData([h.started - started_at for h in snapshot.hangs],

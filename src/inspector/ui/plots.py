@@ -4,6 +4,11 @@ Every graphics item is made once: a refresh only calls ``setData`` on existing c
 moves pooled marker lines, because creating and deleting items each second is what makes a
 live plot slow and its memory grow. The four plots share their time axis, so a jump in one
 lines up with the marker of the component that caused it.
+
+Read at a glance: the plots are stacked in one column (the panel sits beside a window),
+only the bottom one draws the time axis, byte axes read in KiB/MiB/GiB and never go below
+zero, legends sit in a row above their plot rather than on the data, and markers are thin
+lines whose label is a tooltip.
 """
 
 from __future__ import annotations
@@ -20,13 +25,14 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from inspector.metrics.snapshot import History, Marker
+from inspector.metrics.text import safe
+from inspector.metrics.units import format_bytes
 
 #: Most recent marker lines drawn per plot; older ones fall off instead of piling up items.
 MAX_MARKERS = 20
-#: Markers closer than this many pixels share one line (about a label's height, as labels
-#: run up the line): a burst of registrations at start-up is one event to the eye, and one
-#: item to paint.
-MARKER_GAP_PX = 14
+#: Markers closer than this many pixels share one line: a burst of registrations at
+#: start-up is one event to the eye, one item to paint, and one tooltip to read.
+MARKER_GAP_PX = 8
 #: Which kind colours a shared line, most telling first.
 _KIND_RANK = {"destroyed": 0, "cleaned_up": 1, "registered": 2}
 
@@ -54,10 +60,33 @@ TYPE_COLOURS: dict[str, str] = {
 _SPARE_COLOURS = ("#e0e0e0", "#80cbc4", "#f48fb1", "#b39ddb", "#a5d6a7", "#ffe082")
 
 _MAX_LABEL = 28
-#: Marker labels run up the line from near the bottom of the plot, inside the view.
-_LABEL_OPTS: dict[str, Any] = {
-    "position": 0.03, "rotateAxis": (1, 0), "anchors": [(0, 1), (0, 1)],
-}
+#: Binary steps for byte axes: 1, 2, 4, 8 … of a unit, then the next unit.
+_BYTE_STEPS = tuple(2 ** k for k in range(0, 64))
+#: Pixels wanted between two ticks of a byte axis.
+_TICK_PX = 40
+
+
+class ByteAxis(pg.AxisItem):  # type: ignore[misc]
+    """An axis of bytes: ticks at powers of two, labelled ``512 B``, ``1.5 MiB``, ``2.0 GiB``
+    (the shared units; never SI prefixes on bytes), and nothing below zero."""
+
+    def __init__(self, orientation: str, **kwargs: Any) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float
+                    ) -> list[tuple[float, float]]:
+        """Power-of-two spacing, about one tick per ``_TICK_PX`` pixels."""
+        span = max(1.0, float(maxVal) - float(minVal))
+        wanted = max(2, int(size / _TICK_PX)) if size > 0 else 4
+        target = span / wanted
+        major = next((step for step in _BYTE_STEPS if step >= target), _BYTE_STEPS[-1])
+        return [(float(major), 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float
+                    ) -> list[str]:
+        """``format_bytes`` of each value; blank below zero."""
+        return [format_bytes(v * scale) if v >= 0 else "" for v in values]
 
 
 def _window_pointers() -> set[int]:
@@ -80,11 +109,18 @@ class MarkerGroup:
 
     @property
     def label(self) -> str:
-        cid = self.component_id
+        """``destroyed ResultsTab#3 +2``: the id cut to a readable length, escaped."""
+        cid = safe(self.component_id)
         if len(cid) > _MAX_LABEL:
             cid = cid[: _MAX_LABEL - 1] + "…"
         more = f" +{self.count - 1}" if self.count > 1 else ""
         return f"{self.kind} {cid}{more}"
+
+    @property
+    def tooltip(self) -> str:
+        """The hover text of the line: what happened, to whom, and when."""
+        more = f" and {self.count - 1} more" if self.count > 1 else ""
+        return f"{self.kind}: {safe(self.component_id)}{more}\nat {self.t:.1f} s"
 
 
 def group_markers(markers: Sequence[Marker], gap: float) -> list[MarkerGroup]:
@@ -106,17 +142,12 @@ def group_markers(markers: Sequence[Marker], gap: float) -> list[MarkerGroup]:
     return groups
 
 
-def _format_literal(text: str) -> str:
-    # InfLineLabel runs str.format(value=...) on its text: braces in ids must be escaped.
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 @dataclass
 class _MarkerLayer:
-    """A pool of vertical lines on one plot, reused refresh after refresh."""
+    """A pool of thin vertical lines on one plot, reused refresh after refresh; each line's
+    label is its tooltip (labels drawn on the plot covered the curves)."""
 
     plot: Any
-    labelled: bool
     lines: list[Any] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
 
@@ -128,24 +159,17 @@ class _MarkerLayer:
             line = self.lines[i]
             if self.kinds[i] != group.kind:
                 line.setPen(_pen(colour))
-                if self.labelled:
-                    line.label.setColor(colour)
                 self.kinds[i] = group.kind
             line.setValue(group.t)
-            if self.labelled:
-                line.label.setFormat(_format_literal(group.label))
+            tip = group.tooltip
+            if line.toolTip() != tip:
+                line.setToolTip(tip)
             line.setVisible(True)
         for line in self.lines[len(groups) :]:
             line.setVisible(False)
 
     def _add_line(self, colour: str) -> None:
-        if self.labelled:
-            line = pg.InfiniteLine(
-                angle=90, movable=False, pen=_pen(colour), label="",
-                labelOpts=dict(_LABEL_OPTS, color=colour),
-            )
-        else:
-            line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(colour))
+        line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(colour))
         # Markers must not widen the autorange: the data decides the view.
         self.plot.addItem(line, ignoreBounds=True)
         self.lines.append(line)
@@ -157,71 +181,85 @@ class _MarkerLayer:
 
 
 class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
-    """A 2x2 grid: memory, live resources by type, workers and cache, event-loop lag.
+    """Four plots in a column: memory, live resources by type, workers and cache, lag.
 
-    ``curves`` maps a stable name to each curve (``"rss"``, ``"tracked"``, ``"workers"``,
-    ``"cache"``, ``"lag"``, and ``"type:<resource type>"`` per type); ``data(name)`` is what
-    a curve was given.
+    ``curves`` maps a stable name to each curve (``"rss"`` — the application's own share of
+    the RSS —, ``"inspector"``, ``"tracked"``, ``"workers"``, ``"cache"``, ``"lag"``, and
+    ``"type:<resource type>"`` per type); ``data(name)`` is what a curve was given.
+    ``legends`` maps each plot's title to the legend row above it.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         windows_before = _window_pointers()
         super().__init__(parent)
         self.curves: dict[str, Any] = {}
+        self.legends: dict[str, Any] = {}
         self._signature: tuple[object, ...] | None = None
         self._marker_signature: tuple[object, ...] | None = None
         self._x: np.ndarray = np.empty(0)
         #: The marker lines on show, newest last.
         self.marker_groups: list[MarkerGroup] = []
+        self.ci.setSpacing(2)
 
-        self.memory_plot = self.addPlot(row=0, col=0, title="memory")
-        self.types_plot = self.addPlot(row=0, col=1, title="live resources by type")
-        self.workers_plot = self.addPlot(row=1, col=0, title="active workers · cache")
-        self.lag_plot = self.addPlot(row=1, col=1, title="event-loop lag")
+        self.memory_plot = self._add_plot(0, "memory", left=ByteAxis("left"),
+                                          right=ByteAxis("right"))
+        self.types_plot = self._add_plot(1, "live resources by type")
+        self.workers_plot = self._add_plot(2, "active workers · cache",
+                                           right=ByteAxis("right"))
+        self.lag_plot = self._add_plot(3, "event-loop lag (ms)")
         self.plots = (self.memory_plot, self.types_plot, self.workers_plot, self.lag_plot)
 
         for plot in self.plots:
             # No grid: with one, every axis spans its whole plot and is repainted with each
             # curve change, which doubled the cost of a refresh (bench/bench_dock.py).
-            plot.setLabel("bottom", "t", units="s")
-            # Seconds since start: "ks" after a quarter of an hour would only confuse.
-            plot.getAxis("bottom").enableAutoSIPrefix(False)
-            if plot is not self.memory_plot:
-                plot.setXLink(self.memory_plot)
+            if plot is not self.lag_plot:
+                # One time axis, at the bottom: the plots are linked, and every axis drawn
+                # is text painted at each refresh.
+                plot.hideAxis("bottom")
+                plot.setXLink(self.lag_plot)
+            # Nothing here is ever negative: no view below zero however the user zooms.
+            plot.vb.setLimits(yMin=0)
+        self.lag_plot.setLabel("bottom", "t", units="s")
+        self.lag_plot.setMinimumHeight(76)  # its own height plus the shared time axis
+        # Seconds since start: "ks" after a quarter of an hour would only confuse.
+        self.lag_plot.getAxis("bottom").enableAutoSIPrefix(False)
 
         self._right_views: list[tuple[Any, Any]] = []
-        rss_colour, workers_colour = "#42a5f5", "#42a5f5"
-        self.memory_plot.addLegend(offset=(5, 5))
-        self.memory_plot.setLabel("left", "RSS", units="B", color=rss_colour)
-        self._add_curve("rss", self.memory_plot, rss_colour, "RSS")
-        self._add_right_curve("tracked", self.memory_plot, "#ffa726", name="tracked", units="B")
+        self._add_curve("rss", self.memory_plot, "#42a5f5", "app RSS")
+        self._add_curve("inspector", self.memory_plot, "#9e9e9e", "resinspect")
+        self._add_right_curve("tracked", self.memory_plot, "#ffa726", name="tracked (right)")
 
-        self.types_plot.addLegend(offset=(5, 5))
-
-        self.workers_plot.addLegend(offset=(5, 5))
-        self.workers_plot.setLabel("left", "workers", color=workers_colour)
-        self._add_curve("workers", self.workers_plot, workers_colour, "workers")
-        self._add_right_curve("cache", self.workers_plot, "#ff7043", name="cache", units="B")
+        self._add_curve("workers", self.workers_plot, "#42a5f5", "workers")
+        self._add_right_curve("cache", self.workers_plot, "#ff7043", name="cache (right)")
 
         # Counts are counts: no "x0.001" scale on an axis of a constant 0 or 1.
-        for plot in (self.types_plot, self.workers_plot):
+        for plot in (self.types_plot, self.workers_plot, self.lag_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)
-        self.lag_plot.setLabel("left", units="ms")
-        self.lag_plot.getAxis("left").enableAutoSIPrefix(False)
-        self._add_curve("lag", self.lag_plot, "#ef5350", None)
+        self._add_curve("lag", self.lag_plot, "#ef5350", "event-loop lag (ms)")
         self.threshold_line = pg.InfiniteLine(
             pos=500.0, angle=0, movable=False,
             pen=pg.mkPen("#ef5350", width=1, style=Qt.PenStyle.DashLine),
         )
+        self.threshold_line.setToolTip("blocked above this lag")
         # Ignored by autorange, so a calm application's few ms of lag stay readable.
         self.lag_plot.addItem(self.threshold_line, ignoreBounds=True)
 
-        # Lines on every plot, so a jump anywhere lines up with its cause; labels on one
-        # plot only: a rotated label costs more to paint than its line (bench_dock.py).
-        self._marker_layers = [
-            _MarkerLayer(plot, labelled=plot is self.types_plot) for plot in self.plots
-        ]
+        # Thin lines on every plot, so a jump anywhere lines up with its cause.
+        self._marker_layers = [_MarkerLayer(plot) for plot in self.plots]
         self._adopt_orphans(windows_before)
+
+    def _add_plot(self, index: int, title: str, **axes: Any) -> Any:
+        """A legend row (the plot's title when it has no legend), then the plot under it:
+        the legend never covers the data."""
+        legend = pg.LegendItem(colCount=5, labelTextSize="8pt", verSpacing=-6, horSpacing=4)
+        legend.setLabelTextColor("#cfcfcf")
+        self.addItem(legend, row=2 * index, col=0)
+        plot = self.addPlot(row=2 * index + 1, col=0, axisItems=axes or None)
+        plot.setMinimumHeight(36)  # below this its axis labels overlap
+        plot.setToolTip(title)
+        self.legends[title] = legend
+        plot.legend_row = legend
+        return plot
 
     def _adopt_orphans(self, windows_before: set[int]) -> None:
         """Make the parentless widgets pyqtgraph just built (context menus, their option
@@ -241,17 +279,19 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
 
     def sizeHint(self) -> QSize:
         """Room for four readable plots; the dock's splitter starts from this."""
-        return QSize(640, 440)
+        return QSize(440, 520)
 
     def minimumSizeHint(self) -> QSize:
         """Below this the axes eat the plots."""
-        return QSize(320, 240)
+        return QSize(280, 240)
 
     # -- construction ------------------------------------------------------------------
 
     def _add_curve(self, key: str, plot: Any, colour: str, name: str | None) -> Any:
-        curve = plot.plot(pen=_pen(colour), name=name)
+        curve = plot.plot(pen=_pen(colour))
         self._tune(curve)
+        if name is not None:
+            plot.legend_row.addItem(curve, name)
         self.curves[key] = curve
         return curve
 
@@ -262,9 +302,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         curve.setDownsampling(auto=True, method="peak")
         curve.setClipToView(True)
 
-    def _add_right_curve(
-        self, key: str, plot: Any, colour: str, *, name: str, units: str
-    ) -> Any:
+    def _add_right_curve(self, key: str, plot: Any, colour: str, *, name: str) -> Any:
         """A curve on its own right-hand axis (pyqtgraph's MultiplePlotAxes pattern).
 
         For pairs whose scales differ by orders of magnitude: tracked bytes are often a
@@ -275,14 +313,13 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         plot.scene().addItem(view)
         axis = plot.getAxis("right")
         axis.linkToView(view)
-        axis.setLabel(name, units=units, color=colour)
         axis.setTextPen(colour)
         view.setXLink(plot)
+        view.setLimits(yMin=0)
         curve = pg.PlotDataItem(pen=_pen(colour))
         self._tune(curve)
         view.addItem(curve)
-        if plot.legend is not None:
-            plot.legend.addItem(curve, name)
+        plot.legend_row.addItem(curve, name)
         self.curves[key] = curve
         self._right_views.append((plot, view))
 
@@ -324,8 +361,14 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         if changed:
             self._signature = signature
             x = self._x = np.asarray(t[start:], dtype=np.float64)
+            own = history.inspector_bytes
+            app_rss: Sequence[float] = history.rss_bytes
+            if own:
+                # The application's share: what the inspector charged itself is not the app's.
+                app_rss = [max(0, r - i) for r, i in zip(history.rss_bytes, own, strict=False)]
             columns: list[tuple[str, Sequence[float]]] = [
-                ("rss", history.rss_bytes),
+                ("rss", app_rss),
+                ("inspector", own),
                 ("tracked", history.tracked_bytes),
                 ("workers", history.active_workers),
                 ("cache", history.cache_bytes),

@@ -8,9 +8,10 @@ remote source should answer from the latest values it was pushed, not make a rou
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from inspector.metrics.snapshot import History, ResourcePage, Snapshot
+if TYPE_CHECKING:  # annotations only: a panel not yet built needs no snapshot types
+    from inspector.metrics.snapshot import History, ResourcePage, Snapshot
 
 
 @runtime_checkable

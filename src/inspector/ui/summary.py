@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from inspector.metrics.snapshot import Snapshot
 
@@ -13,7 +13,8 @@ from ._format import format_age, format_bytes
 BLOCKED_COLOUR = QColor("#e53935")
 
 _ORDER = ("app", "resources", "tracked", "rss", "workers", "cache", "lag")
-_COLUMNS = 4
+#: Two columns: the panel sits beside a window, a few hundred pixels wide.
+_COLUMNS = 2
 
 
 class SummaryStrip(QWidget):
@@ -34,6 +35,9 @@ class SummaryStrip(QWidget):
         for i, name in enumerate(_ORDER):
             label = QLabel("-", self)
             label.setObjectName(f"summary_{name}")
+            # A long app name must not set the panel's minimum width (and so take room
+            # from the host's central widget): the text is cut, the tooltip has it whole.
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             layout.addWidget(label, i // _COLUMNS, i % _COLUMNS)
             self.labels[name] = label
         self.blocked = False
@@ -75,6 +79,8 @@ class SummaryStrip(QWidget):
         label = self.labels[name]
         if label.text() != text:
             label.setText(text)
+            if name != "lag":  # the lag's tooltip explains the lag
+                label.setToolTip(text)
 
     def _set_blocked(self, blocked: bool, stack: list[str], threshold_ms: float) -> None:
         label = self.labels["lag"]

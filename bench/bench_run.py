@@ -1,0 +1,113 @@
+"""`resinspect run` against the same program under plain python, in the same run.
+
+* start-up: process start to the program's first event-loop turn (budget +60 ms);
+* RSS 2.5 s in, the inspector attached, no panel shown (budget +12 MiB);
+* the program's own work, a loop of QTimer ticks and QThread starts (budget 3 % slower);
+* one QObject census at 10,000 QObjects on the GUI thread (budget 5 ms).
+
+Rounds alternate plain and run; ratios are medians of per-round ratios (bench/_harness.py).
+
+    python bench/bench_run.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _harness import record
+
+HERE = Path(__file__).resolve().parent
+TARGET = str(HERE / "run_target.py")
+SCRIPT = Path(sys.executable).with_name("resinspect")
+
+
+def _launch(cmd: list[str], mode: str) -> dict[str, float]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["BENCH_T0"] = repr(time.time())
+    out = subprocess.run([*cmd, TARGET, mode], env=env, capture_output=True, text=True,
+                         timeout=120, check=True)
+    values = {}
+    for line in out.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        values[key] = float(value)
+    return values
+
+
+def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float, float]:
+    """Median milliseconds of one census with ``objects`` live QObjects: the plain one
+    (every second) and the one that also sweeps for dangling wrappers (every tenth)."""
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.reach.tracker import Census
+
+    _app = QApplication.instance() or QApplication([])
+    keep = [QObject() for _ in range(objects)]
+    census = Census(sweep_every=2)
+    census.take(time.monotonic(), 0.0)  # the first one makes the weak references
+    from shiboken6 import Shiboken
+
+    plain, sweep, bare = [], [], []
+    for _ in range(rounds):
+        plain.append(census.take(time.monotonic(), 0.0).duration_ms)
+        sweep.append(census.take(time.monotonic(), 0.0).duration_ms)
+        started = time.perf_counter()
+        Shiboken.getAllValidWrappers()  # the floor: listing the wrappers at all
+        bare.append((time.perf_counter() - started) * 1000.0)
+    assert census.last is not None
+    assert census.last.live >= len(keep)
+    census.clear()
+    return statistics.median(plain), statistics.median(sweep), statistics.median(bare)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    plain = [sys.executable]
+    run = [str(SCRIPT), "run"]
+    first: dict[str, list[float]] = {"plain": [], "run": []}
+    rss: dict[str, list[float]] = {"plain": [], "run": []}
+    work: dict[str, list[float]] = {"plain": [], "run": []}
+    for _ in range(args.rounds):
+        for name, cmd in (("plain", plain), ("run", run)):
+            got = _launch(cmd, "startup")
+            first[name].append(got["FIRST_TURN"])
+            rss[name].append(got["RSS"])
+        for name, cmd in (("plain", plain), ("run", run)):
+            work[name].append(_launch(cmd, "work")["WORK"])
+    med = {k: {n: statistics.median(v) for n, v in d.items()}
+           for k, d in (("first_turn_s", first), ("rss_bytes", rss), ("work_s", work))}
+    startup_ms = statistics.median(r - p for r, p in zip(first["run"], first["plain"],
+                                                         strict=True)) * 1000
+    rss_mib = statistics.median(r - p for r, p in zip(rss["run"], rss["plain"],
+                                                      strict=True)) / 2**20
+    work_ratio = statistics.median(r / p for r, p in zip(work["run"], work["plain"],
+                                                         strict=True))
+    census, sweep, bare = census_ms()
+    figures = {"rounds": args.rounds, "medians": med,
+               "startup_added_ms": round(startup_ms, 1), "rss_added_mib": round(rss_mib, 2),
+               "work_ratio": round(work_ratio, 4), "census_ms_at_10k": round(census, 3),
+               "census_with_sweep_ms_at_10k": round(sweep, 3),
+               "bare_getAllValidWrappers_ms_at_10k": round(bare, 3),
+               "census_over_bare": round(census / bare, 2),
+               "sweep_over_bare": round(sweep / bare, 2),
+               "load_average": os.getloadavg()}
+    ok = record("run", figures, {
+        "start-up to first turn, added ms": (startup_ms, "<=", 60.0),
+        "RSS added before the panel, MiB": (rss_mib, "<=", 12.0),
+        "program's work, run/plain": (work_ratio, "<=", 1.03),
+        "census at 10,000 QObjects, ms": (census, "<=", 5.0),
+        "census with the dangling sweep (every 10th), ms": (sweep, "<=", 5.0),
+    })
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The program `bench_run.py` times with and without `resinspect run` (it knows of neither).
+
+    python bench/run_target.py startup   first event-loop turn (seconds since $BENCH_T0), RSS
+    python bench/run_target.py work      a loop of QTimer ticks and QThread starts, timed
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import shiboken6
+from PySide6.QtCore import QThread, QTimer
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+TICKS = 30_000
+THREAD_EVERY = 100  # ticks between QThread starts: 300 threads in the loop
+
+
+class Job(QThread):
+    def run(self) -> None:
+        sum(range(200))
+
+
+def rss() -> int:
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class Window(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setCentralWidget(QLabel("bench"))
+        self.ticks = 0
+        self.started = 0.0
+        self.jobs: list[Job] = []
+        self.timer = QTimer(self)
+        self.timer.setInterval(0)
+        self.timer.timeout.connect(self.tick)
+
+    def start_work(self) -> None:
+        self.started = time.perf_counter()
+        self.timer.start()
+
+    def tick(self) -> None:
+        self.ticks += 1
+        sum(range(100))
+        if self.ticks % THREAD_EVERY == 0:
+            job = Job()
+            job.finished.connect(job.deleteLater)
+            job.start()
+            self.jobs.append(job)
+        if self.ticks >= TICKS:
+            self.timer.stop()
+            for job in self.jobs:
+                if shiboken6.isValid(job):
+                    job.wait()
+            print(f"WORK {time.perf_counter() - self.started:.6f}", flush=True)
+            QApplication.instance().quit()
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    app = QApplication(sys.argv)
+    window = Window()
+    window.show()
+    t0 = float(os.environ["BENCH_T0"])
+    QTimer.singleShot(0, lambda: print(f"FIRST_TURN {time.time() - t0:.6f}", flush=True))
+    if mode == "startup":
+        # RSS once the inspector has attached and taken a census or two (no panel shown).
+        QTimer.singleShot(2500, lambda: (print(f"RSS {rss()}", flush=True), app.quit()))
+    else:
+        QTimer.singleShot(2000, window.start_work)  # the inspector attached and settled
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,393 @@
+"""Patches on Qt's classes that hear an unmodified program: no line of it changes.
+
+Installed before the program runs, this module imports only the standard library; Qt's
+modules are patched as the program imports them (a ``sys.meta_path`` finder wraps their
+loaders), or at once when they are already loaded. It patches, on the classes:
+
+* ``QCoreApplication``/``QGuiApplication``/``QApplication.__init__``: the moment the
+  application exists, for subclasses too (their ``super().__init__`` resolves to the patch);
+* ``QThread.start`` and ``QTimer.start``: every thread and timer started from Python, with
+  the site that started it and the object whose method did;
+* ``QWidget.show`` (and its ``showNormal``/``Maximized``/``FullScreen`` siblings),
+  ``QDialog.exec``/``open`` and the ``open`` of dialogs that define their own: windows, as they
+  come up. Windows shown some other way are found by the tracker's once-a-second scan.
+
+A patch on a shiboken class is not an override (shiboken compares a method with the classes'
+own), so Qt's virtual calls behave as before. Every patch calls the original first and never
+lets an exception of its own reach the program. What is heard before the tracker exists is
+buffered (bounded) and handed over when it starts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Sequence
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+
+log = logging.getLogger("inspector.reach")
+
+#: Modules whose code is the inspector's own: what they start is never the program's.
+_INTERNAL = ("inspector.metrics", "inspector.server", "inspector.ui", "inspector.resources",
+             "inspector.attach", "inspector.reach.tracker", "inspector.fleet")
+#: How many frames up a start is looked at to tell the inspector's own (the dock's plots
+#: start timers from inside pyqtgraph, a few frames under inspector.ui).
+_INTERNAL_DEPTH = 12
+#: Notes kept while no tracker listens (start-up, before the event loop first turns).
+PENDING_LIMIT = 10_000
+
+THREAD = "thread"
+TIMER = "timer"
+WINDOW = "window"
+CLOSED = "closed"
+
+
+class Note:
+    """What a patch heard: a start or a window, where, and by whose method."""
+
+    __slots__ = ("creator", "creator_class", "kind", "ref", "site", "thread", "time")
+
+    def __init__(self, kind: str, ref: Callable[[], object], site: str,
+                 creator: Callable[[], object] | None, creator_class: str) -> None:
+        self.kind = kind
+        self.ref = ref
+        self.site = site
+        self.creator = creator
+        self.creator_class = creator_class
+        self.time = time.monotonic()
+        self.thread = threading.get_ident()
+
+
+Sink = Callable[[Note], None]
+
+
+class _State:
+    """The module's mutable state, in one place."""
+
+    sink: Sink | None = None
+    last_app: Callable[[], object] | None = None
+    finder: _QtFinder | None = None
+    #: Whether starts and windows are patched too, not only the application's creation.
+    observe = False
+
+
+_lock = threading.RLock()
+_state = _State()
+_pending: deque[Note] = deque(maxlen=PENDING_LIMIT)
+#: Objects the tracker already knows, by id: a timer restarted a thousand times is noted once.
+known: dict[int, Callable[[], object]] = {}
+_app_waiters: list[Callable[[Any], None]] = []
+_app_hooks: list[Callable[[Any], None]] = []
+_patched: set[str] = set()
+
+
+@atexit.register
+def _forget() -> None:
+    """Drop every weak reference to a Qt wrapper before the interpreter tears modules down.
+
+    Cleared later, with the module, a weak reference whose wrapper shiboken already freed
+    without clearing it crashes CPython (a program under ``resinspect run`` with raw
+    QThreads, a timer and a controller's worker: 2 of 5 exits, SIGSEGV in clear_weakref).
+    """
+    with _lock:
+        known.clear()
+        _pending.clear()
+        _state.last_app = None
+
+
+# -- public ------------------------------------------------------------------------------------
+
+
+def install(*, observe: bool = True) -> None:
+    """Patch Qt's modules now if loaded, else as the program imports them. Idempotent.
+
+    With ``observe`` (``resinspect run``) thread and timer starts and windows are heard too;
+    without, only the application's creation (``attach()`` made before it).
+    """
+    with _lock:
+        _state.observe = _state.observe or observe
+        for name in _PATCHERS:
+            module = sys.modules.get(name)
+            if module is not None:
+                _patch_module(name, module)
+        if _state.finder is None and not all(name in sys.modules for name in _PATCHERS):
+            _state.finder = _QtFinder()
+            sys.meta_path.insert(0, _state.finder)
+
+
+def on_every_app(hook: Callable[[Any], None]) -> None:
+    """Call ``hook(app)`` whenever a ``QCoreApplication`` (or subclass) has been made."""
+    with _lock:
+        _app_hooks.append(hook)
+    install(observe=False)
+
+
+def when_app_exists(callback: Callable[[Any], None]) -> None:
+    """Call ``callback(app)`` once: now if an application exists, else when one is made."""
+    core = sys.modules.get("PySide6.QtCore")
+    app = core.QCoreApplication.instance() if core is not None else None
+    if app is not None:
+        callback(app)
+        return
+    with _lock:
+        _app_waiters.append(callback)
+    install(observe=False)
+
+
+def set_sink(sink: Sink | None) -> list[Note]:
+    """Route notes to ``sink`` from now on; return those buffered until now (oldest first)."""
+    with _lock:
+        _state.sink = sink
+        pending = list(_pending)
+        _pending.clear()
+    return pending
+
+
+# -- hearing -------------------------------------------------------------------------------------
+
+
+def _internal(module: str) -> bool:
+    return module.startswith(_INTERNAL)
+
+
+def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
+    """Record a start or a window (never raises into the program)."""
+    try:
+        ref = known.get(id(obj))
+        if ref is not None and ref() is obj and kind != CLOSED:
+            return
+        f = frame
+        for _ in range(_INTERNAL_DEPTH):
+            if f is None:
+                break
+            if _internal(f.f_globals.get("__name__", "")):
+                return  # the inspector's own timer or thread
+            f = f.f_back
+        note = make_note(kind, obj, frame)
+        if kind in (THREAD, TIMER):
+            known[id(obj)] = note.ref  # a restart before the tracker's next tick is no news
+        sink = _state.sink
+        if sink is None:
+            with _lock:
+                if _state.sink is None:
+                    _pending.append(note)
+                    return
+                sink = _state.sink
+        sink(note)
+    except Exception:  # the program must never see the inspector fail
+        log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
+
+
+def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
+    """The note of ``obj`` heard at ``frame``: the site, and the object whose method it is
+    (a method of ``obj`` itself looks one caller further)."""
+    site = ""
+    creator: object = None
+    if frame is not None:
+        code = frame.f_code
+        site = f"{code.co_name} ({code.co_filename}:{frame.f_lineno})"
+        f: FrameType | None = frame
+        for _ in range(4):  # the method's `self`; a method of the object itself looks further
+            if f is None:
+                break
+            code = f.f_code
+            if not code.co_argcount or code.co_varnames[0] not in ("self", "cls"):
+                break
+            candidate = f.f_locals.get(code.co_varnames[0])
+            if candidate is not None and candidate is not obj:
+                creator = candidate
+                break
+            f = f.f_back
+    creator_ref: Callable[[], object] | None = None
+    creator_class = ""
+    if creator is not None:
+        creator_class = (creator.__name__ if isinstance(creator, type)
+                         else type(creator).__name__)
+        try:
+            creator_ref = weakref.ref(creator)
+        except TypeError:  # not weakly referenceable: its class is all we keep
+            creator_ref = None
+    elif frame is not None:
+        creator_class = _module_owner(frame.f_globals)
+    return Note(kind, weakref.ref(obj), site, creator_ref, creator_class)
+
+
+def _module_owner(globals_: dict[str, Any]) -> str:
+    name = str(globals_.get("__name__", "") or "")
+    if name == "__main__":
+        path = str(globals_.get("__file__", "") or "")
+        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        return stem or "__main__"
+    return name or "?"
+
+
+# -- application -----------------------------------------------------------------------------
+
+
+def _app_created(app: object) -> None:
+    try:
+        with _lock:
+            if _state.last_app is not None and _state.last_app() is app:
+                return
+            _state.last_app = weakref.ref(app)
+            waiters, _app_waiters[:] = list(_app_waiters), []
+            hooks = list(_app_hooks)
+        for fn in (*waiters, *hooks):
+            try:
+                fn(app)
+            except Exception:
+                log.warning("resinspect: could not attach to the application", exc_info=True)
+    except Exception:
+        log.debug("resinspect: application hook failed", exc_info=True)
+
+
+# -- patches ---------------------------------------------------------------------------------
+
+
+def _replace(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]
+             ) -> None:
+    original = cls.__dict__.get(name)
+    if original is None or hasattr(original, "__resinspect_original__"):
+        return
+    wrapper = make(original)
+    # Names only: functools.wraps would read __doc__, which makes shiboken build every
+    # signature of the module while it is still being imported (slow, and it warns).
+    wrapper.__name__ = name
+    wrapper.__qualname__ = f"{cls.__name__}.{name}"
+    wrapper.__resinspect_original__ = original  # type: ignore[attr-defined]
+    setattr(cls, name, wrapper)
+
+
+def _init_patch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _app_created(self)
+    return __init__
+
+
+def _start_patch(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        getframe = sys._getframe
+
+        def start(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(self, *args, **kwargs)
+            _heard(kind, self, getframe(1))
+            return result
+        return start
+    return make
+
+
+def _show_patch(original: Callable[..., Any]) -> Callable[..., Any]:
+    getframe = sys._getframe
+
+    def show(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, *args, **kwargs)
+        _heard(WINDOW, self, getframe(1))
+        return result
+    return show
+
+
+def _exec_patch(original: Callable[..., Any]) -> Callable[..., Any]:
+    getframe = sys._getframe
+
+    def exec_(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _heard(WINDOW, self, getframe(1))  # before: exec() returns only once it is closed
+        result = original(self, *args, **kwargs)
+        _heard(CLOSED, self, getframe(1))
+        return result
+    return exec_
+
+
+def _patch_core(module: ModuleType, observe: bool) -> None:
+    _replace(module.QCoreApplication, "__init__", _init_patch)
+    if observe:
+        _replace(module.QThread, "start", _start_patch(THREAD))
+        _replace(module.QTimer, "start", _start_patch(TIMER))
+
+
+def _patch_gui(module: ModuleType, observe: bool) -> None:
+    _replace(module.QGuiApplication, "__init__", _init_patch)
+
+
+def _patch_widgets(module: ModuleType, observe: bool) -> None:
+    _replace(module.QApplication, "__init__", _init_patch)
+    if not observe:
+        return
+    for name in ("show", "showNormal", "showMaximized", "showFullScreen"):
+        _replace(module.QWidget, name, _show_patch)
+    for name in ("exec", "exec_"):
+        _replace(module.QDialog, name, _exec_patch)
+    # QMessageBox and QFileDialog define their own open(); touching each dialog class here
+    # would build its type at start-up, so those are found by the tracker's scan instead.
+    _replace(module.QDialog, "open", _show_patch)
+
+
+_PATCHERS: dict[str, Callable[[ModuleType, bool], None]] = {
+    "PySide6.QtCore": _patch_core,
+    "PySide6.QtGui": _patch_gui,
+    "PySide6.QtWidgets": _patch_widgets,
+}
+
+
+def _patch_module(name: str, module: ModuleType) -> None:
+    with _lock:
+        observe = _state.observe
+        key = f"{name}:{'observe' if observe else 'app'}"
+        if key in _patched:
+            return
+        _patched.add(key)
+    try:
+        _PATCHERS[name](module, observe)  # _replace skips what is patched already
+    except Exception:
+        log.warning("resinspect: could not hook %s; the program runs unobserved by it", name,
+                    exc_info=True)
+
+
+class _QtFinder:  # a meta path finder (importlib.abc costs 10 ms of imports at start-up)
+    """Finds Qt's modules through the other finders and patches them once loaded."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        if fullname not in _PATCHERS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            spec: ModuleSpec | None = find(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None:
+            spec.loader = _PatchingLoader(spec.loader, fullname)  # type: ignore[assignment]
+        return spec
+
+
+class _PatchingLoader:  # an importlib loader
+    """The module's own loader, then the patches."""
+
+    def __init__(self, loader: Any, name: str) -> None:
+        self._loader = loader
+        self._name = name
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)  # type: ignore[no-any-return]
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        _patch_module(self._name, module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
