@@ -207,6 +207,7 @@ def render_top(snapshot: Snapshot, *, max_rows: int | None = None) -> Renderable
         parts.append(render_blocked_banner(snapshot))
     parts += [
         _summary(snapshot),
+        _freezes(snapshot),
         Text(""),
         _by_type(snapshot),
         Text(""),
@@ -272,6 +273,13 @@ def render_blocked_banner(snapshot: Snapshot) -> Panel:
         lines.append(Text("  (no stack captured yet)", style="dim"))
     return Panel(Group(*lines), title="EVENT LOOP BLOCKED", title_align="left",
                  border_style="bold red")
+
+
+def _freezes(s: Snapshot) -> RenderableType:
+    """The "Freezes" section: stalls of the GUI thread recorded since start (hang log)."""
+    from cli.freezes import freezes_section  # it builds on this module's tables
+
+    return Group(Text(""), freezes_section(s))
 
 
 def _by_type(s: Snapshot) -> KeyedTable:

@@ -182,6 +182,7 @@ def attach(
     dock: bool | Literal["docked", "hidden", "floating"] = True,
     policy: SuspectPolicy | None = None,
     sample_interval_s: float = 1.0,
+    hang_threshold_ms: float = 200.0,
     sites: bool = True,
 ) -> Attachment:
     """Instrument this application: model, socket server, and a dock on ``window``.
@@ -204,7 +205,8 @@ def attach(
     the panel's widgets after that (see :class:`Attachment`). ``policy`` sets the leak
     detector's thresholds and ``sample_interval_s`` the history's pace (a short demo wants
     growth found in seconds, not the default twenty). ``sites=False`` stops recording where
-    each resource was tracked (it costs about 0.2 µs a track).
+    each resource was tracked (it costs about 0.2 µs a track). Stalls of the GUI thread
+    longer than ``hang_threshold_ms`` go to the hang log (``resinspect hangs``).
 
     Never raises: whatever cannot start is logged once and left as None on the handle.
     """
@@ -221,7 +223,8 @@ def attach(
         handle._dock = _dock_on(window, dock, app_name)
 
     def start() -> None:
-        _start_parts(handle, service, app_name, serve, policy, sample_interval_s, sites)
+        _start_parts(handle, service, app_name, serve, policy, sample_interval_s, sites,
+                     hang_threshold_ms)
 
     if _loop_to_come():
         handle._defer(start)
@@ -233,11 +236,12 @@ def attach(
 
 def _start_parts(handle: Attachment, service: IResourceManagementService | None, name: str,
                  serve: bool, policy: SuspectPolicy | None, sample_interval_s: float,
-                 sites: bool) -> None:
+                 sites: bool, hang_threshold_ms: float = 200.0) -> None:
     before = _rss()
     try:
         with _sources_not_cached():
-            model = _start_model(service, name, policy, sample_interval_s)
+            model = _start_model(service, name, policy, sample_interval_s,
+                                 hang_threshold_ms)
         model.service.store.capture_sites = sites
     except Exception as exc:
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
@@ -329,14 +333,16 @@ def _sources_not_cached() -> Iterator[None]:
 
 
 def _start_model(service: IResourceManagementService | None, name: str | None,
-                 policy: SuspectPolicy | None, sample_interval_s: float) -> MetricsModel:
+                 policy: SuspectPolicy | None, sample_interval_s: float,
+                 hang_threshold_ms: float = 200.0) -> MetricsModel:
     from .metrics.model import MetricsModel
     from .resources import IResourceManagementService, get_service
 
     if service is None:
         service = get_service(IResourceManagementService)
     model = MetricsModel(service, app=name, policy=policy,  # type: ignore[arg-type]
-                         sample_interval_s=sample_interval_s)
+                         sample_interval_s=sample_interval_s,
+                         hang_threshold_ms=hang_threshold_ms)
     model.start()
     return model
 

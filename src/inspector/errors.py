@@ -47,6 +47,18 @@ class ConnectionLost(ResinspectError):
     """The application went away in the middle of a conversation."""
 
 
+class NotAnswering(ConnectionLost):
+    """The application cannot answer: native code holds the GIL, so no Python thread runs.
+
+    ``str(err)`` is the one-line verdict; ``report`` is the stall file's
+    ``inspector.metrics.hangs.StallReport`` (every thread's last readable stack).
+    """
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 class RemoteError(ResinspectError):
     """The server answered a request with a JSON-RPC error."""
 

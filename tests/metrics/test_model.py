@@ -471,14 +471,14 @@ def test_service_and_model_die_by_reference_count(qapp: Any) -> None:
 def test_gui_stack_is_taken_by_the_gui_thread_itself(qapp: Any,
                                                      service: ResourceManagementService
                                                      ) -> None:
-    from inspector.metrics.stacks import STACK_SIGNAL, MainThreadStack
+    from inspector.metrics.stacks import STACK_SIGNAL, MainThreadStack, _dispatch
 
     main = MainThreadStack()
     assert main.install()
     try:
         import signal
 
-        assert signal.getsignal(STACK_SIGNAL) == main._handle
+        assert signal.getsignal(STACK_SIGNAL) is _dispatch
         got: list[list[str] | None] = []
         inside = threading.Event()
 
@@ -501,4 +501,12 @@ def test_gui_stack_is_taken_by_the_gui_thread_itself(qapp: Any,
         assert stack[-1].startswith("busy_in_python (")
     finally:
         main.uninstall()
-    assert signal.getsignal(STACK_SIGNAL) in (signal.SIG_DFL, None)
+    # The handler stays, answering nobody: a request still pending at uninstall must not
+    # become "Signal 23 ignored due to race condition" (or kill the process).
+    assert not main.installed
+    served = main.served
+    signal.pthread_kill(threading.get_ident(), STACK_SIGNAL)
+    assert main.served == served
+    again = MainThreadStack()
+    assert again.install()  # free for the next reader
+    again.uninstall()

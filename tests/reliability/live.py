@@ -54,6 +54,20 @@ class LiveApp:
             _, pid, path = line.split(maxsplit=2)
             assert int(pid) == self.pid
             self.socket = None if path == "-" else Path(path)
+            if self.socket is not None:
+                self._await_stall_watchdog(self.socket, ready_timeout)
+
+    def _await_stall_watchdog(self, sock: Path, timeout: float) -> None:
+        """Return once the app's heartbeat has armed its stall watchdog, whose C thread then
+        lives on: counts of the app's threads taken from here on are steady."""
+        from inspector.metrics.hangs import read_stall_file
+        from inspector.server.discovery import stall_for
+
+        deadline = time.monotonic() + min(timeout, 5.0)
+        while read_stall_file(stall_for(sock)) is None and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return  # the tests that expect an early exit say so themselves
+            time.sleep(0.01)
 
     def _pump(self, stream: object, is_stdout: bool) -> None:
         assert stream is not None

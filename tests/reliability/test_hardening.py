@@ -554,7 +554,7 @@ def test_6_zombies_reused_pids_and_foreign_namespaces(runtime_dir: Path, tmp_pat
         with live_app(runtime_dir, SERVED_APP) as app:
             names = sorted(p.name for p in directory.iterdir())
             assert names == sorted(["4000123.sock", "4000123.json", f"{app.pid}.sock",
-                                    f"{app.pid}.json"])
+                                    f"{app.pid}.json", f"{app.pid}.stall"])
     finally:
         foreign.close()
         other.kill()

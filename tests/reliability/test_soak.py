@@ -16,8 +16,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from inspector.metrics import MetricsModel
+from inspector.metrics.hangs import read_stall_file
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
+from inspector.server.discovery import stall_for
 
 from .conftest import native_threads, open_fds, open_sockets, settle
 
@@ -87,8 +89,19 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         if turning:
             QCoreApplication.processEvents()
 
+    # The heartbeat arms the stall watchdog, whose C thread lives until it fires: let the
+    # loop turn until it is armed, and (frozen) until it has fired, so the thread count the
+    # run is measured against is the one it keeps.
+    stall = stall_for(server.path)
+
+    def armed() -> bool:
+        QCoreApplication.processEvents()
+        return read_stall_file(stall) is not None
+
+    assert settle(armed)
     if not turning:  # past the lag threshold before the warm-up, so it warms that path
         time.sleep(model.probe.threshold_ms / 1000 + 0.1)
+        assert settle(lambda: (r := read_stall_file(stall)) is not None and r.fired)
     for i in range(warmup):
         cycle(path, i)
         turn()
@@ -114,6 +127,8 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         top = tracemalloc.take_snapshot().compare_to(first, "lineno")[:8]
     finally:
         tracemalloc.stop()
+    turn()  # turning: the heartbeat re-arms the stall watchdog, whose C thread is counted ...
+    settle(lambda: native_threads() <= threads_before)  # ... and the one it replaced exits
     fds_after, threads_after = open_fds(), native_threads()
     figure("cycles", cycles)
     figure("seconds", elapsed)

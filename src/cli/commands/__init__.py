@@ -29,4 +29,8 @@ COMMANDS: dict[str, LazyCommand] = {
                        "The chain of references, from a root, that keeps a resource alive."),
     "exporter": LazyCommand("cli.commands.exporter:exporter",
                             "Serve every live application's metrics to Prometheus."),
+    "hangs": LazyCommand("cli.commands.hangs:hangs",
+                         "Stalls of the GUI thread since start, and where their time went."),
+    "dump": LazyCommand("cli.commands.dump:dump",
+                        "Every thread's Python stack, threads named, the GUI thread first."),
 }

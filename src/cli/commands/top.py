@@ -10,7 +10,8 @@ the recorded pace, with the lifecycle markers each snapshot carries.
 
 from __future__ import annotations
 
-from contextlib import closing, suppress
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,7 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
         given = ctx.get_parameter_source("interval") is click.core.ParameterSource.COMMANDLINE
         _replay(console, replay, interval if given else None, once)
         return
-    with closing(reader.open_reader(pid, socket)) as source:
+    with _not_answering_shown(console), closing(reader.open_reader(pid, socket)) as source:
         if once or not console.is_terminal:
             snap = source.get_current_snapshot()
             if not console.is_terminal:
@@ -103,6 +104,24 @@ def _exited(source: SnapshotReader) -> str | None:
         time.sleep(0.05)
     pid = pid_from_name(path.stem)
     return f"resinspect top: the application{f' (pid {pid})' if pid else ''} has exited"
+
+
+@contextmanager
+def _not_answering_shown(console: Console) -> Iterator[None]:
+    """An application that cannot answer (native code holds the GIL) is shown as a frame of
+    its own - the verdict and the stacks its stall watchdog wrote - before the one-line
+    error that ends ``top``."""
+    from inspector.errors import NotAnswering
+
+    try:
+        yield
+    except NotAnswering as exc:
+        from cli.freezes import render_not_answering
+        from inspector.metrics.hangs import StallReport
+
+        if isinstance(exc.report, StallReport):
+            console.print(render_not_answering(exc.report, str(exc)))
+        raise
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:

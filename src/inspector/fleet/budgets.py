@@ -16,7 +16,8 @@ whole number; byte metrics take a unit: B, KB/MB/GB (powers of 1000) or KiB/MiB/
 of 1024), case-insensitive, decimals allowed (``1.5MiB``).
 
 Examples: ``live:MediaAnalysisController>0``, ``workers>0``, ``cache_bytes>+10MB``,
-``suspects>0``, ``live>+100``, ``bytes:thumbnail>+1MiB``, ``instances:TabController>0``.
+``suspects>0``, ``live>+100``, ``bytes:thumbnail>+1MiB``, ``instances:TabController>0``,
+``hangs>+0`` (a stall of the GUI thread between A and B), ``max_hang_ms>500``.
 
 A rule that cannot be read is a usage error (:class:`~inspector.errors.BadRule`, exit 2), so a
 CI job never mistakes a typo for a broken budget (``BudgetExceeded``, exit 1).
@@ -81,6 +82,9 @@ METRICS: dict[str, MetricSpec] = {
     "cache_bytes": MetricSpec("bytes of live caches and thumbnails", True, ()),
     "cache_entries": MetricSpec("live caches and thumbnails", False, ()),
     "rss_bytes": MetricSpec("resident memory of the process", True, ()),
+    "hangs": MetricSpec("stalls of the GUI thread recorded since start (whole run)", False, ()),
+    "max_hang_ms": MetricSpec("the longest stall of the GUI thread since start, in ms", False,
+                              ()),
 }
 
 _OPERATOR = re.compile(r">=|<=|==|!=|>|<|=")
@@ -271,7 +275,8 @@ def _value(rule: Rule, kind: TargetKind | None, s: Snapshot) -> int:
                   "instances": sum(1 for c in s.components if c.alive),
                   "suspects": _suspects(s, lambda x: True),
                   "cache_bytes": s.cache_bytes, "cache_entries": s.cache_entries,
-                  "rss_bytes": s.rss_bytes}
+                  "rss_bytes": s.rss_bytes, "hangs": s.hang_count,
+                  "max_hang_ms": round(s.hang_max_ms)}
         return totals[metric]
     if kind == "type":
         if metric == "suspects":

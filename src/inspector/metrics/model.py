@@ -7,7 +7,8 @@ costs the same with or without an inspector attached, and created - destroyed = 
 in every snapshot because all counters are copied under one lock.
 
 Nothing here needs the GUI thread: a sampler thread fills the history, and lag and the GUI
-stack are read from the event-loop probe, so a frozen application still answers.
+stack are read from the event-loop probe, so a frozen application still answers. The probe's
+hang monitor keeps the log of past stalls (``hangs.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -31,11 +33,12 @@ from inspector.resources import (
     ResourceType,
     process_memory,
 )
-from inspector.resources.orphans import orphaned_workers, orphans
+from inspector.resources.orphans import orphaned_workers, orphans, thread_was_terminated
 from inspector.resources.types import EventKind, LifecycleEvent
 
 from . import own
 from .gcwatch import WATCH
+from .hangs import StallWatchdog
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (
@@ -72,7 +75,8 @@ class MetricsModel:
     """The inspector's view of one service: counters, history, lag, suspects and audits.
 
     ``service`` is passed in (tests build their own). Call :meth:`start` to run the
-    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now.
+    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now. Stalls of the
+    GUI thread longer than ``hang_threshold_ms`` go to the hang log (:meth:`hangs`).
     """
 
     def __init__(
@@ -82,10 +86,11 @@ class MetricsModel:
         app: str | None = None,
         sample_interval_s: float = 1.0,
         history_size: int = 600,
-        probe_interval_ms: int = 100,
+        probe_interval_ms: int = 50,
         lag_threshold_ms: float = 500.0,
         policy: SuspectPolicy | None = None,
         audit_size: int = 100,
+        hang_threshold_ms: float = 200.0,
     ) -> None:
         if not isinstance(service, ResourceManagementService):
             raise TypeError("MetricsModel reads a ResourceManagementService's counters; "
@@ -95,7 +100,8 @@ class MetricsModel:
         self.pid = os.getpid()
         self._policy = policy or SuspectPolicy()
         self.sample_interval_s = sample_interval_s
-        self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms)
+        self.probe = LoopProbe(probe_interval_ms, lag_threshold_ms, hang_threshold_ms)
+        self._watchdog_lock = threading.Lock()
         self._started_mono = time.monotonic()
         self._started_wall = time.time()
         self._history = HistoryRings(history_size)
@@ -160,12 +166,67 @@ class MetricsModel:
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+        self.unwatch_stalls()
         self.probe.stop()
 
     def close(self) -> None:
         """Stop sampling and stop listening to the service."""
         self.stop()
         self.service.remove_listener(self._on_event)
+
+    # -- freezes --------------------------------------------------------------------------------
+
+    @property
+    def hang_threshold_ms(self) -> float:
+        """Stalls of the GUI thread longer than this go to the hang log."""
+        return self.probe.hangs.threshold_ms
+
+    def hangs(self) -> dict[str, Any]:
+        """The hang log: ``{"hangs": [...] newest last, "count", "total_ms", "max_ms",
+        "threshold_ms", "by_function": [{"frame", "count", "ms"}], "stalled_ms"}``.
+
+        ``count``, ``total_ms``, ``max_ms`` and ``by_function`` cover the whole run;
+        ``stalled_ms`` is how long the GUI thread has been stalled now (0 if it is not).
+        """
+        monitor = self.probe.hangs
+        monitor.finish()
+        count, total, longest = monitor.log.totals()
+        return {"hangs": monitor.log.recent(), "count": count, "total_ms": total,
+                "max_ms": longest, "threshold_ms": monitor.threshold_ms,
+                "by_function": monitor.log.by_function(),
+                "stalled_ms": round(monitor.current_stall_s() * 1000.0, 1)}
+
+    def watch_stalls(self, path: Path) -> bool:
+        """Keep a stall file at ``path`` (0600) that tells, without the GIL, where the GUI
+        thread is stuck; the heartbeat re-arms its watchdog. False when there is no heartbeat
+        to arm it (no GUI thread yet) or the file cannot be made."""
+        ident = self.probe.gui_ident
+        if not self.probe.running or ident is None:
+            return False
+        thread = next((t for t in threading.enumerate() if t.ident == ident), None)
+        name = thread.name if thread is not None else "GUI thread"
+        native = thread.native_id if thread is not None else None
+        with self._watchdog_lock:
+            if self.probe.beat.watchdog is not None:
+                return True
+            try:
+                watchdog = StallWatchdog(path, ident, name, native,
+                                         threads_unsafe=thread_was_terminated)
+            except OSError as exc:
+                log.warning("resinspect: no stall file at %s: %s", path, exc)
+                return False
+            # Armed by the next beat: freezes are of a running event loop, and start-up (the
+            # loop not yet turning, threads starting) is when walking threads is riskiest.
+            self.probe.beat.set_watchdog(watchdog)
+        return watchdog.active
+
+    def unwatch_stalls(self) -> None:
+        """Stop the stall watchdog and remove its file (idempotent)."""
+        with self._watchdog_lock:
+            watchdog = self.probe.beat.watchdog
+            self.probe.beat.set_watchdog(None)
+        if watchdog is not None:
+            watchdog.close()
 
     def inspector_bytes(self) -> int:
         """The inspector's own share of the RSS: see ``inspector.metrics.own``."""
@@ -260,6 +321,7 @@ class MetricsModel:
                for o in held],
             markers=self._history.markers(50),
             audits=self._audit_list(),
+            **self._hang_fields(),
             **extra,
             inspector_bytes=self.inspector_bytes(),
         )
@@ -270,6 +332,13 @@ class MetricsModel:
         shown = {id(a) for a in recent}
         older = [a for a in list(self._failed_audits) if id(a) not in shown]
         return older + recent
+
+    def _hang_fields(self) -> dict[str, Any]:
+        monitor = self.probe.hangs
+        monitor.finish()
+        count, total, longest = monitor.log.totals()
+        return {"hangs": monitor.log.recent(), "hang_count": count, "hang_total_ms": total,
+                "hang_max_ms": longest, "hang_threshold_ms": monitor.threshold_ms}
 
     def leak_suspects(self, now: float | None = None) -> list[LeakSuspect]:
         """Every current suspect: retained, orphaned, growing. Never forces a collection."""

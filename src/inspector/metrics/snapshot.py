@@ -128,6 +128,35 @@ class Marker(msgspec.Struct, frozen=True, kw_only=True):
     component_id: str
 
 
+class HangFrame(msgspec.Struct, frozen=True, kw_only=True):
+    """Where part of a stall's time went: a function, ``"function (file:line)"`` with its most
+    sampled line, and the milliseconds of the stall spent in it (callees included).
+
+    ``depth`` counts frames below the stall's trunk (the frames every sample shared; the
+    deepest of them has depth 0), so a reader can indent callees under their callers.
+    """
+
+    frame: str
+    ms: float
+    depth: int = 0
+
+
+class Hang(msgspec.Struct, frozen=True, kw_only=True):
+    """One stall of the GUI thread longer than the hang threshold.
+
+    ``started`` is unix seconds; ``stack`` is the GUI thread's stack (innermost last) of the
+    sample seen most; ``where`` merges every sample by function, most time first.
+    ``samples`` counts the stacks read during the stall; ``native`` says that for part of it
+    the GIL was held by native code (no Python thread could run) and the stall was seen by
+    the watchdog instead of the sampler.
+    """
+
+    started: float
+    duration_ms: float
+    stack: list[str] = msgspec.field(default_factory=list)
+    where: list[HangFrame] = msgspec.field(default_factory=list)
+    samples: int = 0
+    native: bool = False
 class QtObjectInfo(msgspec.Struct, frozen=True, kw_only=True):
     """A QThread, QTimer or window seen under ``resinspect run`` and its state now.
 
@@ -182,6 +211,8 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
 
     ``by_type`` is keyed by ``ResourceType`` value; ``components`` is sorted by live bytes,
     then live count, largest first. ``seq`` rises by one per snapshot the model takes.
+    ``hangs`` are the GUI thread's recent stalls over ``hang_threshold_ms``, newest last (at
+    most 100); ``hang_count``, ``hang_total_ms`` and ``hang_max_ms`` cover the whole run.
     """
 
     pid: int
@@ -210,6 +241,11 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     workers: list[WorkerInfo] = msgspec.field(default_factory=list)
     markers: list[Marker] = msgspec.field(default_factory=list)
     audits: list[TeardownAudit] = msgspec.field(default_factory=list)
+    hangs: list[Hang] = msgspec.field(default_factory=list)
+    hang_count: int = 0
+    hang_total_ms: float = 0.0
+    hang_max_ms: float = 0.0
+    hang_threshold_ms: float = 200.0
     #: Threads, timers and windows seen without the program's cooperation (``run``).
     qt_objects: list[QtObjectInfo] = msgspec.field(default_factory=list)
     #: The last QObject census (``run``), or None.

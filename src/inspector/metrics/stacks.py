@@ -17,7 +17,6 @@ moment (it is blocked inside a C++ call that holds off signals) do we fall back 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -58,10 +57,11 @@ class MainThreadStack:
 
     def __init__(self) -> None:
         self._installed = False
-        self._previous: object = None
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._captured: list[str] = []
+        #: Requests the handler has answered: a reader can tell whether one is still pending.
+        self.served = 0
 
     @property
     def installed(self) -> bool:
@@ -75,22 +75,37 @@ class MainThreadStack:
         if threading.current_thread() is not threading.main_thread():
             return False
         current = signal.getsignal(STACK_SIGNAL)
-        if current not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        if current is _dispatch:
+            if _active:
+                return False  # another reader in this process has it
+        elif current not in (signal.SIG_DFL, signal.SIG_IGN, None):
             return False  # the application uses this signal: leave it alone
-        self._previous = current
-        signal.signal(STACK_SIGNAL, self._handle)
+        else:
+            signal.signal(STACK_SIGNAL, _dispatch)
+        _active[:] = [self]
         self._installed = True
         return True
 
     def uninstall(self) -> None:
-        """Restore what was there before (from the main thread)."""
+        """Stop answering (from the main thread).
+
+        The handler itself stays, doing nothing: a request sent just before may still be
+        pending, and Python reports a pending signal whose handler was reset as an error
+        (``Signal 23 ignored due to race condition``) - or, for a signal whose default
+        action is to terminate, the process dies. The signal's default is to be ignored.
+        """
         if self._installed and threading.current_thread() is threading.main_thread():
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(STACK_SIGNAL, self._previous)  # type: ignore[arg-type]
+            if self in _active:
+                _active.clear()
             self._installed = False
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        # The heartbeat is often the Python code that runs the handler of a thread idle in
+        # its event loop: leave it out, the stack is the loop's.
+        while frame is not None and frame.f_code.co_filename in _HEARTBEAT_FILES:
+            frame = frame.f_back
         self._captured = format_frames(frame)
+        self.served += 1
         self._ready.set()
 
     def read(self, timeout: float = 0.1) -> list[str] | None:
@@ -108,6 +123,19 @@ class MainThreadStack:
             if not self._ready.wait(timeout):
                 return None
             return list(self._captured)
+
+
+#: The modules whose frames (the heartbeat's) are left out of the main thread's own stack.
+_HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+                             for name in ("hangs.py", "probe.py"))
+
+#: The reader the handler answers for (at most one; empty while none is installed).
+_active: list[MainThreadStack] = []
+
+
+def _dispatch(signum: int, frame: FrameType | None) -> None:
+    for reader in _active[:1]:
+        reader._handle(signum, frame)
 
 
 def stack_of(ident: int, main: MainThreadStack | None = None) -> list[str]:

@@ -1031,6 +1031,13 @@ class ResourceStore:
                                    rec.created, type(obj).__name__ if obj is not None else ""))
         return out
 
+    def tracked_workers(self) -> list[tuple[object, str, str]]:
+        """``(worker, component id, resource id)`` of each tracked worker still alive: the
+        all-thread stack listing names a thread after the worker that runs it."""
+        with self._lock:
+            recs = list(self._workers.values())
+        return [(obj, rec.comp.cid, rec.rid) for rec in recs if (obj := rec()) is not None]
+
     def worker_objects(self, resource_ids: list[str]) -> dict[str, object]:
         """The live worker objects among ``resource_ids`` (others are left out)."""
         with self._lock:

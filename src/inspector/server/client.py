@@ -25,11 +25,13 @@ from ..errors import (
     AccessDenied,
     ConnectionFailed,
     ConnectionLost,
+    NotAnswering,
     ProtocolError,
     RemoteError,
 )
+from ..metrics.hangs import read_stall_file
 from ..metrics.snapshot import History, ResourcePage, Snapshot, WhyResult
-from .discovery import check_socket_path
+from .discovery import check_socket_path, stall_for
 from .protocol import (
     SUPPORTED_VERSIONS,
     Envelope,
@@ -41,6 +43,12 @@ from .protocol import (
 MAX_REPLY = 256 << 20
 #: Pushes kept while a call waits for its reply; older ones are dropped (and counted).
 MAX_BUFFERED_PUSHES = 64
+#: A reply this late makes the client read the application's stall file ...
+STALL_CHECK_S = 0.5
+#: ... and, while the file says the GUI thread is stalled, read it again this often until the
+#: watchdog has dumped the threads (the verdict comes within 2 s of the request).
+_STALL_RECHECK_S = 0.1
+_STALL_VERDICT_BY_S = 1.9
 
 _T = TypeVar("_T")
 _snapshot_decoder = msgspec.json.Decoder(Snapshot)
@@ -57,9 +65,15 @@ class InspectorClient:
     :attr:`hello_info` holds the answer (``app``, ``pid``, ``versions``, ``protocol``).
     """
 
-    def __init__(self, path: Path | str, timeout: float = 5.0) -> None:
+    def __init__(self, path: Path | str, timeout: float = 5.0,
+                 stall_check_s: float | None = STALL_CHECK_S) -> None:
         self.path = Path(path)
         self.timeout = timeout
+        #: After this long without a reply, the stall file is read: if native code holds
+        #: the GIL, :class:`NotAnswering` says so instead of a blind timeout (None: never).
+        self.stall_check_s = stall_check_s
+        self._check_at = float("inf")
+        self._asked_at = 0.0
         self._ids = itertools.count(1)
         self._buf = bytearray()
         self._pushes: deque[Envelope] = deque()
@@ -129,6 +143,7 @@ class InspectorClient:
         request_id = next(self._ids)
         self._send(encode_request(request_id, method, params))
         deadline = time.monotonic() + self.timeout
+        self._arm_stall_check()
         while True:
             env = self._read_envelope(deadline)
             if env.id is None and env.method is not None:
@@ -177,9 +192,16 @@ class InspectorClient:
         return self._typed("why", {"resource_id": resource_id}, _why_decoder)
 
     def stacks(self) -> dict[str, Any]:
-        """Every thread's stack: ``{"main_thread", "threads": [{"id", "name", "main",
-        "stack"}]}``, each stack innermost last."""
+        """Every thread's stack: ``{"main_thread", "gui_thread", "threads": [{"id", "name",
+        "kind", "gui", "main", "qthread", "component", "stack", ...}]}``, the GUI thread
+        first, each stack innermost last."""
         result: dict[str, Any] = self.call("stacks")
+        return result
+
+    def hangs(self) -> dict[str, Any]:
+        """The hang log: ``{"hangs": [...] newest last, "count", "total_ms", "max_ms",
+        "threshold_ms", "by_function", "stalled_ms"}`` (count, totals: the whole run)."""
+        result: dict[str, Any] = self.call("hangs")
         return result
 
     def subscribe(self, interval: float = 1.0) -> Iterator[Snapshot]:
@@ -198,6 +220,7 @@ class InspectorClient:
             if self._pushes:
                 env = self._pushes.popleft()
             else:
+                self._arm_stall_check(interval)
                 env = self._read_envelope(time.monotonic() + interval + self.timeout)
                 if env.id is not None or env.method is None:
                     raise ProtocolError(f"{self.path} sent a reply nobody asked for")
@@ -281,11 +304,14 @@ class InspectorClient:
             scanned = len(buf)
             if scanned > MAX_REPLY:
                 raise ProtocolError(f"{self.path} sent a line over {MAX_REPLY} bytes")
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            if now >= self._check_at:
+                self._check_stall(now)
+            remaining = deadline - now
             if remaining <= 0:
                 raise ConnectionLost(f"no answer from {self.path} within "
                                      f"{self.timeout:g} s")
-            sock.settimeout(remaining)
+            sock.settimeout(max(0.001, min(remaining, self._check_at - now)))
             try:
                 chunk = sock.recv(1 << 18)
             except TimeoutError:
@@ -296,6 +322,29 @@ class InspectorClient:
                 what = "in the middle of a reply" if buf else "without a reply"
                 raise ConnectionLost(f"{self.path} closed the connection {what}")
             buf += chunk
+
+    def _arm_stall_check(self, after: float = 0.0) -> None:
+        """Read the stall file if nothing comes within ``after`` + the stall check time."""
+        self._asked_at = time.monotonic() + after
+        self._check_at = (self._asked_at + self.stall_check_s
+                          if self.stall_check_s is not None else float("inf"))
+
+    def _check_stall(self, now: float) -> None:
+        """No reply yet: if the application's stall file shows its GUI thread stuck and the
+        watchdog's dump, native code holds the GIL - say so (:class:`NotAnswering`)."""
+        self._check_at = float("inf")
+        report = read_stall_file(stall_for(self.path))
+        if report is None:
+            return  # no stall file: an older server, or none could be made
+        if report.stalled_for(now) < report.timeout_s:
+            # The heartbeat re-armed the watchdog lately: the GUI thread turns; look again.
+            self._check_at = now + report.timeout_s
+            return
+        if report.fired:
+            self.close()  # the reply, if it ever comes, answers nobody
+            raise NotAnswering(report.verdict(), report)
+        if now - self._asked_at < _STALL_VERDICT_BY_S:
+            self._check_at = now + _STALL_RECHECK_S
 
     def _require_socket(self) -> socket.socket:
         if self._sock is None:

@@ -81,6 +81,11 @@ def sidecar_for(sock: Path) -> Path:
     return sock.with_suffix(".json")
 
 
+def stall_for(sock: Path) -> Path:
+    """The stall file beside a socket: ``<pid>.stall`` (see ``inspector.metrics.hangs``)."""
+    return sock.with_suffix(".stall")
+
+
 def check_runtime_dir(path: Path) -> None:
     """Refuse ``path`` unless it is a real directory, ours, with no group/other access.
 
@@ -391,7 +396,7 @@ def list_apps(runtime: Path | None = None) -> list[AppInfo]:
 
 
 def remove_stale(runtime: Path | None = None) -> list[Path]:
-    """Remove sockets and sidecars of dead processes; return what went.
+    """Remove sockets, sidecars and stall files of dead processes; return what went.
 
     Stale means both: nobody accepts on the socket, and its pid is not the live process
     that wrote the sidecar (a dead one, a zombie, or a pid reused since). A socket that
@@ -408,7 +413,7 @@ def remove_stale(runtime: Path | None = None) -> list[Path]:
     pids: set[int] = set()
     for entry in names:
         stem, dot, suffix = entry.rpartition(".")
-        if dot and suffix in ("sock", "json") and (pid := pid_from_name(stem)) is not None:
+        if dot and suffix in ("sock", "json", "stall") and (pid := pid_from_name(stem)) is not None:
             pids.add(pid)
     for pid in sorted(pids):
         sock = directory / f"{pid}.sock"
@@ -416,7 +421,7 @@ def remove_stale(runtime: Path | None = None) -> list[Path]:
             continue
         if same_process(pid, read_sidecar(sock).started_at):
             continue
-        for path in (sock, sidecar_for(sock)):
+        for path in (sock, sidecar_for(sock), stall_for(sock)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
                 removed.append(path)

@@ -36,7 +36,7 @@ UNSUPPORTED_PROTOCOL: Final = -32002
 
 #: The methods a server answers (all read-only).
 METHODS: Final = ("hello", "snapshot", "subscribe", "unsubscribe", "resources", "history",
-                  "stacks", "why")
+                  "stacks", "why", "hangs")
 
 RequestId = int | str
 

@@ -296,6 +296,7 @@ class InspectorServer:
             "hello": self._hello, "snapshot": self._snapshot, "subscribe": self._subscribe,
             "unsubscribe": self._unsubscribe, "resources": self._resources,
             "history": self._history, "stacks": self._stacks, "why": self._why,
+            "hangs": self._hangs,
         }
         assert set(self._methods) == set(METHODS)
 
@@ -372,8 +373,19 @@ class InspectorServer:
                 self._cleanup()
                 raise
             atexit.register(self.close)
+            self._watch_stalls(path)
             log.debug("serving %s at %s", self.app, path)
             return self
+
+    def _watch_stalls(self, path: Path) -> None:
+        """Have the model keep a stall file beside the socket, which the CLI reads when the
+        application cannot answer (native code holding the GIL); not every source can."""
+        watch = getattr(self.model, "watch_stalls", None)
+        if callable(watch):
+            try:
+                watch(discovery.stall_for(path))
+            except Exception:  # the socket still serves without it
+                log.exception("resinspect: the stall file was not set up")
 
     def close(self) -> None:
         """Stop serving and remove the socket and sidecar; idempotent."""
@@ -394,6 +406,9 @@ class InspectorServer:
             self._jobs.put(None)
             if helper is not threading.current_thread():
                 helper.join(timeout=5.0)
+        unwatch = getattr(self.model, "unwatch_stalls", None)
+        if callable(unwatch) and os.getpid() == self._pid:
+            _quietly_call(unwatch)
         self._cleanup()
 
     def __enter__(self) -> InspectorServer:
@@ -798,7 +813,15 @@ class InspectorServer:
 
     def _stacks(self, client: _Client, request: Request) -> dict[str, Any]:
         _params(request.params, _NoParams)
-        return thread_stacks(main_stack_of(self.model))
+        return thread_stacks(main_stack_of(self.model), self.model)
+
+    def _hangs(self, client: _Client, request: Request) -> Any:
+        _params(request.params, _NoParams)
+        hangs = getattr(self.model, "hangs", None)
+        if hangs is None:  # a source without a hang log has seen no stall
+            return {"hangs": [], "count": 0, "total_ms": 0.0, "max_ms": 0.0,
+                    "threshold_ms": 0.0, "by_function": [], "stalled_ms": 0.0}
+        return hangs()
 
     def _why(self, client: _Client, request: Request) -> Any:
         return self._why_result(_params(request.params, _WhyParams).resource_id)
@@ -866,7 +889,7 @@ class InspectorServer:
 
     def _answer_stacks(self, jobs: list[tuple[_Client, Any]]) -> None:
         try:
-            stacks: Any = thread_stacks(main_stack_of(self.model))
+            stacks: Any = thread_stacks(main_stack_of(self.model), self.model)
             failure: Exception | None = None
         except Exception as exc:
             log.exception("resinspect: request failed")
@@ -1031,6 +1054,13 @@ class InspectorServer:
         client.out_bytes = 0
         client.inbuf.clear()
         client.sock.close()
+
+
+def _quietly_call(step: Any) -> None:
+    try:
+        step()
+    except Exception:
+        log.exception("resinspect: removing the stall file failed")
 
 
 def _peer_credentials(sock: socket.socket) -> tuple[int | None, int | None]:

@@ -227,6 +227,9 @@ class InspectorDock(QDockWidget):
         splitter.setSizes([700, 260])
         self.tables.setMinimumHeight(140)  # they scroll; the plots cannot
         layout.addWidget(splitter, 1)
+        from .freezes import FreezesView  # built with the rest of the panel, not before
+
+        self.freezes = FreezesView.attach(self)  # a tab, and marks on the lag plot
 
         self.status_label = QLabel("", body)
         self.status_label.setStyleSheet("color: #e53935;")
@@ -544,6 +547,7 @@ class InspectorDock(QDockWidget):
             self.plots.set_threshold(snapshot.lag_threshold_ms)
             self.plots.set_history(history, self._t_floor)
         self.tables.set_snapshot(snapshot)
+        self.freezes.set_snapshot(snapshot)
         self._update_resources(snapshot, force=False)
 
     def _update_resources(self, snapshot: Snapshot | None, force: bool) -> None:

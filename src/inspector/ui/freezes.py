@@ -1,0 +1,151 @@
+"""The dock's "Freezes" tab: the hang log (stalls of the GUI thread, where their time went),
+and a mark on the lag plot at each stall.
+
+Self-contained: :meth:`FreezesView.attach` adds the tab to the dock's tables and a scatter
+item to its lag plot; :meth:`FreezesView.set_snapshot` updates both from a snapshot's hang
+fields. One refresh costs a table update by key and one ``setData`` of at most 100 points.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.metrics.snapshot import Hang, Snapshot
+from inspector.metrics.text import safe
+from inspector.metrics.units import format_ms
+
+from .tables import Column, RecordTable, Row
+
+if TYPE_CHECKING:
+    from .dock import InspectorDock
+
+TAB_TITLE = "Freezes"
+HANG_COLUMNS = (Column("Started"), Column("Duration (ms)", "ms"), Column("Samples", "int"),
+                Column("Native", "bool"), Column("Where most time went"))
+_AMBER = QColor("#fb8c00")
+
+
+def hang_rows(snapshot: Snapshot) -> list[Row]:
+    """One row per kept stall: started (clock), duration, samples, native, top function."""
+    return [(time.strftime("%H:%M:%S", time.localtime(h.started)), h.duration_ms, h.samples,
+             h.native, safe(h.stack[-1] if h.stack else h.where[0].frame if h.where else ""),
+             h.started)
+            for h in snapshot.hangs]
+
+
+def where_text(hang: Hang) -> str:
+    """A stall's "where the time went", callers before callees, each indented by depth."""
+    lines = [f"{format_ms(hang.duration_ms)} stall at "
+             f"{time.strftime('%H:%M:%S', time.localtime(hang.started))}"
+             f"{' (native code held the GIL)' if hang.native else ''}, "
+             f"{hang.samples} samples", ""]
+    for entry in sorted(hang.where, key=lambda f: (f.depth, -f.ms)):
+        share = 100.0 * entry.ms / hang.duration_ms if hang.duration_ms else 0.0
+        lines.append(f"{format_ms(entry.ms):>8} {share:3.0f}%  {'  ' * min(entry.depth, 12)}"
+                     f"{safe(entry.frame)}")
+    if hang.stack:
+        lines += ["", "Stack seen most (innermost last):"]
+        lines += [f"  {safe(frame)}" for frame in hang.stack]
+    return "\n".join(lines)
+
+
+class FreezesView(QWidget):
+    """A summary line, the table of recent stalls (newest first) and the selected stall's
+    "where the time went"."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.summary = QLabel("No stall of the GUI thread recorded yet.", self)
+        layout.addWidget(self.summary)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        self.table = RecordTable(HANG_COLUMNS, lambda r: r[5], split, sort_column=0,
+                                 foreground=lambda r: _AMBER if r[3] else None,
+                                 widths=(70, 90, 60, 50))
+        self.details = QPlainTextEdit(split)
+        self.details.setReadOnly(True)
+        self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        split.addWidget(self.table.view)
+        split.addWidget(self.details)
+        layout.addWidget(split, 1)
+        self._hangs: dict[float, Hang] = {}
+        self._marks: Any = None
+        self._tabs: QTabWidget | None = None
+        self._dock: object = None
+        self._t0 = 0.0
+        self.table.view.selectionModel().selectionChanged.connect(self._on_selection)
+
+    @classmethod
+    def attach(cls, dock: InspectorDock) -> FreezesView:
+        """Add the tab to ``dock``'s tables and the stall marks to its lag plot."""
+        view = cls(dock.tables)
+        dock.tables.addTab(view, TAB_TITLE)
+        view._tabs = dock.tables
+        view._dock = dock
+        view._mark_lag_plot()
+        return view
+
+    def _mark_lag_plot(self) -> None:
+        """Add the stall marks to the dock's lag plot once the plots exist (they are built
+        when first shown)."""
+        lag_plot = getattr(getattr(self._dock, "plots", None), "lag_plot", None)
+        if lag_plot is None or self._marks is not None:
+            return
+        import pyqtgraph as pg  # the plots are built: it is loaded already
+
+        self._marks = pg.ScatterPlotItem(symbol="t", size=9, brush=pg.mkBrush("#fb8c00"),
+                                         pen=None, name="stalls")
+        lag_plot.addItem(self._marks)
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """Show the snapshot's stalls and whole-run totals; mark each stall on the lag plot
+        at its start (history time), as high as it lasted."""
+        self._hangs = {h.started: h for h in snapshot.hangs}
+        if snapshot.hang_count:
+            self.summary.setText(
+                f"{snapshot.hang_count} stalls over {format_ms(snapshot.hang_threshold_ms)} "
+                f"since start, {format_ms(snapshot.hang_total_ms)} in all, longest "
+                f"{format_ms(snapshot.hang_max_ms)}; the last {len(snapshot.hangs)} below.")
+        self.table.model.set_rows(hang_rows(snapshot))
+        tabs = self._tabs
+        if tabs is not None:
+            index = tabs.indexOf(self)
+            title = f"{TAB_TITLE} ({snapshot.hang_count})" if snapshot.hang_count else TAB_TITLE
+            if index >= 0 and tabs.tabText(index) != title:
+                tabs.setTabText(index, title)
+        self._mark_lag_plot()
+        if self._marks is not None:
+            started_at = snapshot.timestamp - snapshot.uptime_s  # the history's t = 0
+            self._marks.setData([h.started - started_at for h in snapshot.hangs],
+                                [h.duration_ms for h in snapshot.hangs])
+
+    def marks(self) -> tuple[list[float], list[float]]:
+        """The stall marks on the lag plot: (history times, durations in ms)."""
+        if self._marks is None:
+            return [], []
+        x, y = self._marks.getData()
+        return [float(v) for v in x], [float(v) for v in y]
+
+    def _on_selection(self, selected: QItemSelection, _deselected: object) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            self.details.clear()
+            return
+        row = self.table.proxy.mapToSource(indexes[0]).row()
+        key = self.table.model.key_at(row)
+        hang = self._hangs.get(key) if isinstance(key, float) else None
+        self.details.setPlainText(where_text(hang) if hang is not None else "")
