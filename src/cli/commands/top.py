@@ -10,7 +10,6 @@ the recorded pace, with the lifecycle markers each snapshot carries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,8 @@ from cli.options import Seconds, target_options
 from inspector.errors import ConnectionLost
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from rich.console import Console, RenderableType
     from rich.text import Text
 
@@ -86,19 +87,19 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
 
 
 def _exited(source: SnapshotReader) -> str | None:
-    """What to say when the watched application has exited (its socket no longer accepts
-    connections), or None when it is still there and the connection broke for another
-    reason."""
+    """What to say when the watched application exited cleanly (its server removed its
+    socket on the way out), or None: still listening, or gone without a goodbye (killed or
+    crashed, its socket left behind), which stays an error."""
     import time
 
-    from inspector.server.discovery import pid_from_name, socket_accepts
+    from inspector.server.discovery import pid_from_name
 
     path = getattr(source, "path", None)
     if not isinstance(path, Path):
         return None
-    # A quitting server drops its clients a moment before it stops listening.
+    # A quitting server drops its clients a moment before it removes its socket.
     deadline = time.monotonic() + 2.0
-    while socket_accepts(path):
+    while path.exists():
         if time.monotonic() > deadline:
             return None
         time.sleep(0.05)
