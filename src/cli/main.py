@@ -100,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if err.errno == errno.EPIPE:
             _silence_stdout()
             return EXIT_BROKEN_PIPE
+        if err.errno == errno.ENOSPC and err.filename is None:
+            # stdout is full (/dev/full, a full disk): what is still buffered would fail
+            # again at interpreter exit ("Exception ignored", status 120) unless dropped.
+            _silence_stdout()
         return _fail(f"{err.strerror or type(err).__name__}{_where(err)}", 1)
     except Exception as err:  # the last line of defence: one line, never a traceback
         return _fail(f"unexpected error: {type(err).__name__}: {err}"

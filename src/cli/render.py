@@ -410,14 +410,16 @@ def _qt_objects(s: Snapshot, max_rows: int | None) -> KeyedTable:
         state = Text(o.state, style="green" if o.state in ("running", "active", "shown")
                      else "yellow" if o.state == "closed" else "dim")
         # Raw names: KeyedTable passes every cell through the one sanitiser.
-        what = (f"{o.class_name} '{o.name}'" if o.name and o.name != o.class_name
-                else o.class_name)
+        # The kind leads the object's cell: a separate column cost the width that keeps a
+        # row (and its site) on one line of a 100-column pipe.
+        what = (f"{o.kind} {o.class_name} '{o.name}'" if o.name and o.name != o.class_name
+                else f"{o.kind} {o.class_name}")
         if o.kind == "timer" and o.interval_ms:
             what += f" every {o.interval_ms} ms"
-        rows.append([o.component_id, o.kind, what, state, _short_site(o.site)])
+        rows.append([o.component_id, what, state, _short_site(o.site)])
     return KeyedTable(
         f"Threads, timers and windows ({len(s.qt_objects)})",
-        [Col("Owner"), Col("Kind"), Col("Object"), Col("State"), Col("Started at")],
+        [Col("Owner"), Col("Object"), Col("State"), Col("Started at")],
         rows, empty="none seen yet",
         footer=f"... and {hidden} more" if hidden else "")
 

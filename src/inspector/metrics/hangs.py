@@ -33,6 +33,7 @@ stall was spent computing, when the GUI thread's CPU time dates it (:func:`stall
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import faulthandler
 import itertools
@@ -266,6 +267,7 @@ class StallWatchdog:
         self._lock = threading.Lock()
         self._closed = False
         self._superseded = False
+        self._quitting = False
         self._armed_mono = 0.0
         with StallWatchdog._open_lock:
             if StallWatchdog._open is not None:
@@ -289,7 +291,7 @@ class StallWatchdog:
         Called by the heartbeat; a failure turns the watchdog off (logged once).
         """
         with self._lock:
-            if self._closed or self._superseded or self._fd is None:
+            if self._closed or self._superseded or self._quitting or self._fd is None:
                 return None
             try:
                 return self._rearm_locked(self._fd, now_mono)
@@ -347,6 +349,16 @@ class StallWatchdog:
                 return None
             return text, self._armed_mono + self.timeout_s
 
+    def stop_arming(self) -> None:
+        """The event loop is ending: no heartbeat will re-arm the watchdog, so it must not
+        fire while the process winds down (dumping frames that exiting threads are freeing
+        crashed 1 exit in 12). Runs inside ``quit()``, maybe inside an interrupted frame, so
+        it takes no lock: a flag, and faulthandler's own cancel (a C call, never entered by a
+        Python signal handler)."""
+        self._quitting = True
+        if StallWatchdog._open is self:
+            faulthandler.cancel_dump_traceback_later()
+
     def close(self) -> None:
         """Disarm, close and remove the file (if it is still ours); idempotent."""
         with self._lock:
@@ -367,6 +379,16 @@ class StallWatchdog:
         with contextlib.suppress(OSError):
             if os.lstat(self.path).st_ino == self._inode:
                 os.unlink(self.path)
+
+
+@atexit.register
+def _no_watchdog_at_exit() -> None:
+    """Interpreter exit, reached also without ``aboutToQuit`` (``sys.exit()`` in a slot): the
+    watchdog must not dump the frames of a finalising interpreter."""
+    with StallWatchdog._open_lock:
+        if StallWatchdog._open is not None:
+            StallWatchdog._open._quitting = True
+            faulthandler.cancel_dump_traceback_later()
 
 
 # -- the heartbeat's side ---------------------------------------------------------------------

@@ -92,6 +92,14 @@ class LoopProbe:
             beat.stamp()
 
         self._timer.timeout.connect(stamp)
+
+        def quitting() -> None:
+            watchdog = beat.watchdog
+            if watchdog is not None:
+                watchdog.stop_arming()
+
+        # The stall watchdog must not outlive the loop that re-arms it.
+        app.aboutToQuit.connect(quitting)
         self._timer.start()
         self._retire = weakref.finalize(self, _retire, self._holder)
         self.hangs.start()
