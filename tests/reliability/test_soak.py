@@ -16,10 +16,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from inspector.metrics import MetricsModel
-from inspector.metrics.hangs import read_stall_file
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
-from inspector.server.discovery import stall_for
 
 from .conftest import native_threads, open_fds, open_sockets, settle
 
@@ -89,19 +87,12 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         if turning:
             QCoreApplication.processEvents()
 
-    # The heartbeat arms the stall watchdog, whose C thread lives until it fires: let the
-    # loop turn until it is armed, and (frozen) until it has fired, so the thread count the
-    # run is measured against is the one it keeps.
-    stall = stall_for(server.path)
-
-    def armed() -> bool:
-        QCoreApplication.processEvents()
-        return read_stall_file(stall) is not None
-
-    assert settle(armed)
+    # No stall watchdog here: its C thread dumps every thread's frames when it fires, which
+    # raced with this process's other threads and crashed the test run once (a known hazard,
+    # see docs/architecture.md, "Seeing a frozen GUI thread"); the soak is about sockets.
+    model.unwatch_stalls()
     if not turning:  # past the lag threshold before the warm-up, so it warms that path
         time.sleep(model.probe.threshold_ms / 1000 + 0.1)
-        assert settle(lambda: (r := read_stall_file(stall)) is not None and r.fired)
     for i in range(warmup):
         cycle(path, i)
         turn()
