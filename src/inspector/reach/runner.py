@@ -70,9 +70,8 @@ class Session:
             log.warning("resinspect: inspector not attached", exc_info=True)
 
     def _complete(self) -> None:
-        from PySide6.QtCore import QCoreApplication
-
         from inspector.attach import attach
+        from inspector.resources.shutdown import after_loop
 
         from . import suspects
         from .tracker import Tracker
@@ -88,9 +87,8 @@ class Session:
                               "census": tracker.census.last},
             suspects=lambda found, now: suspects.merge(found, tracker, model.policy, now))
         tracker.start()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(tracker.close)
+        # After the loop, like every exit step: quit() may come from a signal handler.
+        after_loop(tracker.close)
 
     def _dock_on(self, window: Any) -> None:
         if self.handle is not None:
