@@ -66,7 +66,7 @@ def _app_with_probe(runtime: Path | None) -> tuple[Any, Any]:
         path = runtime / "resinspect" / f"{os.getpid()}.stall"
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         assert probe.gui_ident is not None
-        probe.beat.set_watchdog(StallWatchdog(path, probe.gui_ident, "MainThread", None))
+        probe.hangs.set_watchdog(StallWatchdog(path, probe.gui_ident, "MainThread", None))
     return app, probe
 
 

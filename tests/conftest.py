@@ -92,9 +92,11 @@ def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def python_env(runtime: Path | None = None) -> dict[str, str]:
-    """Environment for a subprocess app: offscreen Qt, this checkout's sources first."""
+    """Environment for a subprocess app: offscreen Qt, this checkout's sources first, and
+    Python's fatal-error handler on, so that a crash leaves its threads' stacks on stderr."""
     env = dict(os.environ)
     env["QT_QPA_PLATFORM"] = "offscreen"
+    env["PYTHONFAULTHANDLER"] = "1"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     if runtime is not None:
         env["XDG_RUNTIME_DIR"] = str(runtime)

@@ -321,5 +321,59 @@ def test_after_native_code_held_the_gil_the_snapshot_blames_the_stuck_frame(
         assert hang.native
         assert hang.stack[-1].startswith("hold_the_gil (")
         assert 1500 <= hang.duration_ms <= 1800
+        pump(lambda: model.probe.hangs.dumps_taken > 0, 5)  # taken at the next re-arm
+        assert model.probe.hangs.dumps_taken == 1  # one native stall, one dump
     finally:
         model.close()
+
+
+def churn_frames(stop: threading.Event) -> None:
+    """Python frames made and freed as fast as a thread can: what a dump taken while this
+    runs could read half-freed."""
+    def deep(n: int) -> int:
+        return n if n == 0 else deep(n - 1) + 1
+
+    while not stop.is_set():
+        deep(30)
+        list(x for x in range(20))  # a generator's frame too
+
+
+def spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_a_stall_in_python_beside_busy_threads_is_never_dumped(
+        qapp: Any, service: ResourceManagementService, tmp_path: Path) -> None:
+    # The watchdog walks every thread's frames without the GIL: it may fire only when no
+    # Python thread runs. Here the GUI thread stalls in Python past the watchdog's 0.6 s
+    # while four threads churn frames: the monitor keeps re-arming it, so it never fires,
+    # and the stall is sampled instead.
+    model = MetricsModel(service, hang_threshold_ms=200)
+    model.start()
+    stop = threading.Event()
+    churners = [threading.Thread(target=churn_frames, args=(stop,)) for _ in range(4)]
+    try:
+        path = tmp_path / "1.stall"
+        assert model.watch_stalls(path)
+        pump(lambda: (r := read_stall_file(path)) is not None and r.stalled_for() < 1.0, 5)
+        for thread in churners:
+            thread.start()
+        for _ in range(2):
+            before = model.hangs()["count"]
+            spin(1.5)
+            report = read_stall_file(path)  # read before the loop turns
+            assert report is not None
+            assert not report.fired
+            pump(lambda n=before: model.hangs()["count"] > n, 5)
+        hangs = model.hangs()["hangs"][-2:]
+        assert [h.native for h in hangs] == [False, False]
+        assert all(h.stack and h.stack[-1].startswith("spin (") for h in hangs)
+        assert model.probe.hangs.dumps_taken == 0
+    finally:
+        stop.set()
+        for thread in churners:
+            thread.join(5)
+        model.close()
+

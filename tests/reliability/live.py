@@ -58,7 +58,7 @@ class LiveApp:
                 self._await_stall_watchdog(self.socket, ready_timeout)
 
     def _await_stall_watchdog(self, sock: Path, timeout: float) -> None:
-        """Return once the app's heartbeat has armed its stall watchdog, whose C thread then
+        """Return once the app's hang monitor has armed its stall watchdog, whose C thread then
         lives on: counts of the app's threads taken from here on are steady."""
         from inspector.metrics.hangs import read_stall_file
         from inspector.server.discovery import stall_for

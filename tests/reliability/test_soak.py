@@ -16,8 +16,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 
 from inspector.metrics import MetricsModel
+from inspector.metrics.hangs import read_stall_file
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
+from inspector.server.discovery import stall_for
 
 from .conftest import native_threads, open_fds, open_sockets, settle
 
@@ -87,10 +89,22 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         if turning:
             QCoreApplication.processEvents()
 
-    # No stall watchdog here: its C thread dumps every thread's frames when it fires, which
-    # raced with this process's other threads and crashed the test run once (a known hazard,
-    # see docs/architecture.md, "Seeing a frozen GUI thread"); the soak is about sockets.
-    model.unwatch_stalls()
+    # The stall watchdog is armed through the cycles: with the loop stalled for the whole soak
+    # ("frozen") it must not fire while the server's thread and this one run Python (it did,
+    # re-armed by the heartbeat, and crashed this test's process once on a fresh machine).
+    stall_file = stall_for(server.path)
+
+    def armed() -> bool:
+        QCoreApplication.processEvents()  # the monitor arms it once the loop has turned
+        report = read_stall_file(stall_file)
+        return report is not None and report.stalled_for() < 1.0
+
+    def watchdog_off() -> None:
+        # Off while threads are counted: each re-arm replaces its C thread.
+        model.unwatch_stalls()
+        assert settle(lambda: not stall_file.exists())
+
+    assert settle(armed)
     if not turning:  # past the lag threshold before the warm-up, so it warms that path
         time.sleep(model.probe.threshold_ms / 1000 + 0.1)
     for i in range(warmup):
@@ -99,7 +113,11 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
     assert model.snapshot().event_loop_blocked is not turning
     assert settle(lambda: server.stats()["clients"] == 0)
     gc.collect()
+    watchdog_off()
     fds_before, threads_before = open_fds(), native_threads()
+    assert model.watch_stalls(stall_file)
+    assert settle(lambda: (r := read_stall_file(stall_file)) is not None
+                  and r.stalled_for() < 1.0)
     sockets_before = open_sockets()
     py_threads_before = threading.active_count()
     tracemalloc.start(10)
@@ -118,8 +136,12 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
         top = tracemalloc.take_snapshot().compare_to(first, "lineno")[:8]
     finally:
         tracemalloc.stop()
-    turn()  # turning: the heartbeat re-arms the stall watchdog, whose C thread is counted ...
-    settle(lambda: native_threads() <= threads_before)  # ... and the one it replaced exits
+    report = read_stall_file(stall_file)
+    assert report is not None
+    assert not report.fired
+    assert model.probe.hangs.dumps_taken == 0
+    watchdog_off()
+    settle(lambda: native_threads() <= threads_before)  # its C thread exits
     fds_after, threads_after = open_fds(), native_threads()
     figure("cycles", cycles)
     figure("seconds", elapsed)

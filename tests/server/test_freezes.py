@@ -127,7 +127,7 @@ def test_the_stall_file_is_private_beside_the_socket_and_goes_with_it(
     _model, server = served
     path = stall_for(server.path)
     assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
-    pump(0.4)  # the heartbeat arms the watchdog and writes the header
+    pump(0.4)  # the loop turns; the hang monitor arms the watchdog and writes the header
     report = read_stall_file(path)
     assert report is not None
     assert (report.pid, report.gui_thread, report.gui_name) == (

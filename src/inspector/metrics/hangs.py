@@ -4,17 +4,20 @@ Three parts, none of which needs Qt (the probe in ``probe.py`` wires them to the
 
 * :class:`Beat` is what the GUI heartbeat writes. Its fast path reads two clocks (the time,
   the thread's CPU time) and writes two attributes; only a beat that comes late (a stall just
-  ended) or one that is due to re-arm the watchdog takes the slow path, which records the
-  gap for the monitor.
+  ended) takes the slow path, which records the gap for the monitor.
 * :class:`HangMonitor` is a thread that costs next to nothing while the loop turns: it sleeps
   until the next beat is overdue, and only then samples the GUI thread's Python stack, every
   10 ms, until the loop turns again. Each stall's samples are merged by function into
   :class:`~inspector.metrics.snapshot.Hang` records kept in a bounded :class:`HangLog`.
 * :class:`StallWatchdog` covers what no Python thread can see: native code holding the GIL
   (a long ``re`` match, a C extension). ``faulthandler.dump_traceback_later`` runs a C thread
-  that needs no GIL; the heartbeat re-arms it, so it fires only when the loop has stopped
-  turning, and writes every thread's frames to ``<runtime>/resinspect/<pid>.stall`` (0600,
-  beside the socket). The CLI reads that file when the application does not answer
+  that needs no GIL. The monitor thread - a Python thread, which runs only when it can take
+  the GIL - re-arms it, so it fires only when no Python thread has run for its timeout: the
+  GIL is held by native code, and every Python thread is parked where it cannot change its
+  frames while the C thread walks them. (Fed by the GUI heartbeat instead, it also fired on
+  stalls spent in Python, walking the frames of threads that kept running, and crashed a
+  process once.) It writes every thread's frames to ``<runtime>/resinspect/<pid>.stall``
+  (0600, beside the socket). The CLI reads that file when the application does not answer
   (:func:`read_stall_file`), and the monitor uses it afterwards to blame the frame the GUI
   thread was stuck in, not whatever ran once the GIL came back.
 
@@ -82,11 +85,11 @@ UNOBSERVED = "(native code held the GIL: no Python stack could be read)"
 
 #: Bytes at the start of the stall file that hold its JSON header; the dump follows.
 STALL_HEADER = 4096
-#: The watchdog fires when the loop has not re-armed it for this long (so the CLI's verdict
-#: on a stall comes about this long after the stall began) ...
+#: The watchdog fires when no Python thread has re-armed it for this long (so the CLI's
+#: verdict on a native stall comes about this long after the stall began) ...
 WATCHDOG_TIMEOUT_S = 0.6
-#: ... and is re-armed this often while the loop turns (each arm starts a C thread: two
-#: and a half a second keep the idle cost near 0.05 % of a core).
+#: ... and the monitor thread re-arms it this often (each arm starts a C thread: two and a
+#: half a second keep the idle cost near 0.05 % of a core).
 WATCHDOG_PERIOD_S = 0.4
 #: Largest dump read back (faulthandler caps each thread at 100 frames).
 _MAX_DUMP = 1 << 20
@@ -151,8 +154,9 @@ class StallReport:
     pid: int
     gui_thread: int
     gui_name: str
-    #: When the heartbeat last re-armed the watchdog: wall clock, and CLOCK_MONOTONIC (the
-    #: same clock in every process on Linux, so a reader can tell how long ago that was).
+    #: When the monitor thread last re-armed the watchdog (a Python thread last ran): wall
+    #: clock, and CLOCK_MONOTONIC (the same clock in every process on Linux, so a reader can
+    #: tell how long ago that was).
     armed_at: float
     armed_mono: float
     timeout_s: float
@@ -163,11 +167,11 @@ class StallReport:
 
     @property
     def fired(self) -> bool:
-        """Whether the watchdog dumped the threads (the loop missed its re-arm)."""
+        """Whether the watchdog dumped the threads (no Python thread ran for its timeout)."""
         return bool(self.stacks)
 
     def stalled_for(self, now_mono: float | None = None) -> float:
-        """Seconds since the heartbeat last re-armed the watchdog."""
+        """Seconds since the watchdog was last re-armed."""
         return (time.monotonic() if now_mono is None else now_mono) - self.armed_mono
 
     @property
@@ -240,10 +244,10 @@ def read_stall_file(path: Path) -> StallReport | None:
 
 
 class StallWatchdog:
-    """``faulthandler``'s C watchdog, writing to the stall file; re-armed by the heartbeat.
+    """``faulthandler``'s C watchdog, writing to the stall file; re-armed by the hang monitor.
 
-    The file is created 0600 in the socket's private directory. :meth:`rearm` runs on the GUI
-    thread (from the heartbeat) and :meth:`close` on any thread; a lock keeps the two apart so
+    The file is created 0600 in the socket's private directory. :meth:`rearm` runs on the
+    monitor thread and :meth:`close` on any thread; a lock keeps the two apart so
     the watchdog is never armed on a file descriptor that was closed (and maybe reused).
     faulthandler has one watchdog per process: the newest ``StallWatchdog`` has it, and an
     older one still open stops arming it (:attr:`active` turns False) and leaves it alone
@@ -269,6 +273,10 @@ class StallWatchdog:
         self._superseded = False
         self._quitting = False
         self._armed_mono = 0.0
+        #: Dumps taken off the file by :meth:`rearm`, with when each fired: the newest few.
+        self._taken: deque[tuple[str, float]] = deque(maxlen=8)
+        #: Dumps the watchdog wrote (one per native stall): the tests' evidence.
+        self.dumps_taken = 0
         with StallWatchdog._open_lock:
             if StallWatchdog._open is not None:
                 StallWatchdog._open._superseded = True
@@ -288,7 +296,7 @@ class StallWatchdog:
         """Cancel the pending watchdog, take any dump it wrote, and arm it again.
 
         Returns ``(dump text, when it fired)`` if the watchdog fired since the last arm.
-        Called by the heartbeat; a failure turns the watchdog off (logged once).
+        Called by the monitor thread; a failure turns the watchdog off (logged once).
         """
         with self._lock:
             if self._closed or self._superseded or self._quitting or self._fd is None:
@@ -306,6 +314,10 @@ class StallWatchdog:
         if os.fstat(fd).st_size > STALL_HEADER:
             text = os.pread(fd, _MAX_DUMP, STALL_HEADER).decode("utf-8", "replace")
             dumped = (text, self._armed_mono + self.timeout_s)
+            # Kept under the lock that took it off the file: a reader never finds it in
+            # neither place.
+            self._taken.append(dumped)
+            self.dumps_taken += 1
         if self.threads_unsafe():
             # Walking the thread list after a terminate() can crash (see stacks.py).
             raise RuntimeError("a worker thread was terminated; threads are not walked")
@@ -336,25 +348,27 @@ class StallWatchdog:
             }).encode()
         return raw.ljust(STALL_HEADER - 1) + b"\n"
 
-    def peek(self) -> tuple[str, float] | None:
-        """The dump written since the last arm, if any, read without disarming (any thread)."""
+    def dump_within(self, start: float, end: float) -> tuple[str, float] | None:
+        """The newest dump that fired between ``start`` and ``end`` (monotonic), with when:
+        one still in the file or one :meth:`rearm` took off it; None if there is none."""
         with self._lock:
-            if self._closed or self._fd is None:
-                return None
-            try:
-                if os.fstat(self._fd).st_size <= STALL_HEADER:
-                    return None
-                text = os.pread(self._fd, _MAX_DUMP, STALL_HEADER).decode("utf-8", "replace")
-            except OSError:
-                return None
-            return text, self._armed_mono + self.timeout_s
+            found: list[tuple[str, float]] = []
+            if not self._closed and self._fd is not None:
+                try:
+                    if os.fstat(self._fd).st_size > STALL_HEADER:
+                        text = os.pread(self._fd, _MAX_DUMP, STALL_HEADER)
+                        found.append((text.decode("utf-8", "replace"),
+                                      self._armed_mono + self.timeout_s))
+                except OSError:
+                    pass
+            found.extend(reversed(self._taken))
+        return next((d for d in found if start <= d[1] <= end), None)
 
     def stop_arming(self) -> None:
-        """The event loop is ending: no heartbeat will re-arm the watchdog, so it must not
-        fire while the process winds down (dumping frames that exiting threads are freeing
-        crashed 1 exit in 12). Runs inside ``quit()``, maybe inside an interrupted frame, so
-        it takes no lock: a flag, and faulthandler's own cancel (a C call, never entered by a
-        Python signal handler)."""
+        """The event loop is ending: the watchdog must not fire while the process winds down
+        (dumping frames that exiting threads are freeing crashed 1 exit in 12). Runs inside
+        ``quit()``, maybe inside an interrupted frame, so it takes no lock: a flag, and
+        faulthandler's own cancel (a C call, never entered by a Python signal handler)."""
         self._quitting = True
         if StallWatchdog._open is self:
             faulthandler.cancel_dump_traceback_later()
@@ -401,8 +415,7 @@ class Beat:
     two clock reads and two attribute writes.
     """
 
-    __slots__ = ("_clock", "_cpu_clock", "base", "cpu", "due", "gap_s", "gaps", "interval_s",
-                 "last", "watchdog")
+    __slots__ = ("_clock", "_cpu_clock", "base", "cpu", "gap_s", "gaps", "interval_s", "last")
 
     def __init__(self, interval_s: float) -> None:
         self._clock = time.monotonic
@@ -413,13 +426,9 @@ class Beat:
         self.cpu = 0.0
         #: A beat later than this after the previous one records a gap.
         self.gap_s = interval_s * 1.5
-        #: When the watchdog is next re-armed (never, while there is none).
-        self.due = float("inf")
-        #: ``(b0, e, dump, cpu)``: the loop turned at ``b0`` and next at ``e``; ``cpu`` is the
-        #: GUI thread's CPU time in between.
-        self.gaps: deque[tuple[float, float, tuple[str, float] | None, float]] = deque(
-            maxlen=256)
-        self.watchdog: StallWatchdog | None = None
+        #: ``(b0, e, cpu)``: the loop turned at ``b0`` and next at ``e``; ``cpu`` is the GUI
+        #: thread's CPU time in between.
+        self.gaps: deque[tuple[float, float, float]] = deque(maxlen=256)
         #: The GUI thread's stack under its event loop (the frames that called ``exec()``),
         #: as the heartbeat sees it; None until the first beat.
         self.base: tuple[str, ...] | None = None
@@ -427,7 +436,7 @@ class Beat:
     def stamp(self) -> None:
         """The loop turned: called on the GUI thread by its timer."""
         now = self._clock()
-        if now - self.last > self.gap_s or now >= self.due or self.base is None:
+        if now - self.last > self.gap_s or self.base is None:
             self._slow(now)
         self.last = now
         self.cpu = self._cpu_clock()
@@ -442,20 +451,8 @@ class Beat:
             self.base = under
         elif under[:len(base)] != base:
             self.base = under[:_common_prefix([list(base), list(under)])]
-        dump = None
-        watchdog = self.watchdog
-        if watchdog is not None:
-            dump = watchdog.rearm(now)
-            self.due = now + watchdog.period_s if watchdog.active else float("inf")
-        else:
-            self.due = float("inf")
         if now - self.last > self.gap_s and not first:  # start-up is not a stall of a loop
-            self.gaps.append((self.last, now, dump, self._cpu_clock() - self.cpu))
-
-    def set_watchdog(self, watchdog: StallWatchdog | None) -> None:
-        """Have the heartbeat re-arm ``watchdog`` (None: stop); the next beat arms it."""
-        self.watchdog = watchdog
-        self.due = 0.0 if watchdog is not None else float("inf")
+            self.gaps.append((self.last, now, self._cpu_clock() - self.cpu))
 
 
 # -- merging a stall's samples ------------------------------------------------------------------
@@ -727,6 +724,14 @@ class HangMonitor:
         self.gui_thread_cpu = True
         #: Samples taken (all stalls): the benchmark's and the tests' evidence.
         self.samples_taken = 0
+        #: The stall watchdog this thread re-arms (None: none).
+        self.watchdog: StallWatchdog | None = None
+        self._rearm_at = float("inf")
+
+    def set_watchdog(self, watchdog: StallWatchdog | None) -> None:
+        """Have this thread re-arm ``watchdog`` (None: stop), from the loop's first turn on."""
+        self.watchdog = watchdog
+        self._rearm_at = 0.0 if watchdog is not None else float("inf")
 
     def start(self) -> None:
         """Start the monitor thread (idempotent)."""
@@ -757,6 +762,8 @@ class HangMonitor:
         while not self._stop.is_set():
             now = clock()
             late = now - expected > LATE_S
+            if now >= self._rearm_at:  # first: a dump taken during a stall belongs to it
+                self._feed_watchdog(now)
             self.finish()
             last = beat.last
             if self._running() and beat.base is not None and now - last > self.detect_s:
@@ -778,10 +785,21 @@ class HangMonitor:
                 # loop turns the thread wakes ten times a second and reads one attribute.
                 due = 0.0
                 delay = max(last + self.detect_s - now, IDLE_WAKE_S)
+            delay = min(delay, max(0.0, self._rearm_at - clock()))
             expected = clock() + delay
             # A plain sleep: on a busy 2-core machine an Event's timed wait cost twice as
             # much per wake-up, and this thread wakes about ten times a second.
             time.sleep(delay)
+
+    def _feed_watchdog(self, now: float) -> None:
+        """Re-arm the watchdog: a Python thread runs. Not before the loop's first turn:
+        start-up, threads starting, is when walking them is riskiest."""
+        watchdog = self.watchdog
+        if watchdog is None or not self._running() or self.beat.base is None:
+            self._rearm_at = now + IDLE_WAKE_S if watchdog is not None else float("inf")
+            return
+        watchdog.rearm(now)  # keeps what it took off the file for :meth:`_dump_within`
+        self._rearm_at = now + watchdog.period_s if watchdog.active else float("inf")
 
     def _gui_cpu(self) -> float | None:
         """The GUI thread's CPU time, read from this thread (None where that is not possible)."""
@@ -814,10 +832,20 @@ class HangMonitor:
             # a stall older than this ``last`` whose gap is not queued now was no stall.
             last = self.beat.last
             while self.beat.gaps:
-                b0, end, dump, cpu = self.beat.gaps.popleft()
-                self._finish_one(b0, end, dump, cpu)
+                b0, end, cpu = self.beat.gaps.popleft()
+                self._finish_one(b0, end, self._dump_within(b0, end), cpu)
             for key in [k for k in list(self._stalls) if k < last]:  # (the thread adds)
                 self._stalls.pop(key, None)
+
+    @property
+    def dumps_taken(self) -> int:
+        """Dumps the current watchdog wrote (one per native stall; 0 without one)."""
+        watchdog = self.watchdog
+        return watchdog.dumps_taken if watchdog is not None else 0
+
+    def _dump_within(self, b0: float, end: float) -> tuple[str, float] | None:
+        watchdog = self.watchdog
+        return watchdog.dump_within(b0, end) if watchdog is not None else None
 
     def _finish_one(self, b0: float, end: float, dump: tuple[str, float] | None,
                     cpu: float = 0.0) -> None:
@@ -850,11 +878,10 @@ class HangMonitor:
         times.append(time.monotonic())
         if max(b - a for a, b in itertools.pairwise(times)) < BLIND_GAP_S:
             return None  # sampled throughout: Python was running
-        watchdog = self.beat.watchdog
-        if watchdog is None or self.gui_thread is None:
+        if self.gui_thread is None:
             return None
-        dump = watchdog.peek()
-        if dump is None or dump[1] < last:
+        dump = self._dump_within(last, float("inf"))
+        if dump is None:
             return None
         return parse_dump(dump[0]).get(self.gui_thread) or None
 

@@ -198,8 +198,9 @@ class MetricsModel:
 
     def watch_stalls(self, path: Path) -> bool:
         """Keep a stall file at ``path`` (0600) that tells, without the GIL, where the GUI
-        thread is stuck; the heartbeat re-arms its watchdog. False when there is no heartbeat
-        to arm it (no GUI thread yet) or the file cannot be made."""
+        thread is stuck; the hang monitor's thread re-arms its watchdog, which therefore fires
+        only when no Python thread can run. False when there is no heartbeat (no GUI thread
+        yet) or the file cannot be made."""
         ident = self.probe.gui_ident
         if not self.probe.running or ident is None:
             return False
@@ -207,7 +208,7 @@ class MetricsModel:
         name = thread.name if thread is not None else "GUI thread"
         native = thread.native_id if thread is not None else None
         with self._watchdog_lock:
-            if self.probe.beat.watchdog is not None:
+            if self.probe.hangs.watchdog is not None:
                 return True
             try:
                 watchdog = StallWatchdog(path, ident, name, native,
@@ -215,16 +216,16 @@ class MetricsModel:
             except OSError as exc:
                 log.warning("resinspect: no stall file at %s: %s", path, exc)
                 return False
-            # Armed by the next beat: freezes are of a running event loop, and start-up (the
-            # loop not yet turning, threads starting) is when walking threads is riskiest.
-            self.probe.beat.set_watchdog(watchdog)
+            # Armed once the loop has turned: freezes are of a running event loop, and start-up
+            # (the loop not yet turning, threads starting) is when walking threads is riskiest.
+            self.probe.hangs.set_watchdog(watchdog)
         return watchdog.active
 
     def unwatch_stalls(self) -> None:
         """Stop the stall watchdog and remove its file (idempotent)."""
         with self._watchdog_lock:
-            watchdog = self.probe.beat.watchdog
-            self.probe.beat.set_watchdog(None)
+            watchdog = self.probe.hangs.watchdog
+            self.probe.hangs.set_watchdog(None)
         if watchdog is not None:
             watchdog.close()
 

@@ -52,7 +52,7 @@ class LoopProbe:
 
     @property
     def beat(self) -> Beat:
-        """What the heartbeat writes (the stall watchdog hangs on it)."""
+        """What the heartbeat writes (the hang monitor watches it)."""
         return self._beat
 
     @property
@@ -93,12 +93,14 @@ class LoopProbe:
 
         self._timer.timeout.connect(stamp)
 
+        hangs = self.hangs
+
         def quitting() -> None:
-            watchdog = beat.watchdog
+            watchdog = hangs.watchdog
             if watchdog is not None:
                 watchdog.stop_arming()
 
-        # The stall watchdog must not outlive the loop that re-arms it.
+        # The stall watchdog must not outlive the event loop whose freezes it reports.
         app.aboutToQuit.connect(quitting)
         self._timer.start()
         self._retire = weakref.finalize(self, _retire, self._holder)

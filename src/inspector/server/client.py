@@ -337,7 +337,7 @@ class InspectorClient:
         if report is None:
             return  # no stall file: an older server, or none could be made
         if report.stalled_for(now) < report.timeout_s:
-            # The heartbeat re-armed the watchdog lately: the GUI thread turns; look again.
+            # A Python thread re-armed the watchdog lately: the GIL is free; look again.
             self._check_at = now + report.timeout_s
             return
         if report.fired:
