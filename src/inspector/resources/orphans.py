@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ._qt import is_running
+from .bridge import is_running
 
 _lock = threading.Lock()
 _held: list[Any] = []

@@ -20,11 +20,11 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from ._qt import can_tell_running, is_running
+from .bridge import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
+from .interfaces import IResourceManagementService
 from .orphans import hand_over as _hand_over
 from .orphans import note_terminated, orphan_info
-from .service import IResourceManagementService
 from .types import ResourceType
 
 log = logging.getLogger("inspector.resources")
