@@ -35,8 +35,12 @@ def get_service(interface: Callable[..., T]) -> T:
         return cast(T, service)
 
 
-def register_service(interface: Callable[..., T], instance: T | None) -> T | None:
-    """Make ``instance`` the shared ``interface`` service (None forgets it); return the old one."""
+def register_service(interface: Callable[..., T], instance: object) -> T | None:
+    """Make ``instance`` the shared ``interface`` service (None forgets it); return the old one.
+
+    ``instance`` is checked when registered (a protocol is runtime-checkable), not typed:
+    mypy would solve ``T`` from the instance and then refuse the protocol.
+    """
     if instance is not None and isinstance(interface, type) and not isinstance(instance, interface):
         raise TypeError(f"{instance!r} does not implement {_name(interface)}")
     with _lock:

@@ -212,6 +212,14 @@ def check_type(resource_type: object) -> ResourceType:
                         ) from None
 
 
+def resource_serial(resource_id: str) -> int:
+    """The process-wide serial number in a resource id (``"{type}-{n}"``, made by the store's
+    track from ``Cell.prefix``), -1 for an id not made that way. For values that carry only
+    the id (a snapshot's leak suspects); the store itself orders records by tracking order."""
+    tail = resource_id.rpartition("-")[2]
+    return int(tail) if tail.isdigit() else -1
+
+
 def default_id(component: object) -> str:
     """The id of an owner registered implicitly, by its first track or cleanup."""
     return f"{type(component).__name__}@{id(component):x}"
