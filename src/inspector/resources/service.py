@@ -8,22 +8,21 @@ emitted only while something is connected to it (an emit with no receiver still 
 
 from __future__ import annotations
 
-import atexit
 import logging
 import resource as _rusage
 import sys
 import threading
 import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
 from ._qt import QtBridge
 from .counts import StoreAggregate, WorkerState
-from .janitor import JANITOR
-from .orphans import orphaned_workers
+from .exits import EXIT_CLEANUPS, ExitCleanups
+from .janitor import JANITOR, Janitor
+from .orphans import ORPHANS, OrphanHold
 from .records import weak_callable
 from .shutdown import after_loop
 from .store import ResourceStore
@@ -42,6 +41,11 @@ class ResourceManagementService(QObject):
     (component id, resource id, type, size, time). ``memory_threshold_bytes`` arms
     ``memory_warning`` when the process's resident memory passes it. ``capture_sites``
     records where each resource was tracked (``store.capture_sites`` switches it later).
+
+    Process-wide helpers are the defaults, and each can be passed instead (prometheus_client's
+    pattern): ``janitor`` runs the periodic cleanup (``JANITOR``), ``exits`` runs the exit
+    cleanup (``EXIT_CLEANUPS``), ``orphans`` holds workers that outlive their owners
+    (``ORPHANS``), ``ids`` numbers resources (the store's ``IDS``).
     """
 
     component_registered = Signal(object)
@@ -58,13 +62,19 @@ class ResourceManagementService(QObject):
         memory_threshold_bytes: int | None = None,
         cleanup_interval_ms: int = 5000,
         capture_sites: bool = True,
+        janitor: Janitor | None = None,
+        exits: ExitCleanups | None = None,
+        orphans: OrphanHold | None = None,
+        ids: Iterator[int] | None = None,
     ) -> None:
         super().__init__(parent)
+        #: The holding area of the workers this service's coordinators orphan.
+        self.orphans = ORPHANS if orphans is None else orphans
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
         self._listeners: list[tuple[Callable[[], Callable[[LifecycleEvent], None] | None],
                                     bool]] = []
         self._resource_listeners = 0
-        self._store = store = ResourceStore(self._dispatch, bridge=QtBridge)
+        self._store = store = ResourceStore(self._dispatch, bridge=QtBridge, ids=ids)
         store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
         self._exited = False
@@ -73,10 +83,10 @@ class ResourceManagementService(QObject):
         self._stale_connections = False
         self._hooked = False
         self._bind_fast_path()
-        _LIVE_SERVICES.add(self)
+        (EXIT_CLEANUPS if exits is None else exits).add(self._exit_cleanup)
         self.hook_application()
         # The periodic cleanup runs on the janitor's thread, not on a QTimer (see janitor.py).
-        JANITOR.add(self, cleanup_interval_ms / 1000.0)
+        (JANITOR if janitor is None else janitor).add(self, cleanup_interval_ms / 1000.0)
 
     #: The hot calls, served by the store's own bound methods (see _bind_fast_path).
     FAST_PATH = ("track_resource", "release_resource", "register_component")
@@ -241,7 +251,7 @@ class ResourceManagementService(QObject):
     def periodic_cleanup(self) -> None:
         """Prune dead references, re-check signal receivers and sample memory."""
         self._store.prune()
-        orphaned_workers()  # lets go of held orphans that have finished
+        self.orphans.prune()
         if self._stale_connections:
             self._stale_connections = False
             self._refresh_connected()
@@ -314,15 +324,6 @@ class ResourceManagementService(QObject):
             self._connected[EventKind.RESOURCE_TRACKED.value]
             or self._connected[EventKind.RESOURCE_RELEASED.value]
             or any(r for _, r in self._listeners))
-
-
-_LIVE_SERVICES: weakref.WeakSet[ResourceManagementService] = weakref.WeakSet()
-
-
-@atexit.register
-def _cleanup_services_at_exit() -> None:
-    for service in list(_LIVE_SERVICES):
-        service._exit_cleanup()
 
 
 def process_memory() -> tuple[int, int]:
