@@ -137,7 +137,29 @@ RECORD_SLOTS = ("rid", "comp", "cell", "size", "flags", "created", "thread", "na
                 "lasti")
 
 
-class Resource(weakref.ref):  # type: ignore[type-arg]
+class RecordFields:
+    """The fields both kinds of record have (each declares the slots itself: a weak
+    reference's layout cannot be shared with a plain object's)."""
+
+    __slots__ = ()
+    rid: str
+    comp: Component
+    cell: Cell
+    size: int
+    flags: int
+    created: float
+    thread: int
+    name: str | None
+    site: CodeType | str | None
+    lasti: int
+
+    @property
+    def rtype(self) -> ResourceType:
+        """The resource's type."""
+        return self.cell.rtype
+
+
+class Resource(weakref.ref, RecordFields):  # type: ignore[type-arg]
     """A tracked resource's record, which is also its weak reference.
 
     One object instead of a record plus a weak reference: a track allocates once, the
@@ -154,48 +176,18 @@ class Resource(weakref.ref):  # type: ignore[type-arg]
     """
 
     __slots__ = RECORD_SLOTS
-    rid: str
-    comp: Component
-    cell: Cell
-    size: int
-    flags: int
-    created: float
-    thread: int
-    name: str | None
-    site: CodeType | str | None
-    lasti: int
-
-    @property
-    def rtype(self) -> ResourceType:
-        """The resource's type."""
-        return self.cell.rtype
 
 
-class HeldResource:
+class HeldResource(RecordFields):
     """The record of a resource that cannot be weakly referenced: held until released."""
 
     __slots__ = (*RECORD_SLOTS, "strong")
-    rid: str
-    comp: Component
-    cell: Cell
-    size: int
-    flags: int
-    created: float
-    thread: int
-    name: str | None
-    site: CodeType | str | None
-    lasti: int
 
     def __init__(self, strong: object) -> None:
         self.strong = strong
 
     def __call__(self) -> object:
         return self.strong
-
-    @property
-    def rtype(self) -> ResourceType:
-        """The resource's type."""
-        return self.cell.rtype
 
 
 Record = Resource | HeldResource
