@@ -76,11 +76,11 @@ def run(store: ResourceStore, comp: Component, *, reason: str, unregister: bool)
                 unregister_locked(store, comp)
     if store._resource_events:
         for rec in released:
-            store._emit_resource(EventKind.RESOURCE_RELEASED, rec, "cleanup")
-    store._emit_component(EventKind.CLEANUP_PERFORMED, comp, reason=reason,
+            store._events.resource(EventKind.RESOURCE_RELEASED, rec, "cleanup")
+    store._events.component(EventKind.CLEANUP_PERFORMED, comp, reason=reason,
                           released=count, callbacks=tuple(runs))
     if unregister:
-        store._emit_component(EventKind.COMPONENT_UNREGISTERED, comp, reason=reason)
+        store._events.component(EventKind.COMPONENT_UNREGISTERED, comp, reason=reason)
     store._liveness.after()
     return count
 

@@ -133,7 +133,7 @@ class Liveness:
             if isinstance(entry, ResourceCollected):
                 self._release(store, entry.rid, "collected")
             elif isinstance(entry, OwnerRegistered):
-                store._emit_component(EventKind.COMPONENT_REGISTERED, entry.comp)
+                store._events.component(EventKind.COMPONENT_REGISTERED, entry.comp)
             elif isinstance(entry, OwnerCollected):
                 cleanup.clean_collected(store, entry.comp)
             elif isinstance(entry, QObjectDestroyed):
@@ -146,7 +146,7 @@ class Liveness:
         with store._lock:
             released = store._release_locked(rid)
         if released is not None and store._resource_events:
-            store._emit_resource(EventKind.RESOURCE_RELEASED, released, reason)
+            store._events.resource(EventKind.RESOURCE_RELEASED, released, reason)
 
     @staticmethod
     def _forget_owner(store: ResourceStore, ref: KeyedRef) -> Component | None:

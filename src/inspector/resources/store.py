@@ -35,6 +35,7 @@ from . import cleanup, listings
 from . import owners as owner_table
 from .bridge import BridgeFactory, PlainBridge
 from .counts import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
+from .events import EventSink
 from .liveness import Liveness
 from .pending import OwnerRegistered
 from .records import (
@@ -51,10 +52,9 @@ from .records import (
     Resource,
     check_type,
     default_id,
-    weak_callable,
 )
-from .sites import INTERNAL, OFFSET_LIMIT, OFFSETS, SITE_LIMIT, format_site, site_of
-from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
+from .sites import INTERNAL, OFFSET_LIMIT, OFFSETS, SITE_LIMIT, format_site
+from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 from .watchlist import WATCH_LIMIT, WATCH_TYPES, WatchList
 
 # Also the names that lived here before the split, for code that still imports them here.
@@ -116,7 +116,7 @@ class ResourceStore:
         self._on_resource_collected = liveness.resource_collected
         self._on_component_collected = liveness.component_collected
         self._on_wrapper_collected = liveness.wrapper_collected
-        self._sink = None if sink is None else weak_callable(sink)
+        self._events = EventSink(sink)
         self._resource_events = False
         self._slow = False
         self._sites = True
@@ -134,7 +134,7 @@ class ResourceStore:
                 comp.ctype = component_type
                 return
             comp = owner_table.add_locked(self, component, component_id, component_type)
-        self._emit_component(EventKind.COMPONENT_REGISTERED, comp)
+        self._events.component(EventKind.COMPONENT_REGISTERED, comp)
         self._liveness.after()
 
     def register_cleanup(
@@ -151,7 +151,7 @@ class ResourceStore:
                     self, component, default_id(component), "component")
             comp.callbacks.append(Callback(callback, priority, next(self._seq)))
         if registered is not None:
-            self._emit_component(EventKind.COMPONENT_REGISTERED, registered)
+            self._events.component(EventKind.COMPONENT_REGISTERED, registered)
         self._liveness.after()
 
     def component_id(self, component: object) -> str | None:
@@ -340,7 +340,7 @@ class ResourceStore:
 
     def _slow_path(self, kind: EventKind, rec: Record, reason: str) -> None:
         if self._resource_events:
-            self._emit_resource(kind, rec, reason)
+            self._events.resource(kind, rec, reason)
         if self._pending:
             self._liveness.drain()
 
@@ -393,14 +393,6 @@ class ResourceStore:
     find_resource = listings.find_resource
     resource_id_of = listings.resource_id_of
 
-    def newest_resource_id(self, component_id: str) -> str:
-        """The most recently tracked resource of a component ("" when none): O(its size)."""
-        return self.newest_resource(component_id)[0]
-
-    def site_of(self, rec: Record) -> str:
-        """A record's creation site as ``"function (file:line)"`` ("" when none)."""
-        return site_of(rec)
-
     def watched(self) -> list[WatchedResource]:
         """Resources released by a cleanup that may still be alive; dead ones are forgotten."""
         self._liveness.after()
@@ -430,17 +422,3 @@ class ResourceStore:
         cell = comp.cells[rtype] = Cell(comp, rtype)
         self._cells.append(cell)
         return cell
-
-    def _emit_resource(self, kind: EventKind, rec: Record, reason: str) -> None:
-        sink = None if self._sink is None else self._sink()
-        if sink is not None:
-            sink(LifecycleEvent(kind, rec.comp.cid, time.monotonic(), rec.rid,
-                                rec.cell.rtype, rec.size, rec.comp.ctype, reason))
-
-    def _emit_component(self, kind: EventKind, comp: Component, *, reason: str = "",
-                        released: int = 0, callbacks: tuple[CallbackRun, ...] = ()) -> None:
-        sink = None if self._sink is None else self._sink()
-        if sink is not None:
-            sink(LifecycleEvent(kind, comp.cid, time.monotonic(),
-                                component_type=comp.ctype, reason=reason,
-                                released=released, callbacks=callbacks))
