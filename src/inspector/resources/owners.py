@@ -1,4 +1,6 @@
-"""The store's owner table: finding an owner's record and adding one.
+"""The store's owner table: registering owners and their cleanups, finding and adding them.
+
+The first five functions are ResourceStore's methods (it assigns them in its body).
 
 Owners are keyed by ``id()`` for the hot path's one dict hit; a QObject owner also by its
 C++ address, because PySide6 may hand out a new Python wrapper for the same object.
@@ -7,9 +9,12 @@ C++ address, because PySide6 may hand out a new Python wrapper for the same obje
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .records import Component, KeyedRef, Strong
+from . import cleanup
+from .records import Callback, Component, KeyedRef, Strong, default_id
+from .types import EventKind
 
 if TYPE_CHECKING:
     from .store import ResourceStore
@@ -32,6 +37,7 @@ def find_locked(store: ResourceStore, component: object) -> Component | None:
             return comp
     return None
 
+
 def add_locked(store: ResourceStore, component: object, cid: str, ctype: str) -> Component:
     """Register ``component``: weakly held (by C++ address too for a QObject), else held."""
     key = id(component)
@@ -50,3 +56,60 @@ def add_locked(store: ResourceStore, component: object, cid: str, ctype: str) ->
             comp.ref = Strong(component)
     store._components[key] = comp
     return comp
+
+
+def register_component(store: ResourceStore, component: object, component_id: str,
+                       component_type: str = "component") -> None:
+    """Start tracking ``component`` as an owner (re-registering renames it)."""
+    with store._lock:
+        comp = find_locked(store, component)
+        if comp is not None:
+            comp.cid = component_id
+            comp.ctype = component_type
+            return
+        comp = add_locked(store, component, component_id, component_type)
+    store._events.component(EventKind.COMPONENT_REGISTERED, comp)
+    store._liveness.after()
+
+
+def register_cleanup(store: ResourceStore, component: object,
+                     callback: Callable[[], object], priority: int = 10) -> None:
+    """Run ``callback`` when ``component`` is cleaned up (higher priority first)."""
+    if not callable(callback):
+        raise TypeError(f"cleanup callback must be callable, got {callback!r}")
+    registered = None
+    with store._lock:
+        comp = find_locked(store, component)
+        if comp is None:
+            comp = registered = add_locked(
+                store, component, default_id(component), "component")
+        comp.callbacks.append(Callback(callback, priority, next(store._seq)))
+    if registered is not None:
+        store._events.component(EventKind.COMPONENT_REGISTERED, registered)
+    store._liveness.after()
+
+
+def component_id(store: ResourceStore, component: object) -> str | None:
+    """The id ``component`` is registered under, or None."""
+    with store._lock:
+        comp = find_locked(store, component)
+        return None if comp is None else comp.cid
+
+
+def cleanup_component(store: ResourceStore, component: object) -> int:
+    """Run the component's callbacks and release its resources; return how many."""
+    with store._lock:
+        comp = find_locked(store, component)
+    if comp is None:
+        return 0
+    return cleanup.run(store, comp, reason="cleanup", unregister=False)
+
+
+def cleanup_all(store: ResourceStore) -> int:
+    """Clean up every registered component; return how many resources were released."""
+    with store._lock:
+        comps = list(store._components.values())
+        deferred = list(store._deferred.values())
+    return (sum(cleanup.clean_deferred(store, c) for c in deferred)
+            + sum(cleanup.run(store, c, reason="cleanup_all", unregister=False)
+                  for c in comps))

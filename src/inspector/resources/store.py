@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import cleanup, listings
+from . import listings
 from . import owners as owner_table
 from .bridge import BridgeFactory, PlainBridge
 from .counts import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
@@ -44,7 +44,6 @@ from .records import (
     META_FLAG,
     QOBJECT_FLAG,
     WORKER_FLAG,
-    Callback,
     Cell,
     Component,
     HeldResource,
@@ -121,61 +120,13 @@ class ResourceStore:
         self._slow = False
         self._sites = True
 
-    # -- components ---------------------------------------------------------------------
+    # -- components (inspector.resources.owners) ----------------------------------------
 
-    def register_component(
-        self, component: object, component_id: str, component_type: str = "component"
-    ) -> None:
-        """Start tracking ``component`` as an owner (re-registering renames it)."""
-        with self._lock:
-            comp = owner_table.find_locked(self, component)
-            if comp is not None:
-                comp.cid = component_id
-                comp.ctype = component_type
-                return
-            comp = owner_table.add_locked(self, component, component_id, component_type)
-        self._events.component(EventKind.COMPONENT_REGISTERED, comp)
-        self._liveness.after()
-
-    def register_cleanup(
-        self, component: object, callback: Callable[[], object], priority: int = 10
-    ) -> None:
-        """Run ``callback`` when ``component`` is cleaned up (higher priority first)."""
-        if not callable(callback):
-            raise TypeError(f"cleanup callback must be callable, got {callback!r}")
-        registered = None
-        with self._lock:
-            comp = owner_table.find_locked(self, component)
-            if comp is None:
-                comp = registered = owner_table.add_locked(
-                    self, component, default_id(component), "component")
-            comp.callbacks.append(Callback(callback, priority, next(self._seq)))
-        if registered is not None:
-            self._events.component(EventKind.COMPONENT_REGISTERED, registered)
-        self._liveness.after()
-
-    def component_id(self, component: object) -> str | None:
-        """The id ``component`` is registered under, or None."""
-        with self._lock:
-            comp = owner_table.find_locked(self, component)
-            return None if comp is None else comp.cid
-
-    def cleanup_component(self, component: object) -> int:
-        """Run the component's callbacks and release its resources; return how many."""
-        with self._lock:
-            comp = owner_table.find_locked(self, component)
-        if comp is None:
-            return 0
-        return cleanup.run(self, comp, reason="cleanup", unregister=False)
-
-    def cleanup_all(self) -> int:
-        """Clean up every registered component; return how many resources were released."""
-        with self._lock:
-            comps = list(self._components.values())
-            deferred = list(self._deferred.values())
-        return (sum(cleanup.clean_deferred(self, c) for c in deferred)
-                + sum(cleanup.run(self, c, reason="cleanup_all", unregister=False)
-                      for c in comps))
+    register_component = owner_table.register_component
+    register_cleanup = owner_table.register_cleanup
+    component_id = owner_table.component_id
+    cleanup_component = owner_table.cleanup_component
+    cleanup_all = owner_table.cleanup_all
 
     # -- resources: the hot paths ---------------------------------------------------------
 
