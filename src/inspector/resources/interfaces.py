@@ -36,17 +36,9 @@ class IResourceManagementService(Protocol):
         """Run ``callback`` at the component's cleanup: higher priority first, ties in order."""
         ...
 
-    def track_resource(
-        self,
-        component: object,
-        resource_type: ResourceType,
-        resource: object,
-        size_bytes: int | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        site: str | None = None,
-    ) -> str:
+    def track_resource(self, component: object, resource_type: ResourceType, resource: object,
+                       size_bytes: int | None = None, metadata: dict[str, Any] | None = None,
+                       *, name: str | None = None, site: str | None = None) -> str:
         """Track a resource owned by ``component``; return an id unique in the process.
 
         ``name`` is shown instead of the id (default: the object's class name); ``site`` is

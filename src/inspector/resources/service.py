@@ -127,17 +127,9 @@ class ResourceManagementService(QObject):
         """
         self._store.register_cleanup(component, callback, priority)
 
-    def track_resource(
-        self,
-        component: object,
-        resource_type: ResourceType,
-        resource: object,
-        size_bytes: int | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        site: str | None = None,
-    ) -> str:
+    def track_resource(self, component: object, resource_type: ResourceType, resource: object,
+                       size_bytes: int | None = None, metadata: dict[str, Any] | None = None,
+                       *, name: str | None = None, site: str | None = None) -> str:
         """Track ``resource``; a collected (or destroyed QObject) resource releases itself.
 
         ``name`` is shown instead of the id (default: the object's class name); ``site`` is
