@@ -71,6 +71,9 @@ class IResourceManagementService(Protocol):
 class StoreReader(Protocol):
     """What the inspector's model reads from a store: counters, pages and lookups."""
 
+    #: Whether a track records its creation site (``attach(sites=...)`` sets it).
+    capture_sites: bool
+
     def aggregate(self) -> StoreAggregate:
         """Every counter, consistent with each other."""
         ...
