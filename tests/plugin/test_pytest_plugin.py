@@ -289,3 +289,56 @@ def test_parallel_workers_write_their_own_index_and_the_controller_merges_them(
     for finding in merged:
         assert all(Path(f).is_file() for f in finding["files"])
     assert "PYTEST_XDIST_WORKER" in os.environ  # the workers' environment, until teardown
+
+
+FREEZES = '''
+import time
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QTimer
+
+
+def slow_slot() -> None:
+    time.sleep(0.6)
+
+
+def run_loop_until(done) -> None:
+    deadline = time.monotonic() + 10
+    while not done() and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+
+
+def stall_in_a_slot(ms: int) -> None:
+    ran = []
+    QTimer.singleShot(0, lambda: (time.sleep(ms / 1000), ran.append(1)))
+    run_loop_until(lambda: bool(ran))
+    first = []
+    QTimer.singleShot(120, lambda: first.append(1))  # the loop turns once more after it
+    run_loop_until(lambda: bool(first))
+
+
+@pytest.mark.resinspect("max_hang_ms>400")
+def test_a_600_ms_slot_breaks_the_budget(qapp):
+    stall_in_a_slot(600)
+
+
+@pytest.mark.resinspect("max_hang_ms>400", "hangs>+1")
+def test_a_50_ms_slot_is_within_it(qapp):
+    stall_in_a_slot(50)
+'''
+
+
+def test_a_slot_that_freezes_the_loop_breaks_a_hang_budget(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_freezes=FREEZES)
+    result = pytester.runpytest_subprocess("--resinspect", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    failure = out[out.index("resinspect: the test passed but froze the event loop: "):]
+    assert failure.startswith("resinspect: the test passed but froze the event loop: "
+                              "max_hang_ms>400 is ")
+    duration = int(failure.split("max_hang_ms>400 is ")[1].split()[0])
+    assert 500 <= duration <= 700  # the 600 ms slot, dated to half a beat
+    assert "FAILED test_freezes.py::test_a_600_ms_slot_breaks_the_budget" in out
+    # Without --resinspect the marker is inert: both pass.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
