@@ -9,7 +9,7 @@ import pytest
 
 from inspector.metrics.snapshot import History, Marker
 from inspector.ui import HistoryPlots, InspectorDock
-from inspector.ui.plots import MAX_MARKERS, group_markers
+from inspector.ui.markers import MAX_MARKERS, group_markers
 
 from .conftest import delete_now
 from .fakes import ClearableFakeSource, FakeSource, append_sample, make_history
@@ -130,7 +130,7 @@ def test_marker_labels_are_tooltips_on_thin_lines_with_names_escaped(
 
 
 def test_byte_axes_read_in_binary_units_and_never_go_negative(plots: HistoryPlots) -> None:
-    from inspector.ui.plots import ByteAxis
+    from inspector.ui.byte_axis import ByteAxis
 
     axis = plots.memory_plot.getAxis("left")
     assert isinstance(axis, ByteAxis)

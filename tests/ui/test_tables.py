@@ -15,7 +15,8 @@ from inspector.metrics.snapshot import (
     TeardownAudit,
 )
 from inspector.ui import InspectorDock, RecordTableModel
-from inspector.ui.tables import SORT_ROLE, Column, audit_rows
+from inspector.ui.columns import SORT_ROLE, Column
+from inspector.ui.rows import audit_rows
 
 from .fakes import FakeSource, entry, make_snapshot
 

@@ -6,8 +6,9 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from inspector.metrics.snapshot import Snapshot
+from inspector.metrics.units import format_age, format_bytes
 
-from ._format import format_age, format_bytes
+from .labels import plain_label
 
 #: The colour of the lag while the event loop is blocked.
 BLOCKED_COLOUR = QColor("#e53935")
@@ -33,7 +34,7 @@ class SummaryStrip(QWidget):
         layout.setVerticalSpacing(2)
         self.labels: dict[str, QLabel] = {}
         for i, name in enumerate(_ORDER):
-            label = QLabel("-", self)
+            label = plain_label("-", self)  # the app's name is the app's text
             label.setObjectName(f"summary_{name}")
             # A long app name must not set the panel's minimum width (and so take room
             # from the host's central widget): the text is cut, the tooltip has it whole.
