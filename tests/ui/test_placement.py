@@ -47,11 +47,12 @@ def window(qapp: QApplication) -> Iterator[QMainWindow]:
 def fresh_settings(tmp_path: Path) -> Iterator[None]:
     """QSettings in this test's own directory (never the user's configuration)."""
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    return
+    yield
 
 
 def central_size(window: QMainWindow) -> tuple[int, int]:
     central = window.centralWidget()
+    assert central is not None
     return central.width(), central.height()
 
 

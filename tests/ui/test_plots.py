@@ -9,7 +9,7 @@ import pytest
 
 from inspector.metrics.snapshot import History, Marker
 from inspector.ui import HistoryPlots, InspectorDock
-from inspector.ui.markers import MAX_MARKERS, group_markers
+from inspector.ui.markers import MAX_MARKERS
 
 from .conftest import delete_now
 from .fakes import ClearableFakeSource, FakeSource, append_sample, make_history
@@ -111,11 +111,6 @@ def test_markers_closer_than_a_label_share_a_line(plots: HistoryPlots) -> None:
                Marker(t=300.0, kind="registered", component_id="C")]
     plots.set_history(make_history(600, markers=markers))
     assert [(g.component_id, g.count) for g in plots.marker_groups] == [("A", 2), ("C", 1)]
-
-
-def test_group_markers_splits_at_the_gap() -> None:
-    groups = group_markers(markers_every(0.4, 6), gap=1.0)
-    assert [(g.t, g.count) for g in groups] == [(0.0, 3), (1.2000000000000002, 3)]
 
 
 def test_marker_labels_are_tooltips_on_thin_lines_with_names_escaped(
