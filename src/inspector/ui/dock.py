@@ -11,10 +11,10 @@ first shown: the application's window comes up first, then the panel builds its 
 and tables in one later event-loop turn and its pyqtgraph plots in another, importing
 pyqtgraph and numpy only then (``panel.py``). A panel that is never shown never imports them.
 
-The dock itself owns the refresh: when it runs, what it reads and where each answer goes.
-Its parts each have a module: the controls (``controls.py``), the status line
-(``status.py``), what a refresh may skip (``refresh_policy.py``), who started the source's
-sampling (``sampling.py``) and the export dialog (``export.py``).
+The dock itself decides when to refresh; its parts each have a module: the refresh itself,
+from the source to every view (``feed.py``), the widgets (``panel.py``), the controls
+(``controls.py``), the status line (``status.py``), who started the source's sampling
+(``sampling.py``) and the export dialog (``export.py``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from PySide6.QtWidgets import QDockWidget, QWidget
 from inspector.errors import BadInput
 
 from .controls import DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS
+from .feed import SourceFeed
 from .labels import plain_label
-from .refresh_policy import PlotThrottle, ResourceFeed
 from .sampling import SamplingOwner
-from .source import ClearableSource, MetricsSource
+from .source import MetricsSource
 from .status import StatusLine
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     # the placeholder a hidden panel is stays cheap by naming none of them.
     from PySide6.QtGui import QHideEvent, QShowEvent
 
-    from inspector.metrics.snapshot import History, Snapshot
+    from inspector.metrics.snapshot import Snapshot
 
     from .freezes import FreezesView
     from .panel import Panel
@@ -54,8 +54,6 @@ __all__ = ["DEFAULT_INTERVAL_MS", "MAX_INTERVAL_MS", "MIN_INTERVAL_MS", "OBJECT_
 
 #: The dock's objectName: ``QMainWindow.saveState()/restoreState()`` find it by this name.
 OBJECT_NAME = "resinspectInspectorDock"
-#: How many resources of the selected component are listed.
-RESOURCE_PAGE = 500
 #: A deferred panel starts building this long after it is first shown: the host's first
 #: event-loop turns (its first paint) come before any of the panel's work.
 BUILD_DELAY_MS = 120
@@ -98,17 +96,12 @@ class InspectorDock(QDockWidget):
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
 
         self.refresh_count = 0
-        self._source = source
         self._paused = False
-        self._last_snapshot: Snapshot | None = None
-        self._last_t: float | None = None
-        self._t_floor: float | None = None
         self._on_screen = True  # False while behind another tab or minimised
         self._panel: Panel | None = None
         self._status = StatusLine()
+        self._feed = SourceFeed(source, self._status)
         self._sampling = SamplingOwner()
-        self._plot_throttle = PlotThrottle()
-        self._resource_feed = ResourceFeed()
 
         self._timer = QTimer(self)
         self._timer.setInterval(DEFAULT_INTERVAL_MS)
@@ -179,8 +172,9 @@ class InspectorDock(QDockWidget):
         controls.export_button.clicked.connect(self._on_export_clicked)
         controls.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
-        self.tables.set_why_source(getattr(self._source, "why", None))
+        self.tables.set_why_source(getattr(self.source, "why", None))
         self.tables.currentChanged.connect(self._on_tab_changed)
+        self._feed.panel = panel
         # What was set before the widgets existed.
         controls.show_interval(self.interval_ms)
         controls.show_paused(self._paused)
@@ -188,28 +182,14 @@ class InspectorDock(QDockWidget):
     def _build_plots(self) -> None:
         assert self._panel is not None
         self.plots = self._panel.build_plots()
-        if self._last_snapshot is not None and self._source is not None:
-            self._plot_now()
-
-    def _plot_now(self) -> None:
-        source = self._source
-        if source is None:
-            return
-        try:
-            history = source.history()
-        except Exception as exc:  # see refresh()
-            self._status.set(f"source failed: {exc}")
-            return
-        if self._last_snapshot is not None:
-            self.plots.set_threshold(self._last_snapshot.lag_threshold_ms)
-        self.plots.set_history(history, self._t_floor)
+        self._feed.plot_now()
 
     # -- public API ----------------------------------------------------------------------
 
     @property
     def source(self) -> MetricsSource | None:
         """What the dock reads."""
-        return self._source
+        return self._feed.source
 
     def detach_source(self) -> None:
         """Stop reading the source; the views keep what they show.
@@ -219,8 +199,8 @@ class InspectorDock(QDockWidget):
         SIGTERM handler may call between any two bytecodes (a reset there crashed Qt).
         """
         self._stop_timers()
-        self._sampling.release(self._source)
-        self._source = None
+        self._sampling.release(self._feed.source)
+        self._feed.source = None
 
     def retire(self, *, now: bool = False) -> None:
         """Stop reading and have the plots deleted while Python is still whole: for exit.
@@ -243,20 +223,9 @@ class InspectorDock(QDockWidget):
 
     def set_source(self, source: MetricsSource | None) -> None:
         """Read from ``source`` from now on; the views start empty."""
-        if source is not self._source:
-            self._sampling.release(self._source)
-        self._source = source
-        self._last_snapshot = None
-        self._last_t = None
-        self._t_floor = None
-        self._resource_feed.forget()
-        if self._panel is not None:
-            self.tables.set_why_source(getattr(source, "why", None))
-            self.summary.clear()
-            self.tables.clear_rows()
-        if self.built:
-            self.plots.clear_view()
-        self._status.set("")
+        if source is not self._feed.source:
+            self._sampling.release(self._feed.source)
+        self._feed.set_source(source)
         self._kick_if_live()
 
     @property
@@ -272,7 +241,7 @@ class InspectorDock(QDockWidget):
     @property
     def last_snapshot(self) -> Snapshot | None:
         """The snapshot on screen, if any."""
-        return self._last_snapshot
+        return self._feed.last_snapshot
 
     @property
     def timer_active(self) -> bool:
@@ -316,23 +285,11 @@ class InspectorDock(QDockWidget):
 
     def _refresh(self, *, timed: bool) -> None:
         self.refresh_count += 1
-        source = self._source
-        if source is None:
+        if self._feed.source is None:
             return
         self._build()
-        try:
-            snapshot = source.snapshot()
-            history = source.history()
-        except Exception as exc:  # any source's failure is shown, not raised
-            self._status.set(f"source failed: {exc}")
-            return
-        self._apply(snapshot, history, timed=timed)
-        # A remote source keeps its last snapshot once the application is gone, and says so.
-        gone = getattr(source, "error", None)
-        if gone:
-            self._status.set(f"application gone: {gone}")
-        else:
-            self._status.clear_source()
+        assert self._panel is not None
+        self._feed.refresh(self._panel, timed=timed)
 
     def clear_history(self) -> None:
         """Clear the plotted history (and the source's, if it has ``clear_history()``).
@@ -340,14 +297,7 @@ class InspectorDock(QDockWidget):
         The plots show only samples taken after this moment, whether or not the source can
         forget its own.
         """
-        if isinstance(self._source, ClearableSource):
-            try:
-                self._source.clear_history()
-            except Exception as exc:  # see refresh()
-                self._status.set(f"clear history failed: {exc}")
-        self._t_floor = self._last_t
-        if self.built:
-            self.plots.clear_view()
+        self._feed.clear_history()
         self._kick_if_live()
 
     def export_snapshot(self, path: Path, fmt: str | None = None) -> Path:
@@ -363,11 +313,11 @@ class InspectorDock(QDockWidget):
         from inspector.fleet.snapshot_file import check_format, format_for, save_snapshot
 
         fmt = check_format(format_for(path) if fmt is None else fmt)
-        snapshot = self._last_snapshot
+        snapshot = self._feed.last_snapshot
         if snapshot is None:
-            if self._source is None:
+            if self._feed.source is None:
                 raise RuntimeError("no snapshot to export: the dock has no source")
-            snapshot = self._source.snapshot()
+            snapshot = self._feed.source.snapshot()
         return save_snapshot(snapshot, path, fmt)
 
     # -- Qt events -----------------------------------------------------------------------
@@ -391,8 +341,8 @@ class InspectorDock(QDockWidget):
 
     def _kick_if_live(self) -> None:
         if self.live and self._panel is not None:
-            if self._source is not None:
-                problem = self._sampling.ensure(self._source)
+            if self._feed.source is not None:
+                problem = self._sampling.ensure(self._feed.source)
                 if problem:
                     self._status.set(problem)
             self._timer.start()
@@ -420,45 +370,12 @@ class InspectorDock(QDockWidget):
             return
         self._refresh(timed=True)
 
-    def _apply(self, snapshot: Snapshot, history: History, *, timed: bool) -> None:
-        self._last_snapshot = snapshot
-        if history.t:
-            self._last_t = history.t[-1]
-        self.summary.set_snapshot(snapshot)
-        if self.built and (
-            not timed or self._plot_throttle.due(history, snapshot.lag_threshold_ms)
-        ):
-            self.plots.set_threshold(snapshot.lag_threshold_ms)
-            self.plots.set_history(history, self._t_floor)
-        self.tables.set_snapshot(snapshot)
-        self.freezes.set_snapshot(snapshot)
-        self._update_resources(snapshot, force=False)
-
-    def _update_resources(self, snapshot: Snapshot | None, force: bool) -> None:
-        component_id = self.tables.selected_component()
-        source = self._source
-        if not component_id or source is None:
-            self._resource_feed.forget()
-            self.tables.set_resources(None, "")
-            return
-        feed = self._resource_feed
-        key = feed.key_of(component_id, snapshot)
-        if not feed.due(key, on_screen=self.tables.currentIndex() == 0, force=force):
-            return
-        try:
-            page = source.resources(0, RESOURCE_PAGE, component_id)
-        except Exception as exc:  # see refresh()
-            self._status.set(f"resources failed: {exc}")
-            return
-        feed.fetched(key)
-        self.tables.set_resources(page, component_id)
-
     def _on_component_selected(self, _component_id: str) -> None:
-        self._update_resources(self._last_snapshot, force=True)
+        self._feed.update_resources(force=True)
 
     def _on_tab_changed(self, index: int) -> None:
-        if index == 0 and self._last_snapshot is not None and not self._paused:
-            self._update_resources(self._last_snapshot, force=False)
+        if index == 0 and self._feed.last_snapshot is not None and not self._paused:
+            self._feed.update_resources(force=False)
 
     def _on_pause_toggled(self, checked: bool) -> None:
         if checked:
@@ -469,7 +386,7 @@ class InspectorDock(QDockWidget):
     def _on_export_clicked(self) -> None:
         from .export import ask_export_target
 
-        snapshot = self._last_snapshot
+        snapshot = self._feed.last_snapshot
         chosen = ask_export_target(self, snapshot.app if snapshot is not None else "snapshot")
         if chosen is None:
             return
