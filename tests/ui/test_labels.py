@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import Qt as GuiQt
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from inspector.metrics.snapshot import ComponentStats
 from inspector.ui import InspectorDock
-from inspector.ui.labels import plain_label
+from inspector.ui.labels import plain_label, plain_tooltip
 
 from .fakes import FakeSource, entry, make_snapshot
 
@@ -68,3 +70,30 @@ def test_every_label_of_the_panel_shows_app_text_plainly(
         assert rich == []
     finally:
         deferred.deleteLater()
+
+
+def test_a_tooltip_that_looks_like_html_shows_its_characters(qapp: QApplication) -> None:
+    assert plain_tooltip("Gallery#1\nmade at app.py:3") == "Gallery#1\nmade at app.py:3"
+    text = f"{RICH}\nmade at a<b>.py"
+    tip = plain_tooltip(text)
+    assert "<b>bold" not in tip
+    assert GuiQt.mightBeRichText(tip)  # HTML now, that shows the characters:
+    shown = QTextDocument()
+    shown.setHtml(tip)
+    assert shown.toPlainText().replace("\xa0", " ") == text
+
+
+def test_tooltips_of_app_names_in_the_panel_are_escaped(
+        make_dock: Callable[..., InspectorDock]) -> None:
+    source = FakeSource(snap=make_snapshot(
+        app=RICH, components=[ComponentStats(id=RICH, type="tab", live=1, bytes=9,
+                                             alive=True)]))
+    dock = make_dock(source)
+    dock.refresh()
+    model = dock.tables.components.model
+    cell_tip = model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;b&gt;bold" in cell_tip
+    assert "<b>bold" not in cell_tip
+    app_tip = dock.summary.labels["app"].toolTip()
+    assert "&lt;b&gt;bold" in app_tip
+    assert "<b>bold" not in app_tip

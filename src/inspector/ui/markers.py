@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from inspector.metrics.snapshot import Marker
 from inspector.metrics.text import safe
 
+from .labels import plain_tooltip
 from .plot_style import marker_colour, pen
 
 #: Most recent marker lines drawn per plot; older ones fall off instead of piling up items.
@@ -101,7 +102,7 @@ class MarkerLayer:
                 line.setPen(pen(marker_colour(group.kind)))
                 self.kinds[i] = group.kind
             line.setValue(group.t)
-            tip = group.tooltip
+            tip = plain_tooltip(group.tooltip)
             if line.toolTip() != tip:
                 line.setToolTip(tip)
             line.setVisible(True)

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from .columns import SORT_ROLE, Column
+from .labels import plain_tooltip
 
 R = TypeVar("R", bound=tuple[Any, ...])
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -86,10 +87,9 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
 
     def _tooltip_of(self, row: R, col: int, column: Column, value: Any) -> str | None:
         tip = self._tooltip(row, col) if self._tooltip is not None else None
-        if tip is not None:
-            return tip
-        # Ids are elided in narrow columns; the tooltip shows them whole.
-        return str(value) if column.kind == "text" and value else None
+        if tip is None and column.kind == "text" and value:
+            tip = str(value)  # ids are elided in narrow columns; the tooltip shows them whole
+        return None if tip is None else plain_tooltip(tip)  # names come from the app
 
     def headerData(
         self, section: int, orientation: Qt.Orientation,

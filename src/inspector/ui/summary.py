@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 from inspector.metrics.snapshot import Snapshot
 from inspector.metrics.units import format_age, format_bytes
 
-from .labels import plain_label
+from .labels import plain_label, plain_tooltip
 
 #: The colour of the lag while the event loop is blocked.
 BLOCKED_COLOUR = QColor("#e53935")
@@ -81,7 +81,7 @@ class SummaryStrip(QWidget):
         if label.text() != text:
             label.setText(text)
             if name != "lag":  # the lag's tooltip explains the lag
-                label.setToolTip(text)
+                label.setToolTip(plain_tooltip(text))
 
     def _set_blocked(self, blocked: bool, stack: list[str], threshold_ms: float) -> None:
         label = self.labels["lag"]
@@ -90,6 +90,7 @@ class SummaryStrip(QWidget):
             tip = "Event loop blocked. GUI thread stack:\n" + "\n".join(stack[-15:])
         else:
             tip = f"Event-loop lag; blocked above {threshold_ms:.0f} ms"
+        tip = plain_tooltip(tip)  # the stack names the app's files and functions
         if label.toolTip() != tip:
             label.setToolTip(tip)
         if blocked == self.blocked:
