@@ -10,7 +10,8 @@ what the views need between refreshes: the last snapshot, and the time before wh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .refresh_policy import PlotThrottle, ResourceFeed
 from .source import ClearableSource, MetricsSource
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
     from .panel import Panel
     from .status import StatusLine
+
+T = TypeVar("T")
 
 #: How many resources of the selected component are listed.
 RESOURCE_PAGE = 500
@@ -60,13 +63,10 @@ class SourceFeed:
         source = self.source
         if source is None:
             return
-        try:
-            snapshot = source.snapshot()
-            history = source.history()
-        except Exception as exc:  # any source's failure is shown, not raised
-            self._status.set(f"source failed: {exc}")
+        read = self._ask("source", lambda: (source.snapshot(), source.history()))
+        if read is None:
             return
-        self._apply(panel, snapshot, history, timed=timed)
+        self._apply(panel, *read, timed=timed)
         # A remote source keeps its last snapshot once the application is gone, and says so.
         gone = getattr(source, "error", None)
         if gone:
@@ -79,10 +79,8 @@ class SourceFeed:
         panel, source = self.panel, self.source
         if panel is None or panel.plots is None or source is None or self.last_snapshot is None:
             return
-        try:
-            history = source.history()
-        except Exception as exc:  # see refresh()
-            self._status.set(f"source failed: {exc}")
+        history = self._ask("source", source.history)
+        if history is None:
             return
         panel.plots.set_threshold(self.last_snapshot.lag_threshold_ms)
         panel.plots.set_history(history, self._t_floor)
@@ -90,13 +88,20 @@ class SourceFeed:
     def clear_history(self) -> None:
         """Hide the samples taken so far (and have the source forget them, if it can)."""
         if isinstance(self.source, ClearableSource):
-            try:
-                self.source.clear_history()
-            except Exception as exc:  # see refresh()
-                self._status.set(f"clear history failed: {exc}")
+            self._ask("clear history", self.source.clear_history)
         self._t_floor = self._last_t
         if self.panel is not None and self.panel.plots is not None:
             self.panel.plots.clear_view()
+
+    def _ask(self, what: str, call: Callable[[], T]) -> T | None:
+        """``call()``'s answer, or None when it failed: a failure of any source (a closed
+        socket, a model mid-shutdown, a bug) is shown on the status line, never raised into
+        the event loop."""
+        try:
+            return call()
+        except Exception as exc:
+            self._status.set(f"{what} failed: {exc}")
+            return None
 
     def _apply(self, panel: Panel, snapshot: Snapshot, history: History, *,
                timed: bool) -> None:
@@ -129,10 +134,8 @@ class SourceFeed:
         key = self._resources.key_of(component_id, self.last_snapshot)
         if not self._resources.due(key, on_screen=tables.currentIndex() == 0, force=force):
             return
-        try:
-            page = source.resources(0, RESOURCE_PAGE, component_id)
-        except Exception as exc:  # see refresh()
-            self._status.set(f"resources failed: {exc}")
+        page = self._ask("resources", lambda: source.resources(0, RESOURCE_PAGE, component_id))
+        if page is None:
             return
         self._resources.fetched(key)
         tables.set_resources(page, component_id)
