@@ -10,19 +10,8 @@ from inspector.metrics.snapshot import (
     ResourcePage,
     TeardownAudit,
 )
+from inspector.ui import rows as r
 from inspector.ui.record_table import TableSpec
-from inspector.ui.rows import (
-    AUDITS,
-    COMPONENTS,
-    RESOURCES,
-    SUSPECTS,
-    WORKERS,
-    audit_rows,
-    component_rows,
-    resource_rows,
-    suspect_rows,
-    worker_rows,
-)
 
 from .fakes import entry, make_snapshot
 
@@ -33,7 +22,7 @@ def test_a_teardown_without_callbacks_still_has_a_row() -> None:
         TeardownAudit(component_id="Busy", reason="destroyed", t=2.0, released=0, callbacks=[
             CallbackAudit(name="cb", priority=1, order=0, duration_ms=0.1)]),
     ])
-    rows = audit_rows(snap)
+    rows = r.audit_rows(snap)
     assert rows[0][:4] == ("Quiet", "explicit", 1.0, 3)
     assert rows[0][4] is None
     assert rows[1][5] == "cb"
@@ -45,17 +34,17 @@ def test_every_table_shows_the_leading_fields_of_its_row() -> None:
     snap = make_snapshot()
     page = ResourcePage(total=1, offset=0, items=[entry("r1", "Gallery")])
     built: list[tuple[TableSpec[Any], list[Any]]] = [
-        (COMPONENTS, component_rows(snap)), (RESOURCES, resource_rows(page)),
-        (SUSPECTS, suspect_rows(snap)), (WORKERS, worker_rows(snap)),
-        (AUDITS, audit_rows(snap)),
+        (r.COMPONENTS, r.component_rows(snap)), (r.RESOURCES, r.resource_rows(page)),
+        (r.SUSPECTS, r.suspect_rows(snap)), (r.WORKERS, r.worker_rows(snap)),
+        (r.AUDITS, r.audit_rows(snap)),
     ]
     for spec, rows in built:
         assert rows, spec
         for row in rows:
             assert len(row) >= len(spec.columns)
             spec.key(row)  # every row has a key
-    assert component_rows(snap)[0] == ("Gallery", "tab", 2, 2000, True)
-    suspect = suspect_rows(snap)[0]
+    assert r.component_rows(snap)[0] == ("Gallery", "tab", 2, 2000, True)
+    suspect = r.suspect_rows(snap)[0]
     assert (suspect.resource, suspect.resource_id) == ("r9", "r9")  # the id past the columns
 
 
@@ -65,9 +54,9 @@ def test_a_resource_name_tooltip_says_where_it_was_made() -> None:
                          alive=True, name="thumbs", site="gallery.py:42")
     bare = entry("r2", "C")
     page = ResourcePage(total=2, offset=0, items=[made, bare])
-    rows = resource_rows(page)
-    assert RESOURCES.tooltip is not None
-    name_column = [c.title for c in RESOURCES.columns].index("name")
-    assert RESOURCES.tooltip(rows[0], name_column) == "thumbs\nmade at gallery.py:42"
-    assert RESOURCES.tooltip(rows[0], 0) is None  # other columns keep the default
-    assert RESOURCES.tooltip(rows[1], name_column) is None  # no site: the default
+    rows = r.resource_rows(page)
+    assert r.RESOURCES.tooltip is not None
+    name_column = [c.title for c in r.RESOURCES.columns].index("name")
+    assert r.RESOURCES.tooltip(rows[0], name_column) == "thumbs\nmade at gallery.py:42"
+    assert r.RESOURCES.tooltip(rows[0], 0) is None  # other columns keep the default
+    assert r.RESOURCES.tooltip(rows[1], name_column) is None  # no site: the default
