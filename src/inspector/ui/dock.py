@@ -27,6 +27,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from inspector.errors import BadInput
+from inspector.fleet.snapshot_file import check_format, format_for, save_snapshot
 
 from .controls import DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS
 from .feed import SourceFeed
@@ -310,8 +311,6 @@ class InspectorDock(QDockWidget):
         Raises ``ValueError`` for another format, ``RuntimeError`` without a source, and
         ``BadInput`` when the file can't be written (a directory, a socket, a full disk).
         """
-        from inspector.fleet.snapshot_file import check_format, format_for, save_snapshot
-
         fmt = check_format(format_for(path) if fmt is None else fmt)
         snapshot = self._feed.last_snapshot
         if snapshot is None:
