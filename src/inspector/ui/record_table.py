@@ -32,7 +32,7 @@ class TableSpec(Generic[R]):
 class RecordTable(Generic[R]):
     """A model, its sort/filter proxy and the view showing it."""
 
-    def __init__(self, spec: TableSpec[R], parent: QWidget) -> None:
+    def __init__(self, spec: TableSpec[R], parent: QWidget | None = None) -> None:
         self.view = QTableView(parent)
         self.model: RecordTableModel[R] = RecordTableModel(
             spec.columns, spec.key, spec.foreground, parent=self.view, tooltip=spec.tooltip)
