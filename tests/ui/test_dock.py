@@ -1,4 +1,4 @@
-"""InspectorDock behaviour: model → view, view → model, visibility, docking, exports, leaks."""
+"""InspectorDock behaviour: model → view, view → model, visibility, docking, leaks (exports: test_export.py)."""
 
 from __future__ import annotations
 
