@@ -1,4 +1,5 @@
-"""InspectorDock behaviour: model → view, view → model, visibility, docking, leaks (exports: test_export.py)."""
+"""InspectorDock behaviour: model → view, view → model, visibility, docking, leaks
+(the exports are in test_export.py)."""
 
 from __future__ import annotations
 
