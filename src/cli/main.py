@@ -18,12 +18,16 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.commands import COMMANDS
 from cli.lazy import LazyGroup
 from inspector.errors import ResinspectError
+
+if TYPE_CHECKING:
+    from cli.reader import Readers
 
 PROG = "resinspect"
 
@@ -49,11 +53,12 @@ def resinspect() -> None:
     """
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, readers: Readers | None = None) -> int:
     """Run ``resinspect`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
-    Never raises (``SystemExit`` included): the console script passes the result to
-    ``sys.exit``.
+    ``readers`` is how commands reach live applications (click's ``ctx.obj``; default: the
+    real sockets, :class:`cli.reader.Readers`). Never raises (``SystemExit`` included): the
+    console script passes the result to ``sys.exit``.
     """
     if sys.stdout is None:  # started with stdout closed (`resinspect ls >&-`)
         sys.stdout = _ClosedStream("standard output")
@@ -62,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args=list(argv) if argv is not None else None,
             prog_name=PROG,
             standalone_mode=False,
+            obj=readers,
         )
         # Flush here, inside the handlers: a closed pipe otherwise surfaces at interpreter
         # exit as an "Exception ignored" message.

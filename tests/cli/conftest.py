@@ -15,13 +15,14 @@ from typing import Any
 
 import pytest
 
+from cli.reader import Readers
 from inspector.metrics.snapshot import (
     ComponentStats,
     LeakSuspect,
     Snapshot,
     TypeStats,
 )
-from tests.cli_helpers import Run, run_cli
+from tests.cli_helpers import CliSeams
 
 LONG_ID = "MainWindow.tabs.ThumbnailBrowserTab#3.ThumbnailLoaderController.decoder_pool_worker"
 
@@ -129,26 +130,47 @@ class FakeApp:
     protocol: int = 1
 
 
-@pytest.fixture(name="run_cli")
-def run_cli_fixture() -> Run:
-    """``run_cli("snapshot", "--pid", "1")``: ``cli.main.main`` in CliRunner's isolation."""
-    return run_cli
-
-
 @pytest.fixture
-def fake_reader(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeReader]:
-    """Install a FakeReader as what ``cli.reader.open_reader`` returns; records the target."""
+def fake_reader(cli_seams: CliSeams) -> Callable[..., FakeReader]:
+    """Hand ``run_cli``'s CLI a FakeReader for every application it opens (click's
+    ``ctx.obj``); the reader records each target."""
 
     def install(snapshots: Sequence[Snapshot] | None = None,
                 fail: BaseException | None = None) -> FakeReader:
         reader = FakeReader(snapshots or [make_snapshot()], fail)
 
-        def open_reader(pid: int | None = None, socket: Path | None = None,
-                        **_: object) -> FakeReader:
+        def open_reader(pid: int | None, socket: Path | None) -> FakeReader:
             reader.targets.append((pid, socket))
             return reader
 
-        monkeypatch.setattr("cli.reader.open_reader", open_reader)
+        cli_seams.readers = Readers(open=open_reader)
         return reader
+
+    return install
+
+
+FailingOpen = Callable[[BaseException], None]
+FakeApps = Callable[[Sequence["FakeApp"]], None]
+
+
+@pytest.fixture
+def failing_open(cli_seams: CliSeams) -> FailingOpen:
+    """``failing_open(error)``: every application the CLI opens raises ``error``."""
+
+    def install(error: BaseException) -> None:
+        def open_reader(pid: int | None, socket: Path | None) -> FakeReader:
+            raise error
+
+        cli_seams.readers = Readers(open=open_reader)
+
+    return install
+
+
+@pytest.fixture
+def fake_apps(cli_seams: CliSeams) -> FakeApps:
+    """``fake_apps([...])``: what the CLI's discovery (``ls``) finds."""
+
+    def install(apps: Sequence[FakeApp]) -> None:
+        cli_seams.readers = Readers(list_apps=lambda: apps)
 
     return install

@@ -10,15 +10,10 @@ import pytest
 from rich.console import Console, RenderableType
 
 from cli.console import MIN_PLAIN_WIDTH, make_console
-from cli.render import (
-    format_bytes,
-    format_duration,
-    format_ms,
-    plain_width,
-    render_ls,
-    render_top,
-)
+from cli.render.ls import render_ls
+from cli.render.top import plain_width, render_top
 from inspector.metrics.snapshot import ComponentStats, TypeStats
+from inspector.metrics.units import format_bytes, format_duration, format_ms
 
 from .conftest import LONG_ID, FakeApp, blocked_snapshot, make_snapshot, suspect
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.freezes import freezes_section, render_dump, render_hangs
-from cli.render import render_top
+from cli.render.freezes import freezes_section, render_dump, render_hangs
+from cli.render.top import render_top
 from inspector.metrics.snapshot import Hang, HangFrame
 
 from .conftest import make_snapshot

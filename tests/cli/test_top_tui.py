@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.tui import TopState, natural_key, parse_keys, sort_components
+from cli.keys import parse_keys
+from cli.render.table import natural_key
+from cli.topstate import TopState, sort_components
 from inspector.metrics.snapshot import ComponentStats, LeakSuspect, Snapshot
 from tests.apps.harness import RESINSPECT, App
 from tests.conftest import ROOT, python_env
@@ -205,7 +207,8 @@ def test_piped_top_is_plain_and_at_most_100_columns(start_app: Callable[..., App
 def test_suspects_with_the_same_fingerprint_are_one_row() -> None:
     from rich.console import Console
 
-    from cli.render import group_suspects, render_top
+    from cli.render.suspects import group_suspects
+    from cli.render.top import render_top
 
     suspects = [LeakSuspect(component_id=f"ResultsTab#{i}", resource_type="widget",
                             resource_id=f"w{i}", reason="retained_after_cleanup",

@@ -46,7 +46,7 @@ def dump(pid: int | None, socket: Path | None, as_json: bool) -> None:
             reply = client.stacks()
     except NotAnswering as exc:
         if isinstance(exc.report, StallReport) and not as_json:
-            from cli.freezes import render_not_answering
+            from cli.render.freezes import render_not_answering
 
             make_console().print(render_not_answering(exc.report, str(exc)))
         raise
@@ -55,7 +55,7 @@ def dump(pid: int | None, socket: Path | None, as_json: bool) -> None:
 
         click.echo(msgspec.json.format(msgspec.json.encode(reply), indent=2))
         return
-    from cli.freezes import render_dump
+    from cli.render.freezes import render_dump
 
     console = make_console()
     if not console.is_terminal:

@@ -35,7 +35,7 @@ def hangs(pid: int | None, socket: Path | None, as_json: bool) -> None:
         click.echo(msgspec.json.format(msgspec.json.encode(reply), indent=2))
         return
     from cli.console import make_console
-    from cli.freezes import render_hangs
+    from cli.render.freezes import render_hangs
 
     console = make_console()
     if not console.is_terminal:  # a pipe: every frame whole on its line

@@ -43,14 +43,14 @@ def record(pid: int | None, socket: Path | None, output: Path, interval: float,
     from cli import reader
     from cli.console import is_terminal
     from inspector.errors import ConnectionLost
-    from inspector.fleet._signals import sigterm_as_interrupt
     from inspector.fleet.recording import RecordingWriter
     from inspector.fleet.recording import record as record_snapshots
+    from inspector.fleet.signals import sigterm_as_interrupt
 
     # A progress line is for a person watching; in a pipe or a log it would only be noise.
     status = _StatusLine(output, duration) if is_terminal(sys.stderr) else None
     # Connect before creating the file: a wrong --pid must not leave an empty recording.
-    with sigterm_as_interrupt(), closing(reader.open_reader(pid, socket)) as source, \
+    with sigterm_as_interrupt(), closing(reader.readers().open(pid, socket)) as source, \
             RecordingWriter(output, fsync=fsync) as writer:
         try:
             record_snapshots(source.iter_snapshots(interval), writer, interval=interval,
@@ -77,7 +77,7 @@ class _StatusLine:
         self.duration = duration
 
     def update(self, progress: Progress) -> None:
-        from cli.render import name
+        from cli.render.table import name
         from inspector.metrics.units import format_bytes, format_duration
 
         snap = progress.last
@@ -88,7 +88,7 @@ class _StatusLine:
                    f"{format_duration(progress.elapsed_s)}{limit}{stop}")
 
     def finish(self, count: int, size: int) -> None:
-        from cli.render import name
+        from cli.render.table import name
         from inspector.metrics.units import format_bytes
 
         self._show(f"recorded {_count(count)} ({format_bytes(size)}) to {name(self.output)}")

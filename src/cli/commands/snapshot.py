@@ -34,7 +34,7 @@ def snapshot(pid: int | None, socket: Path | None, fmt: str, output: Path | None
     from cli import reader
     from cli.output import write_output
 
-    with closing(reader.open_reader(pid, socket)) as source:
+    with closing(reader.readers().open(pid, socket)) as source:
         with_objects = getattr(source, "snapshot_with_objects", None)
         snap = (with_objects() if objects and with_objects is not None
                 else source.get_current_snapshot())

@@ -39,7 +39,7 @@ def why(resource_id: str, pid: int | None, socket: Path | None, as_json: bool) -
         click.echo(msgspec.json.encode(result).decode())
         return
     from cli.console import make_console
-    from cli.render import render_why
+    from cli.render.why import render_why
 
     console = make_console()
     table = render_why(result)

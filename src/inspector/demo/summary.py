@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .dataset import Dataset
 from .workload import WorkloadReport
+
+if TYPE_CHECKING:
+    from .screenshots import TopRenderer
 
 _REASONS = ("orphan_worker", "growth", "retained_after_cleanup")
 
 
 def print_summary(report: WorkloadReport, dataset: Dataset, screenshots: Path | None,
-                  out: TextIO) -> None:
-    """Print the final ``top`` frame (as ``resinspect top`` prints it to ``out``) and a few
-    lines on what the tour did and what the inspector found."""
-    from cli.console import make_console
-    from cli.render import render_top
-
+                  out: TextIO, renderer: TopRenderer | None = None) -> None:
+    """Print the final ``top`` frame (as ``resinspect top`` prints it to ``out``, when given
+    its ``renderer``) and a few lines on what the tour did and what the inspector found."""
     from .screenshots import frame_width
 
-    if report.final is not None:
-        console = make_console(out)
+    if report.final is not None and renderer is not None:
+        console = renderer.console(out)
         if not console.is_terminal:  # like `top`, wide enough for whole ids and details
-            console.width = max(console.width, frame_width(report.final))
-        console.print(render_top(report.final))
+            console.width = max(console.width, frame_width(report.final, renderer))
+        console.print(renderer.frame(report.final))
     for line in summary_lines(report, dataset, screenshots):
         print(line, file=out)
     out.flush()
