@@ -7,6 +7,8 @@ that ``main`` produces after turning errors into one line.
 
 from __future__ import annotations
 
+import io
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console, RenderableType
 
 from cli.reader import Readers
 from inspector.metrics.snapshot import (
@@ -23,6 +26,24 @@ from inspector.metrics.snapshot import (
     TypeStats,
 )
 from tests.cli_helpers import CliSeams
+
+#: An ANSI escape sequence's start: plain output has none.
+ANSI = re.compile(r"\x1b\[")
+
+
+def text_of(renderable: RenderableType, width: int = 100) -> str:
+    """What ``renderable`` prints on a plain console ``width`` columns wide."""
+    console = Console(file=io.StringIO(), width=width)
+    console.print(renderable)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(out, str)
+    return out
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    """The lines of ``text`` that contain ``needle``."""
+    return [line for line in text.splitlines() if needle in line]
+
 
 LONG_ID = "MainWindow.tabs.ThumbnailBrowserTab#3.ThumbnailLoaderController.decoder_pool_worker"
 
