@@ -123,6 +123,16 @@ def open_reader(
     return SocketReader(resolve_target(pid, socket), timeout=timeout)
 
 
+def connect(pid: int | None, socket: Path | None, *, timeout: float = DEFAULT_TIMEOUT_S
+            ) -> InspectorClient:
+    """A client of the application chosen by ``pid``/``socket`` (or the only one running),
+    for the commands that ask more than snapshots (``why``, ``hangs``, ``dump``)."""
+    from cli.options import resolve_target
+    from inspector.server.client import InspectorClient
+
+    return InspectorClient(resolve_target(pid, socket), timeout=timeout)
+
+
 def list_apps() -> Sequence[AppDescription]:
     """The live applications, from their sidecar files (no connection is made)."""
     from inspector.server.discovery import list_apps as discover

@@ -10,14 +10,25 @@ the recorded pace, with the lifecycle markers each snapshot carries.
 
 from __future__ import annotations
 
+import sys
+import time
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.live import Live
 
+from cli import tui
 from cli.options import Seconds, target_options
-from inspector.errors import ConnectionLost
+from cli.reader import readers
+from cli.render.freezes import render_not_answering
+from cli.render.replay import replay_frame, replay_width
+from cli.render.top import plain_width, render_top
+from inspector.errors import ConnectionLost, NotAnswering
+from inspector.fleet.recording import Playback, first_and_last, load_recording
+from inspector.metrics.hangs import StallReport
+from inspector.server.discovery import pid_from_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,9 +58,7 @@ PIPE_WIDTH = 100
 def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: float, once: bool,
         replay: Path | None) -> None:
     """Live view of an application's resources. Ctrl-C leaves."""
-    from cli.console import make_console
-    from cli.reader import readers
-    from cli.render.top import plain_width, render_top
+    from cli.console import make_console  # looked up at each run: tests hand in a terminal
 
     console = make_console()
     if replay is not None:
@@ -88,10 +97,6 @@ def _exited(source: SnapshotReader) -> str | None:
     """What to say when the watched application exited cleanly (its server removed its
     socket on the way out), or None: still listening, or gone without a goodbye (killed or
     crashed, its socket left behind), which stays an error."""
-    import time
-
-    from inspector.server.discovery import pid_from_name
-
     path = getattr(source, "path", None)
     if not isinstance(path, Path):
         return None
@@ -110,24 +115,15 @@ def _not_answering_shown(console: Console) -> Iterator[None]:
     """An application that cannot answer (native code holds the GIL) is shown as a frame of
     its own - the verdict and the stacks its stall watchdog wrote - before the one-line
     error that ends ``top``."""
-    from inspector.errors import NotAnswering
-
     try:
         yield
     except NotAnswering as exc:
-        from cli.render.freezes import render_not_answering
-        from inspector.metrics.hangs import StallReport
-
         if isinstance(exc.report, StallReport):
             console.print(render_not_answering(exc.report, str(exc)))
         raise
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
-    import sys
-
-    from cli import tui
-
     if sys.stdin.isatty():
         fetch = None
         resources = getattr(source, "resources", None)
@@ -142,10 +138,6 @@ def _live(console: Console, source: SnapshotReader, interval: float) -> None:
 
 def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
     """Redraw in place at every push, without keys (stdin is not a terminal)."""
-    from rich.live import Live
-
-    from cli.render.top import render_top
-
     def frame() -> int:
         # Components get what the terminal has left after the fixed parts of the frame.
         return max(5, console.height - 24)
@@ -165,13 +157,6 @@ def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
 
 
 def _replay(console: Console, path: Path, interval: float | None, once: bool) -> None:
-    import time
-
-    from rich.live import Live
-
-    from cli.render.replay import replay_frame, replay_width
-    from inspector.fleet.recording import Playback, first_and_last, load_recording
-
     if once or not console.is_terminal:
         # Streamed: the last frame is shown, so only the first and last are held.
         first, last, count = first_and_last(path)
