@@ -8,8 +8,10 @@ must keep every contract (``lint-imports`` itself runs in tests/test_quality.py)
 
 from __future__ import annotations
 
+import ast
 import copy
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import grimp
@@ -78,3 +80,31 @@ def test_a_forbidden_import_breaks_a_contract(graph: grimp.ImportGraph, importer
                        line_contents=line)
     broken = broken_contracts(changed)
     assert any(contract in name for name in broken), broken
+
+
+def private_imports(folder: Path) -> list[tuple[str, int]]:
+    """(file, line) of every import, in ``folder``'s modules, of a private name or module
+    (``_name``) of another module - what import-linter cannot see."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                names = [*(node.module or "").split("."), *(a.name for a in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [part for a in node.names for part in a.name.split(".")]
+            else:
+                continue
+            if any(n.startswith("_") and not n.startswith("__") for n in names):
+                found.append((str(path.relative_to(folder)), node.lineno))
+    return found
+
+
+def test_the_cli_imports_no_private_name(tmp_path: Path) -> None:
+    assert private_imports(ROOT / "src" / "cli") == []
+    # The check itself finds both kinds, and passes the rest.
+    (tmp_path / "bad.py").write_text("from inspector.fleet import _signals\n"
+                                     "from cli.render.top import _title\n"
+                                     "import inspector.fleet._signals\n")
+    (tmp_path / "good.py").write_text("from __future__ import annotations\nimport os\n"
+                                      "from cli.render.top import render_top\n")
+    assert private_imports(tmp_path) == [("bad.py", 1), ("bad.py", 2), ("bad.py", 3)]
