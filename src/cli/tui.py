@@ -26,53 +26,86 @@ if TYPE_CHECKING:
 RESOURCE_PAGE = 200
 
 
+class _Inbox:
+    """Snapshots from a reader thread, for the loop to take without waiting."""
+
+    def __init__(self, snapshots: Iterator[Snapshot]) -> None:
+        self._queue: queue.Queue[Snapshot | BaseException | None] = queue.Queue()
+        self._snapshots = snapshots
+        self.ended = False
+        threading.Thread(target=self._pump, name="resinspect-top-reader", daemon=True).start()
+
+    def _pump(self) -> None:
+        try:
+            for snap in self._snapshots:
+                self._queue.put(snap)
+            self._queue.put(None)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            self._queue.put(exc)
+
+    def newest(self) -> Snapshot | None:
+        """The newest snapshot that arrived since the last call (None: none); raises the
+        stream's error, and sets :attr:`ended` when the stream ended."""
+        newest = None
+        while not self.ended:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
+                self.ended = True
+            else:
+                newest = item
+        return newest
+
+
+class _Screen:
+    """What is on screen: the snapshot, the state, and the resource page it shows (fetched
+    again only when the component, the offset or the snapshot changed)."""
+
+    def __init__(self, console: Console, snapshot: Snapshot,
+                 fetch: Callable[[str, int, int], ResourcePage] | None) -> None:
+        self.console = console
+        self.snapshot = snapshot
+        self.state = TopState()
+        self._fetch = fetch
+        self._page: ResourcePage | None = None
+        self._page_key: tuple[object, ...] | None = None
+
+    def frame(self) -> RenderableType:
+        """The frame for the console's size now."""
+        state = self.state
+        if state.view == "resources" and self._fetch is not None:
+            key = (state.component, state.resource_offset, self.snapshot.seq)
+            if key != self._page_key:
+                self._page = self._fetch(state.component, state.resource_offset,
+                                         RESOURCE_PAGE)
+                self._page_key = key
+        return render_tui(self.snapshot, state, self.console.height, self.console.width,
+                          self._page)
+
+
 def run(console: Console, first: Snapshot, snapshots: Iterator[Snapshot],
         fetch: Callable[[str, int, int], ResourcePage] | None) -> None:
     """Show ``snapshots`` until ``q``, Ctrl-C, or the stream ends (its error is raised)."""
     from rich.live import Live
 
-    inbox: queue.Queue[Snapshot | BaseException | None] = queue.Queue()
-
-    def pump() -> None:
-        try:
-            for snap in snapshots:
-                inbox.put(snap)
-            inbox.put(None)
-        except BaseException as exc:  # handed to the main thread, which raises it
-            inbox.put(exc)
-
-    threading.Thread(target=pump, name="resinspect-top-reader", daemon=True).start()
-    state = TopState()
-    snapshot = first
-    page: ResourcePage | None = None
-    page_key: tuple[object, ...] | None = None
-
-    def frame() -> RenderableType:
-        nonlocal page, page_key
-        if state.view == "resources" and fetch is not None:
-            key = (state.component, state.resource_offset, snapshot.seq)
-            if key != page_key:
-                page = fetch(state.component, state.resource_offset, RESOURCE_PAGE)
-                page_key = key
-        return render_tui(snapshot, state, console.height, console.width, page)
-
-    with KeyReader() as keys, Live(frame(), console=console, screen=True, auto_refresh=False,
-                                   redirect_stdout=False, redirect_stderr=False) as live:
+    inbox = _Inbox(snapshots)
+    screen = _Screen(console, first, fetch)
+    state = screen.state
+    with KeyReader() as keys, Live(screen.frame(), console=console, screen=True,
+                                   auto_refresh=False, redirect_stdout=False,
+                                   redirect_stderr=False) as live:
         while not state.quit:
-            changed = False
-            for key in keys.read(0.1):
+            typed = keys.read(0.1)
+            for key in typed:
                 state.apply(key)
-                changed = True
-            while True:
-                try:
-                    item = inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                snapshot = item
-                changed = True
-            if changed and not state.quit:
-                live.update(frame(), refresh=True)
+            newest = inbox.newest()
+            if inbox.ended:
+                return
+            if newest is not None:
+                screen.snapshot = newest
+            if (typed or newest is not None) and not state.quit:
+                live.update(screen.frame(), refresh=True)

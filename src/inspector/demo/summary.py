@@ -54,6 +54,16 @@ def summary_lines(report: WorkloadReport, dataset: Dataset, screenshots: Path | 
         where = report.gui_stack[-1] if report.gui_stack else "no stack captured"
         lines.append(f"  - blocked the GUI thread for {report.blocked_s:.1f} s: another thread "
                      f"saw {report.lag_seen_ms / 1000:.1f} s of lag, GUI stack ending in {where}")
+    lines += _planted_lines(report)
+    if screenshots is not None and report.screenshots:
+        names = ", ".join(p.name for p in report.screenshots)
+        lines.append(f"  - screenshots in {screenshots}: {names} (log: demo.log)")
+    return lines
+
+
+def _planted_lines(report: WorkloadReport) -> list[str]:
+    """One line per planted defect: whether the inspector reported it."""
+    lines = []
     for reason in _REASONS:
         owner = report.planted.get(reason)
         if owner is None:
@@ -71,7 +81,4 @@ def summary_lines(report: WorkloadReport, dataset: Dataset, screenshots: Path | 
         seen = report.teardown_error()
         lines.append(f"  - planted a failing cleanup callback in {owner}: " + (
             f"the teardown audit shows {seen[1]}" if seen else "no audit seen"))
-    if screenshots is not None and report.screenshots:
-        names = ", ".join(p.name for p in report.screenshots)
-        lines.append(f"  - screenshots in {screenshots}: {names} (log: demo.log)")
     return lines

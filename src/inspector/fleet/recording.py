@@ -91,45 +91,45 @@ class RecordingFile:
         path = self.path
         with open_regular_file(path) as f:
             seen_text = False
-            lineno = 0
-            while True:
-                raw = f.readline(MAX_LINE_BYTES + 1)
-                if not raw:
-                    break
-                lineno += 1
-                if len(raw) > MAX_LINE_BYTES:
-                    raise BadInput(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, "
-                                   "not a resinspect snapshot")
-                line = raw.strip()
-                if not line:
-                    continue
-                first = not seen_text
-                seen_text = True
+            for lineno, raw in _lines(f, path):
+                first, seen_text = not seen_text, True
                 try:
-                    snap = Snapshot.from_json(line)
+                    snap = Snapshot.from_json(raw.strip())
                 except msgspec.ValidationError as err:  # whole JSON, not a snapshot: no cut
                     raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
                                    ) from None
                 except msgspec.DecodeError as err:
-                    if first:
-                        single = _single_document(f, path)
-                        if single is not None:
-                            self.count = 1
-                            yield single
-                            return
+                    single = _single_document(f, path) if first else None
+                    if single is not None:
+                        self.count = 1
+                        yield single
+                        return
                     # Only the very last line can be a write the recorder did not finish: it
                     # has no newline after it.
-                    if self.allow_cut and not raw.endswith(b"\n"):
-                        self.truncated = True
-                        break
-                    raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
-                                   ) from None
+                    cut_short = self.allow_cut and not raw.endswith(b"\n")
+                    if not cut_short:
+                        raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
+                                       ) from None
+                    self.truncated = True
+                    break
                 self.count += 1
                 yield _checked(snap, f"{path}:{lineno}")
         if not self.count:
-            if not seen_text:
-                raise BadInput(f"{path}: empty file, no snapshot in it")
-            raise BadInput(f"{path}: no complete snapshot in it")
+            raise BadInput(f"{path}: no complete snapshot in it" if seen_text
+                           else f"{path}: empty file, no snapshot in it")
+
+
+def _lines(f: BinaryIO, path: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of ``f`` that hold any text, with their numbers (from 1); ``BadInput`` for
+    one longer than :data:`MAX_LINE_BYTES`."""
+    lineno = 0
+    while raw := f.readline(MAX_LINE_BYTES + 1):
+        lineno += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise BadInput(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, "
+                           "not a resinspect snapshot")
+        if raw.strip():
+            yield lineno, raw
 
 
 def first_and_last(path: str | os.PathLike[str]) -> tuple[Snapshot, Snapshot, int]:
