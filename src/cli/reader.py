@@ -37,8 +37,19 @@ class SnapshotReader(Protocol):
         """
         ...
 
+    def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
+                  ) -> ResourcePage:
+        """A page of the application's resource listing (one component's, when given)."""
+        ...
+
+    def exited(self) -> int | None:
+        """After ``ConnectionLost``: the application's pid (0 if unknown) when it exited
+        cleanly - its server removed its socket - or None when it is still listening or went
+        without a goodbye (killed, crashed: the socket left behind). May wait a moment."""
+        ...
+
     def close(self) -> None:
-        """Release the connection or file; safe to call twice."""
+        """Release the connection; safe to call twice."""
         ...
 
 
@@ -99,6 +110,20 @@ class SocketReader:
         if self._pages is None:
             self._pages = InspectorClient(self.path, timeout=self._timeout)
         return self._pages.resources(offset, limit, component_id)
+
+    def exited(self) -> int | None:
+        """The pid in the socket's name once the socket is gone (within 2 s), else None."""
+        import time
+
+        from inspector.server.discovery import pid_from_name
+
+        # A quitting server drops its clients a moment before it removes its socket.
+        deadline = time.monotonic() + 2.0
+        while self.path.exists():
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+        return pid_from_name(self.path.stem) or 0
 
     def close(self) -> None:
         """Close the connections."""

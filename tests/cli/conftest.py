@@ -22,6 +22,7 @@ from cli.reader import Readers
 from inspector.metrics.snapshot import (
     ComponentStats,
     LeakSuspect,
+    ResourcePage,
     Snapshot,
     TypeStats,
 )
@@ -134,6 +135,13 @@ class FakeReader:
             yield snap
         if self.fail is not None:
             raise self.fail
+
+    def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
+                  ) -> ResourcePage:
+        return ResourcePage(total=0, offset=offset, items=[])
+
+    def exited(self) -> int | None:
+        return None  # as a killed application: its going away stays an error
 
     def close(self) -> None:
         self.closed = True

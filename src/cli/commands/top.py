@@ -28,7 +28,6 @@ from cli.render.top import plain_width, render_top
 from inspector.errors import ConnectionLost, NotAnswering
 from inspector.fleet.recording import Playback, first_and_last, load_recording
 from inspector.metrics.hangs import StallReport
-from inspector.server.discovery import pid_from_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -94,19 +93,11 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
 
 
 def _exited(source: SnapshotReader) -> str | None:
-    """What to say when the watched application exited cleanly (its server removed its
-    socket on the way out), or None: still listening, or gone without a goodbye (killed or
-    crashed, its socket left behind), which stays an error."""
-    path = getattr(source, "path", None)
-    if not isinstance(path, Path):
+    """What to say when the watched application exited cleanly, or None: still listening,
+    or gone without a goodbye (killed or crashed), which stays an error."""
+    pid = source.exited()
+    if pid is None:
         return None
-    # A quitting server drops its clients a moment before it removes its socket.
-    deadline = time.monotonic() + 2.0
-    while path.exists():
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.05)
-    pid = pid_from_name(path.stem)
     return f"resinspect top: the application{f' (pid {pid})' if pid else ''} has exited"
 
 
@@ -125,11 +116,9 @@ def _not_answering_shown(console: Console) -> Iterator[None]:
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
     if sys.stdin.isatty():
-        fetch = None
-        resources = getattr(source, "resources", None)
-        if resources is not None:
-            def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
-                return resources(offset, limit, component_id)  # type: ignore[no-any-return]
+        def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
+            return source.resources(offset, limit, component_id)
+
         tui.run(console, source.get_current_snapshot(), source.iter_snapshots(interval),
                 fetch)
         return
