@@ -3,6 +3,7 @@ inspector.fleet.recording: tests/fleet/test_recording.py)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,8 @@ def test_stream_ends_with_connection_lost_when_the_server_goes(live: Any) -> Non
 
     with pytest.raises(ConnectionLost):
         drain()
+    # The server removed its socket on the way out: a clean exit, named by its pid.
+    assert reader.exited() == os.getpid()
     reader.close()
 
 
