@@ -29,7 +29,7 @@ def snapshot(pid: int | None, socket: Path | None, fmt: str, output: Path | None
     """Print one snapshot of an application."""
     from cli import reader
 
-    with closing(reader.open_reader(pid, socket)) as source:
+    with closing(reader.readers().open(pid, socket)) as source:
         with_objects = getattr(source, "snapshot_with_objects", None)
         snap = (with_objects() if objects and with_objects is not None
                 else source.get_current_snapshot())
