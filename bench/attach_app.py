@@ -18,6 +18,7 @@ T0 = time.perf_counter()
 import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+from typing import Literal  # noqa: E402
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot  # noqa: E402
 from PySide6.QtGui import QAction, QKeySequence  # noqa: E402
@@ -76,8 +77,9 @@ def main() -> int:
     if mode != "bare":
         from inspector import attach
 
-        dock: bool | str = {"nodock": False, "docked": True, "hidden": "hidden"}[mode]
-        handle = attach(window, name="bench-editor", dock=dock)  # type: ignore[arg-type]
+        docks: dict[str, bool | Literal["hidden"]] = {"nodock": False, "docked": True,
+                                                      "hidden": "hidden"}
+        handle = attach(window, name="bench-editor", dock=docks[mode])
     out["attach_ms"] = round((time.perf_counter() - T0) * 1000, 1)
     out["attach_rss"] = rss() - rss_before
     window.show()

@@ -86,6 +86,7 @@ def world(seconds: float, *, leak_after: float | None, with_model: bool) -> dict
     loaders = [Owner(f"Loader#{n}", workers=True) for n in (1, 2)]
     pollers = [Poller(stop) for _ in loaders]
     for owner, poller in zip(loaders, pollers, strict=True):
+        assert isinstance(owner.resources, WorkerResourceCoordinator)
         owner.resources.track_worker(poller, name="poll")
         poller.start()
     galleries = [Owner(f"Gallery#{n}") for n in (1, 2)]

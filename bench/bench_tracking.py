@@ -12,6 +12,7 @@ Run: python bench/bench_tracking.py   (writes bench/results/tracking.json)
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import os
@@ -20,6 +21,7 @@ import threading
 import time
 import weakref
 from collections import defaultdict
+from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
@@ -44,6 +46,14 @@ class Owner:
 
 class _Rec:
     __slots__ = ("created", "owner", "ref", "rid", "rtype", "size", "thread")
+
+    rid: str
+    owner: int
+    rtype: ResourceType
+    size: int
+    ref: weakref.ref[object]
+    created: float
+    thread: int
 
 
 class RealisticStore:
@@ -116,7 +126,8 @@ def main() -> int:
                                    things),
         "service+model": loop(watched.track_resource, watched.release_resource, owner, things),
     }
-    timed = {name: (lambda fn=fn: per_op_us(fn, N)) for name, fn in cases.items()}
+    timed: dict[str, Callable[[], float]] = {
+        name: functools.partial(per_op_us, fn, N) for name, fn in cases.items()}
     for fn in cases.values():  # warm up
         fn()
     medians, ratios = paired(timed, ROUNDS, baseline="realistic_store")

@@ -39,6 +39,9 @@ _SEEN: list[object] = []
 class Node:
     __slots__ = ("a", "b")
 
+    a: list[object]
+    b: object
+
 
 class Tab:
     pass

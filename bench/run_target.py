@@ -57,7 +57,7 @@ class Window(QMainWindow):
                 if shiboken6.isValid(job):
                     job.wait()
             print(f"WORK {time.perf_counter() - self.started:.6f}", flush=True)
-            QApplication.instance().quit()
+            QApplication.quit()
 
 
 def main() -> int:

@@ -11,7 +11,8 @@ Configured in pyproject.toml as ``type = "forbidden_submodules"``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from importlinter import Contract, ContractCheck, fields, output
 
@@ -29,7 +30,7 @@ class ForbiddenSubmodulesContract(Contract):
 
     def check(self, graph: Any, verbose: bool) -> ContractCheck:
         forbidden = [str(f) for f in self.forbidden]  # type: ignore[attr-defined]
-        allowed = {str(a) for a in (self.allowed_importers or [])}  # type: ignore[attr-defined]
+        allowed = {str(a) for a in cast("Iterable[object]", self.allowed_importers or [])}
         patterns = {f: _pattern(f) for f in forbidden}
         # Internal modules that import a forbidden submodule themselves.
         offenders: dict[str, list[str]] = {}

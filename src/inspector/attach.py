@@ -325,11 +325,11 @@ def _sources_not_cached() -> Iterator[None]:
             linecache.cache.pop(filename, None)
         return lines
 
-    linecache.getlines = getlines  # type: ignore[assignment]
+    linecache.getlines = getlines
     try:
         yield
     finally:
-        linecache.getlines = original  # type: ignore[assignment]
+        linecache.getlines = original
 
 
 def _start_model(service: IResourceManagementService | None, name: str | None,
@@ -340,7 +340,7 @@ def _start_model(service: IResourceManagementService | None, name: str | None,
 
     if service is None:
         service = get_service(IResourceManagementService)
-    model = MetricsModel(service, app=name, policy=policy,  # type: ignore[arg-type]
+    model = MetricsModel(service, app=name, policy=policy,
                          sample_interval_s=sample_interval_s,
                          hang_threshold_ms=hang_threshold_ms)
     model.start()
@@ -369,7 +369,7 @@ def _dock_on(window: QMainWindow, dock: bool | str, app: str) -> InspectorDock |
             log.warning("resinspect: unknown dock mode %r (docked, hidden or floating): "
                         "docking it", mode)
             mode = "docked"
-        return dock_panel(window, None, mode=mode, app=app)  # type: ignore[arg-type]
+        return dock_panel(window, None, mode=mode, app=app)
     except Exception as exc:
         log.warning("resinspect: inspector dock not added: %s", _one_line(exc))
         return None

@@ -122,7 +122,7 @@ def main() -> int:
     handle = attach(name=APP_NAME, dock=False, hang_threshold_ms=200)
 
     def stalls() -> None:
-        took = []
+        took: list[float] = []
         steps = [stall_300ms, stall_one_second, stall_three_seconds]
 
         def next_step() -> None:

@@ -63,7 +63,8 @@ def stall_in(reply: dict[str, Any], function: str) -> dict[str, Any]:
     found = [h for h in reply["hangs"]
              if any(f["frame"].startswith(f"{function} (") for f in h["where"])]
     assert len(found) == 1, [h["where"][:3] for h in reply["hangs"]]
-    return found[0]
+    hang: dict[str, Any] = found[0]
+    return hang
 
 
 def share_of(hang: dict[str, Any], function: str) -> float:

@@ -811,7 +811,7 @@ def test_13_errors_that_were_unexpected_are_one_clear_line(
                              (OSError(5, "Input/output error"), "Input/output error"),
                              (MemoryError(), "out of memory")):
         fake = Failing(failure)
-        readers = Readers(open=lambda pid, socket, _f=fake: _f)
+        readers = Readers(open=lambda pid, socket, _f=fake: _f)  # type: ignore[misc]
         line = assert_one_line_error(run_cli("snapshot", readers=readers), message)
         assert "unexpected error" not in line
 

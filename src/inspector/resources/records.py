@@ -53,7 +53,7 @@ class Strong:
 def weak_callable(fn: Callable[..., None]) -> Callable[[], Callable[..., None] | None]:
     """A bound method held weakly (its object must stay collectable), anything else strongly."""
     if hasattr(fn, "__self__") and hasattr(fn, "__func__"):
-        return weakref.WeakMethod(fn)  # type: ignore[arg-type]
+        return weakref.WeakMethod(fn)
     return Strong(fn)  # type: ignore[return-value]
 
 
@@ -87,7 +87,7 @@ class Callback:
         # A bound method is held weakly: a component that registers its own method must
         # still be collectable. Plain functions are held strongly.
         self.weak = hasattr(fn, "__self__") and hasattr(fn, "__func__")
-        self.fn: Any = weakref.WeakMethod(fn) if self.weak else fn  # type: ignore[arg-type]
+        self.fn: Any = weakref.WeakMethod(fn) if self.weak else fn
         self.priority = priority
         self.seq = seq
         self.name = getattr(fn, "__qualname__", None) or repr(fn)

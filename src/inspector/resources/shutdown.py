@@ -85,7 +85,7 @@ def _forget_sentinels() -> None:
 
 def _weak(fn: Callable[[], object]) -> Callable[[], Callable[[], object] | None]:
     if hasattr(fn, "__self__") and hasattr(fn, "__func__"):
-        return weakref.WeakMethod(fn)  # type: ignore[arg-type]
+        return weakref.WeakMethod(fn)
     return lambda: fn
 
 

@@ -253,7 +253,7 @@ class PanelPlacement(QObject):
         if isinstance(geometry, QByteArray) and mode == "floating":
             self.panel.setFloating(True)
             self.panel.restoreGeometry(geometry)
-        return mode if mode in MODES else None  # type: ignore[return-value]
+        return mode if mode in MODES else None
 
     def save(self) -> None:
         """Remember how the panel is now (see :meth:`remembered_mode`)."""
