@@ -533,7 +533,7 @@ def test_6_zombies_reused_pids_and_foreign_namespaces(runtime_dir: Path, tmp_pat
     directory = discovery.ensure_runtime_dir()
     # A zombie (exited, never reaped) whose socket nobody listens on.
     zombie = subprocess.Popen([PYTHON, "-c", "pass"])
-    assert settle(lambda: discovery._proc_state(zombie.pid) == "Z", 10)
+    assert settle(lambda: discovery.proc_state(zombie.pid) == "Z", 10)
     _dead_socket(directory, zombie.pid, started_at=time.time())
     # A pid reused by a process that is not the one that wrote the sidecar.
     other = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])
