@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from inspector.errors import ConnectionFailed, ConnectionLost, ProtocolError
+from inspector.errors import ConnectionFailed, ConnectionLost, ProtocolError, RequestTimedOut
 from inspector.fleet.exporter import (
     ExporterServer,
     FleetCollector,
@@ -129,7 +129,7 @@ def test_one_bad_app_never_fails_the_scrape() -> None:
             raise ConnectionFailed("cannot connect: nobody listens there")
         if app.app == "hung":
             release.wait(10)
-            raise ConnectionLost("no answer within 0.2 s")
+            raise RequestTimedOut("no answer within 0.2 s")
         if app.app == "garbled":
             raise ProtocolError("sent something that is not the protocol")
         return make_snapshot(pid=app.pid, app=app.app, live_resources=app.pid * 10)
@@ -176,7 +176,10 @@ def test_discovery_failure_is_counted_not_raised() -> None:
 @pytest.mark.parametrize(("error", "reason"), [
     (ConnectionFailed("cannot connect"), "connection"),
     (ConnectionLost("x.sock closed the connection without a reply"), "connection"),
-    (ConnectionLost("no answer from x.sock within 1 s"), "timeout"),
+    (RequestTimedOut("no answer from x.sock within 1 s"), "timeout"),
+    (RequestTimedOut("x.sock did not take a request within 1 s"), "timeout"),
+    # The reason comes from the type, never from the words of the message.
+    (ConnectionLost("x.sock went away within a reply"), "connection"),
     (TimeoutError(), "timeout"),
     (ProtocolError("garbage"), "protocol"),
     (ValueError("bug"), "other"),

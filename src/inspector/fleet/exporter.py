@@ -52,6 +52,7 @@ from ..errors import (
     ConnectionLost,
     ProtocolError,
     RemoteError,
+    RequestTimedOut,
     ResinspectError,
 )
 from ..metrics.snapshot import Snapshot
@@ -112,10 +113,8 @@ def fetch_snapshot(app: AppInfo, timeout: float) -> Snapshot:
 
 def error_reason(err: BaseException) -> str:
     """The ``reason`` label for a failure to read an application."""
-    if isinstance(err, TimeoutError):
+    if isinstance(err, TimeoutError | RequestTimedOut):
         return "timeout"
-    if isinstance(err, ConnectionLost) and "within" in str(err):
-        return "timeout"  # the client reports an unanswered request as a lost connection
     if isinstance(err, AccessDenied):
         return "access"
     if isinstance(err, ConnectionFailed | ConnectionLost | OSError):
