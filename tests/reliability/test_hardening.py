@@ -394,6 +394,9 @@ def test_4_hung_sockets_and_hostile_sidecars_cost_only_their_own_series(
     (directory / f"{pids[1]}.json").write_text("[" * 100_000)
     (directory / f"{pids[2]}.json").write_text('{"app": "inf", "started_at": Infinity}')
     (directory / f"{pids[3]}.json").symlink_to("/dev/zero")
+    # attach() starts the server two event-loop turns after the app is READY: served first.
+    assert settle(lambda: all(discovery.socket_accepts(a.socket) for a in (healthy, hostile)),
+                  10)
     try:
         with monitored(healthy.socket) as latencies:
             for _ in range(3):
