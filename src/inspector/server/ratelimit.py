@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 log = logging.getLogger("inspector.server")
 
@@ -17,13 +18,14 @@ class RateLimitedLog:
     """At most :data:`LOG_BURST` warnings of a kind per :data:`LOG_WINDOW` seconds; the
     next one after a quiet spell says how many were left out. Server thread only."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
 
     def warning(self, kind: str, message: str, *args: object) -> None:
         """Log ``message % args`` unless :data:`LOG_BURST` of ``kind`` were logged already in
         this window."""
-        now = time.monotonic()
+        now = self._clock()
         start, count = self._windows.get(kind, (now, 0))
         if now - start >= LOG_WINDOW:
             if count > LOG_BURST:
