@@ -430,12 +430,13 @@ def _no_constants(name: str) -> object:
 def test_5_the_exporter_bounds_half_sent_requests_and_shares_concurrent_scrapes(
         monkeypatch: pytest.MonkeyPatch, runtime_dir: Path,
         figure: Callable[[str, object], None]) -> None:
+    from inspector.fleet import endpoint
     from inspector.fleet import exporter as fleet
     from inspector.metrics import MetricsModel
     from inspector.resources import ResourceManagementService
     from inspector.server import InspectorServer
 
-    monkeypatch.setattr(fleet._Handler, "timeout", 1.0)
+    monkeypatch.setattr(endpoint._Handler, "timeout", 1.0)
     service = ResourceManagementService()
     model = MetricsModel(service, app="scraped")
     with InspectorServer(model) as app_server:
