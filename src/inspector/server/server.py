@@ -29,6 +29,7 @@ from typing import Any
 
 from ..metrics.text import encodable
 from . import discovery
+from .admission import EVICTABLE_AFTER, EVICTABLE_SILENT_AFTER
 from .connections import SERVER_BUSY, Limits
 from .dispatch import Dispatcher
 from .handlers import MAX_OFFSET, MAX_PAGE, MIN_INTERVAL, Identity, Methods
@@ -36,7 +37,7 @@ from .listener import START_LOCK, bind_private, claim, remove_if_ours
 from .protocol import PROTOCOL_VERSION
 from .ratelimit import LOG_BURST, LOG_WINDOW
 from .source import MetricsSource, NamedSource, StallWatchingSource
-from .transport import EVICTABLE_AFTER, EVICTABLE_SILENT_AFTER, LINES_PER_TURN, Transport
+from .transport import LINES_PER_TURN, Transport
 
 log = logging.getLogger("inspector.server")
 

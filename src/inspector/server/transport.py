@@ -10,13 +10,8 @@ application. It knows no method: lines go to a dispatcher, replies come back as 
 * a subscription push that falls due while the client still has unsent bytes is skipped and
   counted (``seq`` and ``dropped`` in every push make gaps visible): a client that is behind
   gets the newest state when it catches up, not a backlog of stale ones;
-* the connections are a shared resource that a silent client must not hold: one that has
-  sent no complete request ``idle_timeout`` seconds after connecting is closed, and when all
-  ``max_clients`` slots are taken a newcomer gets the slot of the longest-idle client (no
-  subscription, nothing queued, no request for a second or more). Only when every client
-  is busy is the newcomer refused - with one JSON-RPC error line saying why, not a reset.
-
-Queues and flow control are :mod:`inspector.server.connections`'.
+Who gets a connection is :mod:`inspector.server.admission`'s; queues and flow control are
+:mod:`inspector.server.connections`'.
 """
 
 from __future__ import annotations
@@ -29,8 +24,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from .connection import READ_CHUNK, Connection, peer_credentials, say_and_close
-from .connections import SERVER_BUSY, Connections, Limits
+from .admission import Admission
+from .connection import READ_CHUNK, Connection
+from .connections import Connections, Limits
 from .dispatch import Deferred, Dispatcher
 from .offloop import OffLoop
 from .protocol import LINE_TOO_LONG, MAX_LINE, encode_error, encode_push
@@ -40,11 +36,6 @@ log = logging.getLogger("inspector.server")
 
 #: Requests answered per client per loop turn (fairness between clients).
 LINES_PER_TURN = 64
-#: A client idle this long (no subscription, nothing queued) may give its slot to a newcomer;
-#: one that has not sent a single request yet, after the shorter time (a real client sends
-#: its ``hello`` as soon as it connects).
-EVICTABLE_AFTER = 1.0
-EVICTABLE_SILENT_AFTER = 0.25
 
 
 class Transport:
@@ -74,7 +65,8 @@ class Transport:
         self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._sel.register(listener, selectors.EVENT_READ, "listen")
         self.offloop: OffLoop[Connection] = OffLoop(self.wake)
-        self._accept_paused_until = 0.0
+        self.admission = Admission(listener, self._sel, self.conns, limits=limits,
+                                   counters=counters, warn=self._warn, uid=uid)
         self._push_failed = False
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -124,7 +116,7 @@ class Transport:
                             self._wake_r.recv(4096)
                         self._apply_done()
                     elif key.data == "listen":
-                        self._accept()
+                        self.admission.accept()
                     else:
                         self._service(key.data, mask)
                 for conn in list(self.conns.busy):
@@ -132,8 +124,8 @@ class Transport:
                 now = time.monotonic()
                 self._push_due(now)
                 self.conns.drop_stalled(now)
-                self._close_idle(now)
-                self._resume_accept(now)
+                self.admission.close_idle(now)
+                self.admission.resume(now)
                 self.conns.give_memory_back()
         except Exception:  # the app keeps running; only the inspector's socket goes away
             log.exception("resinspect server stopped after an unexpected error")
@@ -153,8 +145,8 @@ class Transport:
                 deadlines.append(conn.last_progress + self.limits.stall_timeout)
             if not conn.requests:
                 deadlines.append(conn.connected + self.limits.idle_timeout)
-        if self._accept_paused_until:
-            deadlines.append(self._accept_paused_until)
+        if self.admission.paused_until:
+            deadlines.append(self.admission.paused_until)
         if not deadlines:
             return None
         return max(0.0, min(deadlines) - now)
@@ -172,84 +164,6 @@ class Transport:
         except Exception as exc:
             log.exception("resinspect: error serving %s", conn.label)
             self.conns.drop(conn, f"internal error: {exc!r}")
-
-    # -- accepting --------------------------------------------------------------------------
-
-    def _accept(self) -> None:
-        for _ in range(16):
-            try:
-                sock, _ = self.listener.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as exc:
-                # Out of descriptors, typically: the listener stays readable, so pause
-                # accepting rather than spin.
-                log.warning("resinspect: cannot accept connections for now: %s", exc)
-                self._accept_paused_until = time.monotonic() + 0.5
-                self._sel.unregister(self.listener)
-                return
-            self._admit(sock)
-
-    def _resume_accept(self, now: float) -> None:
-        if self._accept_paused_until and now >= self._accept_paused_until:
-            self._accept_paused_until = 0.0
-            self._sel.register(self.listener, selectors.EVENT_READ, "listen")
-
-    def _admit(self, sock: socket.socket) -> None:
-        peer_pid, peer_uid = peer_credentials(sock)
-        if peer_uid is not None and peer_uid != self._uid:
-            # Closed before a byte is read or written: another user learns nothing.
-            self.counters["refused_uid"] += 1
-            self._warn.warning("refused-uid", "resinspect: refused a connection from uid %d "
-                               "(pid %s): not uid %d", peer_uid, peer_pid, self._uid)
-            sock.close()
-            return
-        clients = self.conns.clients
-        if len(clients) >= self.limits.max_clients and not self._evict_idle():
-            self.counters["refused_full"] += 1
-            self._warn.warning("refused-full", "resinspect: refused a connection from pid %s: "
-                               "%d clients already connected, all of them busy (max_clients)",
-                               peer_pid, len(clients))
-            say_and_close(sock, encode_error(
-                None, SERVER_BUSY, f"too many clients: all {self.limits.max_clients} "
-                "connections are busy; try again later"))
-            return
-        sock.setblocking(False)
-        self.conns.add(Connection(sock, peer_pid))
-        self.counters["accepted"] += 1
-
-    def _evict_idle(self) -> bool:
-        """Close the longest-idle client to make room for a newcomer; False if none is idle.
-
-        Idle: not subscribed, nothing queued or being answered, no request for
-        :data:`EVICTABLE_AFTER` seconds (:data:`EVICTABLE_SILENT_AFTER` for one that never
-        sent any). Connections that never sent a request go first.
-        """
-        now = time.monotonic()
-        idle = [c for c in self.conns.clients.values()
-                if c.session.interval is None and not c.out and not c.pending
-                and c not in self.conns.busy and not c.inbuf and now - c.last_active
-                >= (EVICTABLE_AFTER if c.requests else EVICTABLE_SILENT_AFTER)]
-        if not idle:
-            return False
-        victim = min(idle, key=lambda c: (c.requests > 0, c.last_active))
-        self.counters["evicted"] += 1
-        self._warn.warning("evicted", "resinspect: closed %s, idle for %.1f s, to make room "
-                           "for a new client (max_clients)", victim.label,
-                           now - victim.last_active)
-        self.conns.say_goodbye(victim,
-                               "closed after being idle while all connections were taken")
-        return True
-
-    def _close_idle(self, now: float) -> None:
-        """Close connections that sent no complete request within ``idle_timeout``."""
-        timeout = self.limits.idle_timeout
-        for conn in list(self.conns.clients.values()):
-            if not conn.requests and conn.connected <= now - timeout and not conn.out:
-                self.counters["idle_closed"] += 1
-                log.debug("resinspect: closing %s: no request within %g s", conn.label, timeout)
-                self.conns.say_goodbye(conn, f"no request within {timeout:g} s of "
-                                       "connecting; closing")
 
     # -- reading and answering ------------------------------------------------------------
 
