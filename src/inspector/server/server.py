@@ -229,7 +229,7 @@ class InspectorServer:
     def _cleanup(self) -> None:
         """Close sockets and remove our files: only in the process that made them (a forked
         child runs atexit too) and only if they are still ours."""
-        if self._transport is not None and not self._transport.running:
+        if self._transport is not None:
             self._transport.stop()
         if self._listener is not None:
             with contextlib.suppress(OSError):

@@ -69,6 +69,7 @@ class Transport:
                                    counters=counters, warn=self._warn, uid=uid)
         self._push_failed = False
         self._stop = False
+        self._stopped = False
         self._thread: threading.Thread | None = None
 
     @property
@@ -89,8 +90,10 @@ class Transport:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the loop and the helper thread, close every connection and the wake-up pair
-        (the listener is the caller's)."""
-        self._stop = True
+        (the listener is the caller's); idempotent."""
+        if self._stopped:
+            return
+        self._stopped = self._stop = True
         self.wake()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
