@@ -1,4 +1,6 @@
-"""A recording played back at its recorded pace, as a metrics source (``resinspect view REC``)."""
+"""A recording played back as a metrics source (``resinspect view REC``), paced by the one
+replay rule of :class:`inspector.fleet.recording.Playback` (the same as ``top --replay``: the
+recorded pace, with long pauses cut short)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from ..errors import ResinspectError
+from ..fleet.recording import Playback
 from ..metrics.snapshot import History, ResourcePage, Snapshot
 from .feed import HistoryFeed
 
@@ -13,8 +16,9 @@ from .feed import HistoryFeed
 class RecordingSource:
     """A recording (a list of snapshots) played back at its recorded pace.
 
-    ``speed`` scales time (2.0 plays twice as fast). Once played through it stays on the
-    last frame. Recordings hold no resource listings, so ``resources()`` is empty.
+    ``speed`` scales time (2.0 plays twice as fast); a pause in the recording longer than a
+    few typical intervals is played as a short one. Once played through it stays on the last
+    frame. Recordings hold no resource listings, so ``resources()`` is empty.
     """
 
     def __init__(self, snapshots: Sequence[Snapshot], *, speed: float = 1.0,
@@ -22,7 +26,7 @@ class RecordingSource:
         if not snapshots:
             raise ResinspectError("the recording holds no snapshots")
         self._frames = list(snapshots)
-        self._speed = max(speed, 1e-6)
+        self._playback = Playback(self._frames, speed=max(speed, 1e-6))
         self._clock = clock or time.monotonic
         self._started = self._clock()
         self._shown = 0
@@ -35,12 +39,9 @@ class RecordingSource:
         return self._shown >= len(self._frames)
 
     def _advance(self) -> Snapshot:
-        start = self._frames[0].timestamp
-        elapsed = (self._clock() - self._started) * self._speed
-        while self._shown < len(self._frames) and (
-                self._shown == 0 or self._frames[self._shown].timestamp - start <= elapsed):
-            frame = self._frames[self._shown]
-            self._history.add(frame)
+        due = self._playback.frames_due(self._clock() - self._started)
+        while self._shown < due:
+            self._history.add(self._frames[self._shown])
             self._shown += 1
         return self._frames[self._shown - 1]
 
