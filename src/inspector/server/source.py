@@ -9,7 +9,8 @@ and ``inspector.ui`` can import it without a cycle between packages (docs/archit
 :class:`MetricsSource` is what every source answers. What only some sources can do is a
 capability of its own, checked with ``isinstance`` where it is used, never reached with
 ``getattr``: a name (:class:`NamedSource`), a reason it went away (:class:`FailingSource`),
-forgetting its history (:class:`ClearableSource`), explaining what keeps a resource alive
+forgetting its history (:class:`ClearableSource`), sampling on its own thread that a viewer
+may start and stop (:class:`SamplingSource`), explaining what keeps a resource alive
 (:class:`ExplainingSource`), a hang log (:class:`HangSource`), a stall file
 (:class:`StallWatchingSource`), and the thread facts the ``stacks`` reply reads
 (:class:`ProbedSource`, :class:`ServicedSource`).
@@ -75,6 +76,29 @@ class ClearableSource(Protocol):
 
     def clear_history(self) -> None:
         """Forget every history sample and marker taken so far."""
+        ...
+
+
+@runtime_checkable
+class SamplingSource(Protocol):
+    """A source that samples its history on a thread of its own (the in-process model): a
+    panel that shows it may start that sampling, and stops only what it started."""
+
+    @property
+    def sampling(self) -> bool:
+        """Whether the sampling thread runs."""
+        ...
+
+    def start(self) -> None:
+        """Start sampling."""
+        ...
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        ...
+
+    def sample(self) -> None:
+        """Take one sample now."""
         ...
 
 

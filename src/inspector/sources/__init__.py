@@ -17,6 +17,7 @@ from ..server.source import (
     MetricsSource,
     NamedSource,
     ProbedSource,
+    SamplingSource,
     ServicedSource,
     StallWatchingSource,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "ProbedSource",
     "RecordingSource",
     "RemoteSource",
+    "SamplingSource",
     "ServicedSource",
     "StallWatchingSource",
 ]

@@ -13,6 +13,8 @@ from inspector.server.source import (
     ExplainingSource,
     FailingSource,
     MetricsSource,
+    SamplingSource,
 )
 
-__all__ = ["ClearableSource", "ExplainingSource", "FailingSource", "MetricsSource"]
+__all__ = ["ClearableSource", "ExplainingSource", "FailingSource", "MetricsSource",
+           "SamplingSource"]
