@@ -47,6 +47,14 @@ class ConnectionLost(ResinspectError):
     """The application went away in the middle of a conversation."""
 
 
+class RequestTimedOut(ConnectionLost):
+    """The application took no request, or gave no answer, within the client's timeout.
+
+    A ``ConnectionLost`` (the conversation is over: a late reply would answer the wrong
+    request), so it keeps that error's exit status; callers that count timeouts catch it.
+    """
+
+
 class NotAnswering(ConnectionLost):
     """The application cannot answer: native code holds the GIL, so no Python thread runs.
 

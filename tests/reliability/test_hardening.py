@@ -395,6 +395,9 @@ def test_4_hung_sockets_and_hostile_sidecars_cost_only_their_own_series(
     (directory / f"{pids[1]}.json").write_text("[" * 100_000)
     (directory / f"{pids[2]}.json").write_text('{"app": "inf", "started_at": Infinity}')
     (directory / f"{pids[3]}.json").symlink_to("/dev/zero")
+    # attach() starts the server two event-loop turns after the app is READY: served first.
+    assert settle(lambda: all(discovery.socket_accepts(a.socket) for a in (healthy, hostile)),
+                  10)
     try:
         with monitored(healthy.socket) as latencies:
             for _ in range(3):
@@ -428,12 +431,13 @@ def _no_constants(name: str) -> object:
 def test_5_the_exporter_bounds_half_sent_requests_and_shares_concurrent_scrapes(
         monkeypatch: pytest.MonkeyPatch, runtime_dir: Path,
         figure: Callable[[str, object], None]) -> None:
+    from inspector.fleet import endpoint
     from inspector.fleet import exporter as fleet
     from inspector.metrics import MetricsModel
     from inspector.resources import ResourceManagementService
     from inspector.server import InspectorServer
 
-    monkeypatch.setattr(fleet._Handler, "timeout", 1.0)
+    monkeypatch.setattr(endpoint._Handler, "timeout", 1.0)
     service = ResourceManagementService()
     model = MetricsModel(service, app="scraped")
     with InspectorServer(model) as app_server:
@@ -534,7 +538,7 @@ def test_6_zombies_reused_pids_and_foreign_namespaces(runtime_dir: Path, tmp_pat
     directory = discovery.ensure_runtime_dir()
     # A zombie (exited, never reaped) whose socket nobody listens on.
     zombie = subprocess.Popen([PYTHON, "-c", "pass"])
-    assert settle(lambda: discovery._proc_state(zombie.pid) == "Z", 10)
+    assert settle(lambda: discovery.proc_state(zombie.pid) == "Z", 10)
     _dead_socket(directory, zombie.pid, started_at=time.time())
     # A pid reused by a process that is not the one that wrote the sidecar.
     other = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])

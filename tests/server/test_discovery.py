@@ -1,4 +1,5 @@
-"""Discovery: the private runtime directory, sidecars, live/stale sockets, choosing an app."""
+"""Discovery: the private runtime directory, live/stale sockets, choosing an app (the sidecar
+itself: test_sidecar.py; process liveness: test_processes.py)."""
 
 from __future__ import annotations
 
@@ -161,25 +162,6 @@ def test_list_apps_refuses_an_unsafe_dir(runtime_dir: Path) -> None:
     (runtime_dir / "resinspect").chmod(0o777)
     with pytest.raises(UnsafeRuntimeDirectory):
         discovery.list_apps()
-
-
-def test_sidecar_is_written_atomically_0600_and_read_back(runtime_dir: Path) -> None:
-    directory = discovery.ensure_runtime_dir()
-    sock = directory / "123.sock"
-    info = AppInfo(pid=123, app="demo", socket=sock, started_at=10.25,
-                   versions={"python": "3.11"}, protocol=1)
-    path = discovery.write_sidecar(info)
-    assert path == directory / "123.json"
-    assert _mode(path) == 0o600
-    assert discovery.read_sidecar(sock) == info
-    assert sorted(p.name for p in directory.iterdir()) == ["123.json"]  # no temporary left
-
-
-def test_broken_sidecar_still_gives_the_pid(runtime_dir: Path) -> None:
-    directory = discovery.ensure_runtime_dir()
-    (directory / "77.json").write_text("{not json")
-    info = discovery.read_sidecar(directory / "77.sock")
-    assert (info.pid, info.app) == (77, "")
 
 
 def test_list_apps_shows_live_only(runtime_dir: Path, live_pid: int, dead_pid: int) -> None:

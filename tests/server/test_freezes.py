@@ -20,7 +20,7 @@ import msgspec
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
-from inspector.errors import ConnectionLost, NotAnswering
+from inspector.errors import ConnectionLost, NotAnswering, RequestTimedOut
 from inspector.metrics import MetricsModel
 from inspector.metrics.hangs import StallWatchdog, read_stall_file
 from inspector.resources import ResourceManagementService, ResourceType
@@ -222,6 +222,7 @@ def test_without_a_stall_file_the_client_just_times_out(silent: Path) -> None:
     with InspectorClient(silent, timeout=1.5) as client, pytest.raises(ConnectionLost) as caught:
         client.snapshot()
     assert not isinstance(caught.value, NotAnswering)
+    assert isinstance(caught.value, RequestTimedOut)
     assert "no answer" in str(caught.value)
 
 

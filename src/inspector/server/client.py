@@ -28,6 +28,7 @@ from ..errors import (
     NotAnswering,
     ProtocolError,
     RemoteError,
+    RequestTimedOut,
 )
 from ..metrics.hangs import read_stall_file
 from ..metrics.snapshot import History, ResourcePage, Snapshot, WhyResult
@@ -209,7 +210,7 @@ class InspectorClient:
 
         :attr:`pushes_dropped` and :attr:`last_seq` account for skipped pushes. Stop with
         :meth:`unsubscribe` or :meth:`close`; a push that does not come within the interval
-        plus the timeout raises ``ConnectionLost``.
+        plus the timeout raises ``RequestTimedOut`` (a ``ConnectionLost``).
         """
         result = self.call("subscribe", {"interval": interval})
         actual = float(result.get("interval", interval))
@@ -257,7 +258,7 @@ class InspectorClient:
         try:
             sock.sendall(data)
         except TimeoutError:
-            raise ConnectionLost(f"{self.path} did not take a request within "
+            raise RequestTimedOut(f"{self.path} did not take a request within "
                                  f"{self.timeout:g} s") from None
         except OSError as exc:
             raise self._lost(exc) from None
@@ -309,7 +310,7 @@ class InspectorClient:
                 self._check_stall(now)
             remaining = deadline - now
             if remaining <= 0:
-                raise ConnectionLost(f"no answer from {self.path} within "
+                raise RequestTimedOut(f"no answer from {self.path} within "
                                      f"{self.timeout:g} s")
             sock.settimeout(max(0.001, min(remaining, self._check_at - now)))
             try:

@@ -6,23 +6,19 @@ with a sidecar ``<pid>.json`` beside it, where ``<runtime>`` is ``$XDG_RUNTIME_D
 symlink; anything else is refused, because whoever controls it can impersonate an
 application to the CLI or read what the application serves.
 
-This module imports no Qt: the CLI uses it and must start fast.
+Whether a process is alive is :mod:`~inspector.server.processes`'; the files beside a socket
+are :mod:`~inspector.server.sidecar`'s (their names are re-exported here). This module imports
+no Qt: the CLI uses it and must start fast.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
-import math
 import os
-import socket
 import stat
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..errors import (
     AccessDenied,
@@ -31,31 +27,30 @@ from ..errors import (
     SocketPathTooLong,
     UnsafeRuntimeDirectory,
 )
-from ..metrics.text import encodable
+from .processes import (
+    PID_MAX,
+    pid_alive,
+    pid_from_name,
+    proc_state,
+    process_start_time,
+    same_process,
+    socket_accepts,
+)
+from .sidecar import MAX_SIDECAR, AppInfo, read_sidecar, sidecar_for, stall_for, write_sidecar
+
+__all__ = [
+    "MAX_SIDECAR", "PID_MAX", "SOCKET_DIR_NAME", "SUN_PATH_SIZE", "AppInfo",
+    "check_runtime_dir", "check_socket_path", "ensure_runtime_dir", "find_app", "list_apps",
+    "pid_alive", "pid_from_name", "proc_state", "process_start_time", "read_sidecar",
+    "remove_stale", "runtime_base", "same_process", "sidecar_for", "socket_accepts",
+    "socket_dir", "socket_path", "stall_for", "write_sidecar",
+]
 
 #: Name of the directory under ``<runtime>`` that holds sockets and sidecars.
 SOCKET_DIR_NAME = "resinspect"
 
 #: Bytes of ``sun_path`` (including the terminating NUL): 108 on Linux, 104 on macOS/BSD.
 SUN_PATH_SIZE = 108 if sys.platform.startswith("linux") else 104
-
-
-@dataclass(frozen=True, slots=True)
-class AppInfo:
-    """A live application as its sidecar describes it (no connection needed)."""
-
-    pid: int
-    app: str
-    socket: Path
-    started_at: float = 0.0
-    versions: dict[str, str] = field(default_factory=dict)
-    protocol: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready fields (``socket`` as a string)."""
-        return {"pid": self.pid, "app": self.app, "socket": str(self.socket),
-                "started_at": self.started_at, "versions": dict(self.versions),
-                "protocol": self.protocol}
 
 
 def runtime_base() -> Path:
@@ -74,16 +69,6 @@ def socket_dir(runtime: Path | None = None) -> Path:
 def socket_path(pid: int, runtime: Path | None = None) -> Path:
     """Where the application with ``pid`` listens."""
     return socket_dir(runtime) / f"{pid}.sock"
-
-
-def sidecar_for(sock: Path) -> Path:
-    """The sidecar beside a socket: ``<pid>.json``."""
-    return sock.with_suffix(".json")
-
-
-def stall_for(sock: Path) -> Path:
-    """The stall file beside a socket: ``<pid>.stall`` (see ``inspector.metrics.hangs``)."""
-    return sock.with_suffix(".stall")
 
 
 def check_runtime_dir(path: Path) -> None:
@@ -150,207 +135,6 @@ def check_socket_path(path: Path) -> None:
         raise SocketPathTooLong(
             f"socket path {path} is {size} bytes; AF_UNIX allows at most {SUN_PATH_SIZE - 1} "
             "(set XDG_RUNTIME_DIR to a shorter directory)")
-
-
-#: Largest pid a file name may carry (Linux's highest ``pid_max``); a longer number is not ours.
-PID_MAX = 4_194_304
-#: Largest sidecar read: a real one is a few hundred bytes.
-MAX_SIDECAR = 64 * 1024
-#: Longest app name or version string kept from a sidecar.
-_MAX_TEXT = 4096
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists and is not a zombie (ours or someone else's)."""
-    if pid <= 0 or pid > PID_MAX:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    except OSError as exc:  # pragma: no cover - EINVAL etc.
-        if exc.errno != errno.EPERM:
-            return False
-    return _proc_state(pid) not in ("Z", "X", "")
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """The fields of ``/proc/<pid>/stat`` after the command name, or None (no /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            raw = f.read(4096)
-    except FileNotFoundError:
-        return []  # gone (or reaped between kill() and here)
-    except OSError:
-        return None
-    # The command name is in parentheses and may itself hold ") ": split after the last.
-    return raw[raw.rfind(b")") + 2:].decode("ascii", "replace").split()
-
-
-def _proc_state(pid: int) -> str:
-    """The process's state letter (``Z`` a zombie); ``?`` where /proc cannot tell."""
-    fields = _proc_stat(pid)
-    if fields is None:
-        return "?"
-    return fields[0] if fields else ""
-
-
-def process_start_time(pid: int) -> float | None:
-    """When ``pid`` started, seconds since the epoch (Linux); None when unknown."""
-    fields = _proc_stat(pid)
-    if not fields or len(fields) < 20:
-        return None
-    try:
-        ticks = int(fields[19])
-        with open("/proc/stat", "rb") as f:
-            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, StopIteration, IndexError):
-        return None
-
-
-def same_process(pid: int, started_at: float) -> bool:
-    """Whether ``pid`` is alive and is the process that started a server at ``started_at``.
-
-    A pid is reused: a process that started after the server did is another one. Where the
-    start time cannot be read (no /proc), a live pid counts.
-    """
-    if not pid_alive(pid):
-        return False
-    began = process_start_time(pid)
-    if began is None or started_at <= 0:
-        return True
-    # The server starts after its process; a second of slack covers clock granularity.
-    return began <= started_at + 1.0
-
-
-def socket_accepts(sock: Path) -> bool:
-    """Whether a server listens at ``sock``: a non-blocking connect succeeds, or finds the
-    queue of a listener full (busy, but alive). Never waits."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.setblocking(False)
-    try:
-        probe.connect(os.fspath(sock))
-    except (BlockingIOError, InterruptedError):
-        return True  # EAGAIN: a listener whose backlog is full
-    except OSError:
-        return False  # ECONNREFUSED (nobody listens), ENOENT, ENOTSOCK, EACCES...
-    finally:
-        probe.close()
-    return True
-
-
-def pid_from_name(name: str) -> int | None:
-    """The pid in a ``<pid>.sock``/``<pid>.json`` stem: ASCII decimal, no leading zero, in
-    range; anything else (``²``, Arabic-Indic digits, 20 digits) is not a pid."""
-    if not (0 < len(name) <= 7 and name.isascii() and name.isdigit() and name[0] != "0"):
-        return None
-    pid = int(name)
-    return pid if pid <= PID_MAX else None
-
-
-def _pid_of(sock: Path) -> int | None:
-    return pid_from_name(sock.stem)
-
-
-def write_sidecar(info: AppInfo) -> Path:
-    """Write ``info`` beside its socket atomically (temporary file, mode 0600, rename)."""
-    target = sidecar_for(info.socket)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    data = json.dumps(info.to_dict(), sort_keys=True, allow_nan=False).encode()
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
-                 0o600)
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.replace(tmp, target)
-    return target
-
-
-def _read_small_regular_file(path: Path, limit: int) -> bytes | None:
-    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else None.
-
-    Opened non-blocking and without following a symlink, and checked with ``fstat`` on the
-    open descriptor: a FIFO planted as a sidecar hung ``ls`` forever, ``/dev/zero`` or a
-    200 MB file ran it out of memory.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
-                     | getattr(os, "O_NOCTTY", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return None if size > limit else b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def read_sidecar(sock: Path) -> AppInfo:
-    """What the sidecar beside ``sock`` says; a missing, oversized, non-regular or broken
-    sidecar gives an ``AppInfo`` with the pid from the file name and an empty app name.
-
-    Every field is checked: text is made UTF-8-safe and bounded, ``started_at`` must be a
-    finite number (``Infinity`` crashed ``ls`` and made ``ls --json`` print invalid JSON).
-    """
-    pid = _pid_of(sock) or 0
-    blank = AppInfo(pid=pid, app="", socket=sock)
-    data = _read_small_regular_file(sidecar_for(sock), MAX_SIDECAR)
-    if data is None:
-        return blank
-    try:
-        raw = json.loads(data, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # deep nesting: RecursionError, not ValueError
-        return blank
-    if not isinstance(raw, dict):
-        return blank
-    versions = raw.get("versions")
-    protocol = raw.get("protocol")
-    return AppInfo(
-        pid=pid,
-        app=_text(raw.get("app", "")),
-        socket=sock,
-        started_at=_number(raw.get("started_at")),
-        versions={_text(k): _text(v) for k, v in list(versions.items())[:32]}
-        if isinstance(versions, dict) else {},
-        protocol=protocol if isinstance(protocol, int) and not isinstance(protocol, bool)
-        and 0 <= protocol < 1 << 16 else 0,
-    )
-
-
-def _text(value: object) -> str:
-    return encodable(value[:_MAX_TEXT]) if isinstance(value, str) else ""
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0.0
-    try:
-        number = float(value)
-    except OverflowError:  # an int with 400 digits
-        return 0.0
-    return number if math.isfinite(number) and number >= 0 else 0.0
 
 
 def list_apps(runtime: Path | None = None) -> list[AppInfo]:

@@ -1,6 +1,9 @@
 """The ``stacks`` reply: every thread's Python stack, each thread named, the GUI thread first.
 
-Reading is done by :mod:`inspector.metrics.stacks`, which asks the main thread for its own
+Not a wrapper of :mod:`inspector.metrics.stacks` but the reply built on it: that module reads
+raw stacks by ident; this one names each thread, tells its kind and finds the QThread and
+tracked worker behind it, which needs the source (its probe and its service). Reading is done
+by :mod:`inspector.metrics.stacks`, which asks the main thread for its own
 stack when it can (a signal handler) and reads the others with ``sys._current_frames()``.
 That is as safe as CPython allows, which is not entirely: after a QThread was
 ``terminate()``-d while running Python code, the interpreter's thread list keeps a dangling
@@ -20,21 +23,15 @@ import threading
 from types import FrameType
 from typing import Any
 
-from ..metrics.stacks import MainThreadStack, thread_names
-from ..metrics.stacks import thread_stacks as read_stacks
+from ..metrics.stacks import thread_names, thread_stacks
 from ..resources.orphans import thread_was_terminated
+from .source import MetricsSource, ProbedSource, ServicedSource
 
 #: Frames from the outermost inward that are searched for the object running a thread.
 _OWNER_DEPTH = 3
 
 
-def main_stack_of(model: object) -> MainThreadStack | None:
-    """The model's main-thread stack reader (``model.probe.main_stack``), if it has one."""
-    reader = getattr(getattr(model, "probe", None), "main_stack", None)
-    return reader if isinstance(reader, MainThreadStack) else None
-
-
-def thread_stacks(main: MainThreadStack | None = None, model: object = None) -> dict[str, Any]:
+def stacks_reply(source: MetricsSource | None = None) -> dict[str, Any]:
     """``{"main_thread": ident, "gui_thread": ident, "threads": [{"id", "native_id", "name",
     "kind", "main", "gui", "daemon", "qthread", "component", "resource_id", "stack"}]}``.
 
@@ -43,12 +40,13 @@ def thread_stacks(main: MainThreadStack | None = None, model: object = None) -> 
     ``qthread`` or ``native`` (a thread Python did not start and no QThread was found for);
     ``qthread`` is the QThread's class, ``component``/``resource_id`` the tracked worker's.
     """
-    stacks = read_stacks(main)
+    probe = source.probe if isinstance(source, ProbedSource) else None
+    stacks = thread_stacks(probe.main_stack if probe is not None else None)
     names = thread_names()
     known = {t.ident: t for t in threading.enumerate()}
     main_id = threading.main_thread().ident
-    gui_id = getattr(getattr(model, "probe", None), "gui_ident", None) or main_id
-    owners = _qthread_owners(set(stacks) - {gui_id}, model)
+    gui_id = (probe.gui_ident if probe is not None else None) or main_id
+    owners = _qthread_owners(set(stacks) - {gui_id}, source)
     threads = []
     for ident, stack in stacks.items():
         thread = known.get(ident)
@@ -94,7 +92,8 @@ def _unnamed(stack: list[str], thread: threading.Thread | None) -> str:
     return "unnamed thread"
 
 
-def _qthread_owners(idents: set[int], model: object) -> dict[int, dict[str, str]]:
+def _qthread_owners(idents: set[int], source: MetricsSource | None
+                    ) -> dict[int, dict[str, str]]:
     """``{ident: {"name", "qthread", "component", "resource_id"}}`` for threads found to be
     running a QThread's Python code."""
     qtcore = sys.modules.get("PySide6.QtCore")
@@ -102,7 +101,7 @@ def _qthread_owners(idents: set[int], model: object) -> dict[int, dict[str, str]
         return {}
     qthread_type = qtcore.QThread
     qobject_type = qtcore.QObject
-    tracked = _tracked_workers(model)
+    tracked = _tracked_workers(source)
     frames = sys._current_frames()
     found: dict[int, dict[str, str]] = {}
     try:
@@ -158,10 +157,8 @@ def _qt_name(thread_obj: Any) -> str:
     return name or type(thread_obj).__name__
 
 
-def _tracked_workers(model: object) -> dict[int, tuple[str, str]]:
-    """``{id(worker): (component id, resource id)}`` of the model's tracked workers."""
-    store = getattr(getattr(model, "service", None), "store", None)
-    objects = getattr(store, "tracked_workers", None)
-    if objects is None:
+def _tracked_workers(source: MetricsSource | None) -> dict[int, tuple[str, str]]:
+    """``{id(worker): (component id, resource id)}`` of the source's tracked workers."""
+    if not isinstance(source, ServicedSource):
         return {}
-    return {id(obj): (cid, rid) for obj, cid, rid in objects()}
+    return {id(obj): (cid, rid) for obj, cid, rid in source.service.store.tracked_workers()}
