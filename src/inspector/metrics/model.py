@@ -8,7 +8,7 @@ in every snapshot because all counters are copied under one lock.
 
 Nothing here needs the GUI thread: a sampler thread fills the history, and lag and the GUI
 stack are read from the event-loop probe, so a frozen application still answers. The probe's
-hang monitor keeps the log of past stalls (``hangs.py``).
+hang monitor keeps the log of past stalls (``metrics/hangs``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from inspector.resources.types import EventKind, LifecycleEvent
 
 from . import own
 from .gcwatch import WATCH
-from .hangs import StallWatchdog
+from .hangs.watchdog import StallWatchdog
 from .history import HistoryRings
 from .probe import LoopProbe
 from .snapshot import (

@@ -35,6 +35,19 @@ STACK_SIGNAL = getattr(signal, os.environ.get("RESINSPECT_STACK_SIGNAL", "SIGURG
                        signal.SIGURG)
 
 
+#: The modules whose frames are the heartbeat's own (the probe's timer slot and the beat it
+#: stamps): left out of the main thread's own stack, and of the frames under its event loop.
+HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+                            for name in (os.path.join("hangs", "beat.py"), "probe.py"))
+
+
+def outside_heartbeat(frame: FrameType | None) -> FrameType | None:
+    """The first frame, from ``frame`` outward, that is not the heartbeat's own."""
+    while frame is not None and frame.f_code.co_filename in HEARTBEAT_FILES:
+        frame = frame.f_back
+    return frame
+
+
 def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
     """A stack as ``"function (file:line)"`` strings, innermost last."""
     if frame is None:
@@ -102,9 +115,7 @@ class MainThreadStack:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # The heartbeat is often the Python code that runs the handler of a thread idle in
         # its event loop: leave it out, the stack is the loop's.
-        while frame is not None and frame.f_code.co_filename in _HEARTBEAT_FILES:
-            frame = frame.f_back
-        self._captured = format_frames(frame)
+        self._captured = format_frames(outside_heartbeat(frame))
         self.served += 1
         self._ready.set()
 
@@ -124,10 +135,6 @@ class MainThreadStack:
                 return None
             return list(self._captured)
 
-
-#: The modules whose frames (the heartbeat's) are left out of the main thread's own stack.
-_HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-                             for name in ("hangs.py", "probe.py"))
 
 #: The reader the handler answers for (at most one; empty while none is installed).
 _active: list[MainThreadStack] = []
