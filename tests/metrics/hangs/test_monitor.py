@@ -7,29 +7,21 @@ import ctypes
 import json
 import threading
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtCore import QTimer
 
 from inspector.metrics import MetricsModel
 from inspector.metrics.hangs.stallfile import read_stall_file
 from inspector.resources import ResourceManagementService
 
+from ..helpers import pump
+
 SCHEMA_FILE = (Path(__file__).resolve().parents[3] / "src" / "inspector" / "metrics"
                / "snapshot.schema.json")
-
-
-def pump(until: Callable[[], bool], timeout: float) -> None:
-    app = QCoreApplication.instance()
-    assert app is not None
-    deadline = time.monotonic() + timeout
-    while not until() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.002)
 
 
 def spin_for_half_a_second() -> None:
