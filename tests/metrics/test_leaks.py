@@ -6,19 +6,9 @@ import time
 
 from inspector.metrics.leaks import LeakFinder
 from inspector.metrics.snapshot import GROWTH, RETAINED_AFTER_CLEANUP, LeakSuspect
-from inspector.metrics.suspects import SuspectPolicy
 from inspector.resources import ResourceManagementService, ResourceType
 
-FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
-                     growth_windows=3)
-
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
+from .helpers import FAST, Owner, Thing
 
 
 def grow(service: ResourceManagementService, finder: LeakFinder, owner: Owner,

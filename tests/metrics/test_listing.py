@@ -11,13 +11,7 @@ from PySide6.QtCore import QThread
 from inspector.metrics.listing import own_thread_name, resource_page
 from inspector.resources import ResourceManagementService, ResourceType
 
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
+from .helpers import Owner, Thing
 
 
 def test_a_page_is_a_slice_with_the_total(service: ResourceManagementService) -> None:

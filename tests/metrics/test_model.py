@@ -22,7 +22,6 @@ from inspector.metrics import (
     Snapshot,
 )
 from inspector.metrics.snapshot import json_schema
-from inspector.metrics.suspects import SuspectPolicy
 from inspector.resources import (
     BaseController,
     ResourceManagementService,
@@ -30,19 +29,10 @@ from inspector.resources import (
     WorkerResourceCoordinator,
 )
 
+from .helpers import FAST, Owner, Thing
+
 SCHEMA_FILE = (__import__("pathlib").Path(__file__).resolve().parents[2]
                / "src" / "inspector" / "metrics" / "snapshot.schema.json")
-
-FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
-                     growth_windows=3)
-
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
 
 
 @pytest.fixture

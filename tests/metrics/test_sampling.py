@@ -11,13 +11,7 @@ from inspector.metrics.sampling import HistorySampler
 from inspector.metrics.suspects import SuspectPolicy
 from inspector.resources import ResourceManagementService, ResourceType
 
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
+from .helpers import Owner, Thing
 
 
 def sampler(service: ResourceManagementService, interval_s: float = 1.0) -> HistorySampler:

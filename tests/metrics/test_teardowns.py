@@ -9,11 +9,7 @@ from inspector.metrics.history import HistoryRings
 from inspector.metrics.teardowns import TeardownLog
 from inspector.resources import ResourceManagementService
 
-from .helpers import pump
-
-
-class Owner:
-    pass
+from .helpers import Owner, pump
 
 
 def listen(service: ResourceManagementService, audit_size: int = 100

@@ -29,14 +29,13 @@ from inspector.resources import (
     ResourceManagementService,
     process_memory,
 )
-from inspector.resources.orphans import orphans
 
 from .freezes import Freezes
 from .history import HistoryRings
 from .leaks import LeakFinder, SuspectFilter
 from .listing import resource_page
 from .probe import LoopProbe
-from .sampling import CACHE_TYPES, HistorySampler
+from .sampling import CACHE_TYPES, HistorySampler, held_orphans
 from .snapshot import (
     ComponentStats,
     History,
@@ -194,8 +193,7 @@ class MetricsModel:
         now = time.monotonic()
         rss, peak_rss = process_memory()
         workers = self.service.workers()
-        tracked = {w.resource_id for w in workers}
-        held = [o for o in orphans() if o.resource_id not in tracked]
+        held = held_orphans(workers)
         lag, blocked, stack = self.probe.read()
         suspects = self.leak_suspects(now)
         by_type = {t.value: TypeStats(live=c.live, created=c.created, destroyed=c.destroyed,

@@ -20,8 +20,9 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 from inspector.resources.orphans import thread_was_terminated
 
 from .hangs.beat import Beat
+from .hangs.frames import format_frames
 from .hangs.monitor import HangMonitor
-from .stacks import UNREADABLE, MainThreadStack, format_frames, stack_of
+from .stacks import UNREADABLE, MainThreadStack, stack_of
 
 #: How long the hang sampler waits for the GUI thread's own signal handler before it reads
 #: the frames from outside (the thread is in C++ and not running Python).

@@ -7,8 +7,13 @@ import logging
 import threading
 import time
 
-from inspector.resources import ResourceManagementService, ResourceType, process_memory
-from inspector.resources.orphans import orphans
+from inspector.resources import (
+    ResourceManagementService,
+    ResourceType,
+    WorkerState,
+    process_memory,
+)
+from inspector.resources.orphans import OrphanInfo, orphans
 
 from . import own
 from .history import HistoryRings
@@ -19,6 +24,13 @@ log = logging.getLogger("inspector.metrics")
 
 #: The types whose bytes are a snapshot's and the history's ``cache_bytes``.
 CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
+
+
+def held_orphans(workers: list[WorkerState]) -> list[OrphanInfo]:
+    """Workers the orphan holding area still runs that are not among ``workers`` (tracked):
+    they count as active workers in the history and in snapshots alike."""
+    tracked = {w.resource_id for w in workers}
+    return [o for o in orphans() if o.resource_id not in tracked]
 
 
 class HistorySampler:
@@ -73,9 +85,7 @@ class HistorySampler:
         now = time.monotonic()
         rss, _ = process_memory()
         workers = self.service.workers()
-        tracked = {w.resource_id for w in workers}
-        active = (sum(1 for w in workers if w.running)
-                  + sum(1 for o in orphans() if o.resource_id not in tracked))
+        active = sum(1 for w in workers if w.running) + len(held_orphans(workers))
         cache_bytes = sum(agg.by_type[t].bytes for t in CACHE_TYPES)
         self.rings.append(
             {"t": round(now - self.started_mono, 3), "rss_bytes": rss,

@@ -25,6 +25,8 @@ from types import FrameType
 
 from inspector.resources.orphans import thread_was_terminated
 
+from .hangs.frames import format_frames, outside_heartbeat
+
 #: What a stack reads as when other threads' frames cannot be read safely.
 UNREADABLE = ["<stacks of other threads are not read: a worker thread was terminated, and "
               "walking threads could crash the process>"]
@@ -33,36 +35,6 @@ UNREADABLE = ["<stacks of other threads are not read: a worker thread was termin
 #: stray one is harmless, and applications almost never use it.
 STACK_SIGNAL = getattr(signal, os.environ.get("RESINSPECT_STACK_SIGNAL", "SIGURG"),
                        signal.SIGURG)
-
-
-#: The modules whose frames are the heartbeat's own (the probe's timer slot and the beat it
-#: stamps): left out of the main thread's own stack, and of the frames under its event loop.
-HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-                            for name in (os.path.join("hangs", "beat.py"), "probe.py"))
-
-
-def outside_heartbeat(frame: FrameType | None) -> FrameType | None:
-    """The first frame, from ``frame`` outward, that is not the heartbeat's own."""
-    while frame is not None and frame.f_code.co_filename in HEARTBEAT_FILES:
-        frame = frame.f_back
-    return frame
-
-
-def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
-    """A stack as ``"function (file:line)"`` strings, innermost last."""
-    if frame is None:
-        return []
-    # A plain walk: traceback's helpers register files with linecache (and may read them),
-    # which is I/O inside a signal handler of a frozen application and memory kept for the
-    # process's life. Names, files and line numbers are all a stack line shows.
-    frames: list[str] = []
-    current: FrameType | None = frame
-    while current is not None and len(frames) < limit:
-        code = current.f_code
-        frames.append(f"{code.co_name} ({code.co_filename}:{current.f_lineno})")
-        current = current.f_back
-    frames.reverse()
-    return frames
 
 
 class MainThreadStack:

@@ -8,9 +8,7 @@ from typing import Any
 from inspector.metrics.why.chain import best_chain
 from inspector.metrics.why.graph import HolderGraph
 
-
-class Thing:
-    pass
+from ..helpers import Thing
 
 
 def graph_of(objects: list[Any]) -> HolderGraph:

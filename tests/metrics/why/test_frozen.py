@@ -9,9 +9,7 @@ import types
 
 from inspector.metrics.why.frozen import FrozenHeap
 
-
-class Thing:
-    pass
+from ..helpers import Thing
 
 
 def test_a_frozen_container_is_found_from_the_module_dicts_and_scanned() -> None:

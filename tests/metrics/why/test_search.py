@@ -11,9 +11,7 @@ import pytest
 
 from inspector.metrics.why import explain
 
-
-class Thing:
-    pass
+from ..helpers import Thing
 
 
 class Registry:

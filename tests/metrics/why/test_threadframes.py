@@ -7,9 +7,7 @@ import threading
 
 from inspector.metrics.why.threadframes import PACKAGE, thread_frames
 
-
-class Thing:
-    pass
+from ..helpers import Thing
 
 
 def test_another_threads_locals_are_named_and_counted() -> None:

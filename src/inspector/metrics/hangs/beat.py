@@ -11,8 +11,7 @@ import sys
 import time
 from collections import deque
 
-from ..stacks import format_frames, outside_heartbeat
-from .frames import common_prefix
+from .frames import common_prefix, format_frames, outside_heartbeat
 
 #: Frames of the stack under the event loop kept at most.
 _BASE_DEPTH = 200

@@ -6,10 +6,42 @@ merging, the stall file and the heartbeat all read and write them through here.
 
 from __future__ import annotations
 
+import os
 import re
+from types import FrameType
 from typing import Any
 
 Frame = tuple[str, str, int]  # function, file, line
+
+#: The modules whose frames are the heartbeat's own (the probe's timer slot and the beat it
+#: stamps): left out of the main thread's own stack, and of the frames under its event loop.
+HEARTBEAT_FILES = frozenset({
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "beat.py"),
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "probe.py")})
+
+
+def outside_heartbeat(frame: FrameType | None) -> FrameType | None:
+    """The first frame, from ``frame`` outward, that is not the heartbeat's own."""
+    while frame is not None and frame.f_code.co_filename in HEARTBEAT_FILES:
+        frame = frame.f_back
+    return frame
+
+
+def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
+    """A stack as ``"function (file:line)"`` strings, innermost last."""
+    if frame is None:
+        return []
+    # A plain walk: traceback's helpers register files with linecache (and may read them),
+    # which is I/O inside a signal handler of a frozen application and memory kept for the
+    # process's life. Names, files and line numbers are all a stack line shows.
+    frames: list[str] = []
+    current: FrameType | None = frame
+    while current is not None and len(frames) < limit:
+        code = current.f_code
+        frames.append(f"{code.co_name} ({code.co_filename}:{current.f_lineno})")
+        current = current.f_back
+    frames.reverse()
+    return frames
 
 
 def parse_frame(text: str) -> Frame:
