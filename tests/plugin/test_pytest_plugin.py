@@ -68,7 +68,7 @@ def test_open_and_close_a_tab(qtbot):
 LEFTOVERS = '''
 import pytest
 from PySide6.QtCore import QThread, QTimer
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 
 from inspector.resources import BaseController, ResourceType
 
@@ -96,6 +96,15 @@ def test_timer_left_active(qapp):
 def test_window_left_alive(qapp):
     KEEP.append(QWidget())  # SITE:widget
     KEEP[-1].setObjectName("evil\\x1b[2J\\u202e")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self):
+        super().__init__()
+
+
+def test_main_window_left_alive(qapp):
+    KEEP.append(MainWindow())  # SITE:mainwindow
 
 
 def test_everything_stopped_and_closed(qtbot):
@@ -200,7 +209,7 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
     path = pytester.makepyfile(test_leftovers=LEFTOVERS)
     result = pytester.runpytest_subprocess("--resinspect", "-p", "no:cacheprovider", "-rA")
     out = result.stdout.str()
-    result.assert_outcomes(passed=2, failed=5, errors=1)
+    result.assert_outcomes(passed=2, failed=6, errors=1)
 
     def failure_of(test: str) -> str:
         start = out.index(f"_ {test} _")
@@ -219,6 +228,9 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
     assert f"widget QWidget 'evil\\x1b[2J\\u202e' still alive (top-level), created at " \
            "test_window_left_alive " \
            f"({site(path, 'widget')})" in failure_of("test_window_left_alive")
+    # A subclass of a Qt widget class other than QWidget has its creation site too.
+    assert f"widget MainWindow still alive (top-level), created at test_main_window_left_alive " \
+           f"({site(path, 'mainwindow')})" in failure_of("test_main_window_left_alive")
     # A failing test says what it says: its thread is not reported on top.
     own = failure_of("test_failing_on_its_own_is_not_checked")
     assert "its own failure" in own
@@ -232,7 +244,7 @@ def test_leftovers_are_named_with_their_sites_and_only_passed_tests_are_checked(
     for clean in ("test_everything_stopped_and_closed", "test_last_clean_test"):
         assert f"PASSED test_leftovers.py::{clean}" in out
     summary = out[out.index("= resinspect ="):out.index("short test summary")]
-    assert "4 tests leaked or broke a budget:" in summary
+    assert "5 tests leaked or broke a budget:" in summary
 
 
 def test_without_the_flag_nothing_is_imported_and_options_are_listed(
@@ -289,3 +301,56 @@ def test_parallel_workers_write_their_own_index_and_the_controller_merges_them(
     for finding in merged:
         assert all(Path(f).is_file() for f in finding["files"])
     assert "PYTEST_XDIST_WORKER" in os.environ  # the workers' environment, until teardown
+
+
+FREEZES = '''
+import time
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QTimer
+
+
+def slow_slot() -> None:
+    time.sleep(0.6)
+
+
+def run_loop_until(done) -> None:
+    deadline = time.monotonic() + 10
+    while not done() and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+
+
+def stall_in_a_slot(ms: int) -> None:
+    ran = []
+    QTimer.singleShot(0, lambda: (time.sleep(ms / 1000), ran.append(1)))
+    run_loop_until(lambda: bool(ran))
+    first = []
+    QTimer.singleShot(120, lambda: first.append(1))  # the loop turns once more after it
+    run_loop_until(lambda: bool(first))
+
+
+@pytest.mark.resinspect("max_hang_ms>400")
+def test_a_600_ms_slot_breaks_the_budget(qapp):
+    stall_in_a_slot(600)
+
+
+@pytest.mark.resinspect("max_hang_ms>400", "hangs>+1")
+def test_a_50_ms_slot_is_within_it(qapp):
+    stall_in_a_slot(50)
+'''
+
+
+def test_a_slot_that_freezes_the_loop_breaks_a_hang_budget(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_freezes=FREEZES)
+    result = pytester.runpytest_subprocess("--resinspect", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    failure = out[out.index("resinspect: the test passed but froze the event loop: "):]
+    assert failure.startswith("resinspect: the test passed but froze the event loop: "
+                              "max_hang_ms>400 is ")
+    duration = int(failure.split("max_hang_ms>400 is ")[1].split()[0])
+    assert 500 <= duration <= 700  # the 600 ms slot, dated to half a beat
+    assert "FAILED test_freezes.py::test_a_600_ms_slot_breaks_the_budget" in out
+    # Without --resinspect the marker is inert: both pass.
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)

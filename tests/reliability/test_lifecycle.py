@@ -213,7 +213,7 @@ def _exit_run(runtime: Path, how: str, panel: str, client: bool, worker: str) ->
         if code != expected_status(how):
             run.problems.append(f"exit status {code}")
             if code < 0:  # a crash: the fatal-error handler's stacks say where
-                run.problems.append(app.stderr[-3000:])
+                run.problems.append("\n".join(app.stderr[-60:]))
         if run.seconds >= 5:
             run.problems.append(f"took {run.seconds:.1f} s to exit")
         cleanups = app.stdout.count("CLEANUP")

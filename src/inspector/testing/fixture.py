@@ -59,6 +59,21 @@ class Resinspect:
             self._model = MetricsModel(self.service, app=self._app)
         return self._model
 
+    def watch_hangs(self) -> bool:
+        """Record stalls of the event loop from now on (the probe's heartbeat and hang
+        monitor), so that snapshots count ``hangs`` and ``max_hang_ms``; stopped by
+        :meth:`close`. A stall is any stretch over the hang threshold in which the GUI thread
+        did not turn its event loop once it had turned it: a slow slot run by ``qtbot.wait``,
+        but also test code between two ``processEvents`` calls. False without a
+        QApplication on this thread."""
+        probe = self.model.probe
+        if not probe.start():
+            return False
+        # The loop counts as turning from here: a stall in the test's first slot, before the
+        # heartbeat's first beat, would otherwise be taken for start-up and not recorded.
+        probe.beat.stamp()
+        return True
+
     def snapshot(self, *, settled: bool = True) -> Snapshot:
         """A snapshot of the service now; ``settled``: after collecting what was let go."""
         if settled:

@@ -5,8 +5,9 @@ napari's test suite showed the way: patch ``QThread.start`` and ``QTimer.start``
 classes (PySide6 lets a Python attribute replace a method on a wrapped class), record a weak
 reference and the calling site of every start, and look at them once the test is over.
 Top-level widgets are compared with those that existed when the test began; a widget
-created from Python (``QWidget`` itself and its direct Python subclasses - a tab, a panel -
-whose constructor goes through ``QWidget.__init__``) also has its creation site.
+created from Python also has its creation site: the constructor of every Qt widget class is
+patched, since a subclass of ``QMainWindow`` or ``QDialog`` never goes through
+``QWidget.__init__``.
 
 Only QtCore is imported here. Widgets are watched when the application under test has
 loaded QtWidgets itself (``sys.modules``): no widget can exist otherwise.
@@ -153,11 +154,24 @@ class QtWatch:
         setattr(cls, name, start)
 
     def _patch_widgets(self) -> None:
+        """Patch the constructor of ``QWidget`` and of every Qt widget class: a Python
+        subclass of ``QMainWindow`` or ``QDialog`` goes through its Qt base's constructor,
+        which never calls ``QWidget.__init__`` from Python."""
         widgets = sys.modules.get("PySide6.QtWidgets")
         if widgets is None or self._widget_class is not None:
             return
-        cls: type = widgets.QWidget
-        original = cls.__dict__["__init__"]
+        base: type = widgets.QWidget
+        # dir(), not vars(): PySide6 makes a module's classes on first access (73 widget
+        # classes, 75 ms once a session).
+        for name in dir(widgets):
+            cls = getattr(widgets, name, None)
+            if isinstance(cls, type) and issubclass(cls, base) and "__init__" in cls.__dict__:
+                original = cls.__dict__["__init__"]
+                self._restore.append((cls, "__init__", original))
+                setattr(cls, "__init__", self._recording_init(original))  # noqa: B010
+        self._widget_class = base
+
+    def _recording_init(self, original: Callable[..., None]) -> Callable[..., None]:
         watch = self
         records = self._widgets
 
@@ -173,9 +187,7 @@ class QtWatch:
                 with watch._lock:
                     records.setdefault(id(obj), (weakref.ref(obj), site))
 
-        self._restore.append((cls, "__init__", original))
-        cls.__init__ = __init__  # type: ignore[misc]
-        self._widget_class = cls
+        return __init__
 
     # -- a test -------------------------------------------------------------------------------
 

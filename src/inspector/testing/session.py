@@ -46,6 +46,8 @@ from .qtwatch import Leftover, QtWatch, settle
 INDEX = "resinspect.json"
 #: How many leaked objects a failure explains with a reference chain (each costs heap scans).
 MAX_CHAINS = 5
+#: Marker metrics read from the hang log: a test that names one runs the event-loop probe.
+HANG_METRICS = frozenset({"hangs", "max_hang_ms"})
 
 
 @dataclass
@@ -122,6 +124,9 @@ class Session:
         except BadRule as err:
             pytest.fail(str(err), pytrace=False)
         fixture: Resinspect = request.getfixturevalue("resinspect")
+        if any(rule.metric in HANG_METRICS for rule in rules) and not fixture.watch_hangs():
+            pytest.fail("resinspect marker: hangs and max_hang_ms need a QApplication "
+                        "(the qapp fixture) before the test starts", pytrace=False)
         item.stash[STATE] = RunState(rules, fixture, fixture.snapshot(settled=False))
         self.watch.begin()
 
@@ -154,7 +159,9 @@ class Session:
                            f"(resinspect diff {finding.files[0]} {finding.files[1]})")
         self.findings.append(finding)
         call.outcome = "failed"
-        call.longrepr = "\n".join([f"resinspect: the test passed but leaked: {headline}",
+        verdict = "leaked" if leftovers or any(r.metric not in HANG_METRICS for r in broken) \
+            else "froze the event loop"
+        call.longrepr = "\n".join([f"resinspect: the test passed but {verdict}: {headline}",
                                    *(f"  {p}" for p in problems)])
         call.sections.append(("resinspect", "\n".join(details)))
         call.user_properties.append(("resinspect", headline))
