@@ -8,6 +8,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QThread
 
+from inspector.metrics import MetricsModel
 from inspector.metrics.listing import own_thread_name, resource_page
 from inspector.resources import ResourceManagementService, ResourceType
 
@@ -48,3 +49,23 @@ def test_own_thread_name_of_each_kind_of_worker() -> None:
     gone = QThread()
     shiboken6.delete(gone)
     assert own_thread_name(gone) == ""  # its C++ object is gone
+
+
+def test_resources_listing_is_paged(service: ResourceManagementService,
+                                    model: MetricsModel) -> None:
+    owner = Owner()
+    service.register_component(owner, "Lister")
+    keep = [Thing() for _ in range(30)]
+    for i, t in enumerate(keep):
+        service.track_resource(owner, ResourceType.FILE_HANDLE, t, i, {"path": f"/f{i}",
+                                                                        "obj": object()})
+    page = model.resources(offset=10, limit=5)
+    assert page.total == 30
+    assert page.offset == 10
+    assert [e.size_bytes for e in page.items] == [10, 11, 12, 13, 14]
+    assert page.items[0].type_name == "Thing"
+    assert page.items[0].metadata is not None
+    assert page.items[0].metadata["path"] == "/f10"
+    assert page.items[0].metadata["obj"].startswith("<object")
+    with pytest.raises(ValueError, match="negative"):
+        model.resources(offset=-1)

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
+from inspector.metrics import MetricsModel, Snapshot
 from inspector.metrics import probe as probe_module
 from inspector.metrics.probe import LoopProbe
+from inspector.resources import ResourceManagementService
 
 from .helpers import pump
 
@@ -102,3 +104,46 @@ def test_stop_removes_the_heartbeat(probe: LoopProbe) -> None:
     assert probe.start()  # and it can be installed again
     pump(lambda: probe.beat.last > last, 5)
     assert probe.beat.last > last
+
+
+def test_lag_and_gui_stack_while_the_gui_thread_sleeps(
+    qapp: Any, service: ResourceManagementService
+) -> None:
+    model = MetricsModel(service, probe_interval_ms=20, lag_threshold_ms=200)
+    model.start()
+    seen: list[Snapshot] = []
+
+    def freeze_for_a_while() -> None:
+        time.sleep(0.8)
+
+    def watch() -> None:
+        time.sleep(0.5)
+        seen.append(model.snapshot())
+
+    try:
+        app = QCoreApplication.instance()
+        assert app is not None
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:  # let the heartbeat run
+            app.processEvents()
+        assert model.snapshot().event_loop_lag_ms == 0.0
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        QTimer.singleShot(0, freeze_for_a_while)
+        deadline = time.monotonic() + 2
+        while watcher.is_alive() and time.monotonic() < deadline:
+            app.processEvents()
+        watcher.join()
+        (frozen,) = seen
+        assert frozen.event_loop_lag_ms > 200
+        assert frozen.event_loop_blocked
+        assert any(frame.startswith("freeze_for_a_while (") for frame in frozen.gui_stack)
+        assert frozen.gui_stack[-1].startswith("freeze_for_a_while")  # innermost last
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            app.processEvents()
+        after = model.snapshot()
+        assert after.event_loop_lag_ms == 0.0
+        assert after.gui_stack == []
+    finally:
+        model.close()

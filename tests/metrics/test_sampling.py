@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from inspector.metrics import MetricsModel
 from inspector.metrics.history import HistoryRings
 from inspector.metrics.leaks import LeakFinder
 from inspector.metrics.probe import LoopProbe
@@ -56,3 +57,18 @@ def test_the_thread_samples_until_stopped(service: ResourceManagementService) ->
     taken = len(taker.rings)
     time.sleep(0.1)  # five intervals: a running sampler would have added to the rings
     assert len(taker.rings) == taken
+
+
+def test_sampler_thread_fills_history(service: ResourceManagementService) -> None:
+    model = MetricsModel(service, sample_interval_s=0.02)
+    model.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(model.history().t) < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(model.history().t) >= 5
+    finally:
+        model.close()
+    n = len(model.history().t)
+    time.sleep(0.1)
+    assert len(model.history().t) == n  # closed: no more samples

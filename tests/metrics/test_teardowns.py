@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import time
 
+from inspector.metrics import MetricsModel
 from inspector.metrics.history import HistoryRings
 from inspector.metrics.teardowns import TeardownLog
 from inspector.resources import ResourceManagementService
@@ -63,3 +64,26 @@ def test_failing_teardowns_stay_in_sight_after_routine_ones(
     # The two newest routine ones, with the failing one they pushed out kept before them.
     assert [a.component_id for a in log.audits()] == ["Failing", "Routine1", "Routine2"]
     assert log.audits()[0].callbacks[0].error == "OSError: disk full"
+
+
+def test_teardown_audit_records_order_duration_and_errors(
+    service: ResourceManagementService, model: MetricsModel
+) -> None:
+    owner = Owner()
+    service.register_component(owner, "Audited")
+
+    def slow() -> None:
+        time.sleep(0.02)
+
+    def broken() -> None:
+        raise OSError("disk full")
+
+    service.register_cleanup(owner, slow, priority=5)
+    service.register_cleanup(owner, broken, priority=9)
+    service.cleanup_component(owner)
+    (audit,) = model.snapshot().audits
+    assert audit.component_id == "Audited"
+    assert [c.name.rsplit(".", 1)[-1] for c in audit.callbacks] == ["broken", "slow"]
+    assert [c.order for c in audit.callbacks] == [0, 1]
+    assert audit.callbacks[0].error == "OSError: disk full"
+    assert audit.callbacks[1].duration_ms >= 15
