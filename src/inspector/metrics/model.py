@@ -48,7 +48,7 @@ from .snapshot import (
 )
 from .suspects import SuspectPolicy
 from .teardowns import TeardownLog
-from .why import explain
+from .why.search import explain
 
 __all__ = ["MetricsModel", "default_app_name"]
 
