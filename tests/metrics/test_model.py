@@ -43,7 +43,7 @@ def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
 
 
 def validate(snapshot: Snapshot) -> dict[str, Any]:
-    data = json.loads(snapshot.to_json())
+    data: dict[str, Any] = json.loads(snapshot.to_json())
     jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
     return data
 
@@ -350,7 +350,8 @@ def test_service_and_model_die_by_reference_count(qapp: Any) -> None:
         service.track_resource(owner, ResourceType.CACHE, kept, 1)
         service.track_resource(owner, ResourceType.QOBJECT, QObject())
         service.resource_tracked.connect(lambda e: None)
-        refs = [weakref.ref(service), weakref.ref(model), weakref.ref(service.store)]
+        refs: list[weakref.ref[Any]] = [weakref.ref(service), weakref.ref(model),
+                                         weakref.ref(service.store)]
         del service, model
         assert [r() for r in refs] == [None, None, None]
     finally:
