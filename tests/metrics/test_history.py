@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from inspector.metrics.history import HistoryRings
+import msgspec
+
+from inspector.metrics.history import COLUMNS, HistoryRings, HistorySample
 from inspector.metrics.snapshot import Marker
 
 
@@ -101,3 +103,18 @@ def test_every_copy_is_consistent_while_threads_append() -> None:
         for thread in writers:
             thread.join(10)
     assert copies > 0
+
+
+def test_a_typed_sample_fills_every_column_of_the_history() -> None:
+    rings = HistoryRings(size=10)
+    rings.add(HistorySample(t=1.5, rss_bytes=2048, tracked_bytes=100, live_resources=3,
+                            active_workers=1, cache_bytes=40, event_loop_lag_ms=12.5,
+                            inspector_bytes=512, live_by_type={"cache": 3}))
+    history = rings.to_history()
+    sample_columns = set(msgspec.structs.asdict(history)) - {"live_by_type", "markers"}
+    assert sample_columns == set(COLUMNS)  # the sample's fields are the history's columns
+    assert {name: getattr(history, name) for name in COLUMNS} == {
+        "t": [1.5], "rss_bytes": [2048], "tracked_bytes": [100], "live_resources": [3],
+        "active_workers": [1], "cache_bytes": [40], "event_loop_lag_ms": [12.5],
+        "inspector_bytes": [512]}
+    assert history.live_by_type == {"cache": [3]}

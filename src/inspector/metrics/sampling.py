@@ -16,7 +16,7 @@ from inspector.resources import (
 from inspector.resources.orphans import OrphanInfo, orphans
 
 from . import own
-from .history import HistoryRings
+from .history import HistoryRings, HistorySample
 from .leaks import LeakFinder
 from .probe import LoopProbe
 
@@ -87,12 +87,12 @@ class HistorySampler:
         workers = self.service.workers()
         active = sum(1 for w in workers if w.running) + len(held_orphans(workers))
         cache_bytes = sum(agg.by_type[t].bytes for t in CACHE_TYPES)
-        self.rings.append(
-            {"t": round(now - self.started_mono, 3), "rss_bytes": rss,
-             "tracked_bytes": agg.tracked_bytes, "live_resources": agg.live_total,
-             "active_workers": active, "cache_bytes": cache_bytes,
-             "event_loop_lag_ms": round(self.probe.lag_ms(now), 1),
-             "inspector_bytes": self.inspector_bytes()},
-            {t.value: c.live for t, c in agg.by_type.items() if c.created})
+        self.rings.add(HistorySample(
+            t=round(now - self.started_mono, 3), rss_bytes=rss,
+            tracked_bytes=agg.tracked_bytes, live_resources=agg.live_total,
+            active_workers=active, cache_bytes=cache_bytes,
+            event_loop_lag_ms=round(self.probe.lag_ms(now), 1),
+            inspector_bytes=self.inspector_bytes(),
+            live_by_type={t.value: c.live for t, c in agg.by_type.items() if c.created}))
         self.leaks.observe(agg, now)
         self.leaks.confirm_pending(now)
