@@ -1,10 +1,10 @@
 """The threads' frames as roots of a search, and the references they hold unseen.
 
-The caller's own thread: its frames' locals (the pytest plugin's callers hold the object in
-one) are counted as holders, never as native code; those outside this package are roots
-("thread frame", ranked after other threads' frames and never for the object itself), as a
-test still running holds what it made.
-
+Another thread's frame holding an object is a root ("thread frame"). The caller's own
+thread: its frames' locals (the pytest plugin's callers hold the object in one) are counted
+as holders, never as native code; those outside the ``inspector`` package are roots ("thread
+frame", ranked after other threads' frames and never for the object itself), as a test still
+running holds what it made.
 """
 
 from __future__ import annotations
