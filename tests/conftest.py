@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from inspector.resources import ResourceManagementService
     from inspector.server import InspectorServer
     from tests.apps.harness import App
+    from tests.cli_helpers import CliSeams, Outcome, Run
     from tests.server.conftest import RawConn
 
 # pytester runs the pytest plugin's inner test sessions (tests/plugin).
@@ -105,6 +106,25 @@ def python_env(runtime: Path | None = None) -> dict[str, str]:
 
 PYTHON = sys.executable
 
+
+@pytest.fixture
+def cli_seams() -> CliSeams:
+    """The fakes ``run_cli`` passes to the CLI (none unless a test sets them)."""
+    from tests.cli_helpers import CliSeams
+
+    return CliSeams()
+
+
+@pytest.fixture(name="run_cli")
+def run_cli_fixture(cli_seams: CliSeams) -> Run:
+    """``run_cli("diff", "a.json", "b.json")``: ``cli.main.main`` in CliRunner's isolation
+    (tests/cli_helpers.py), given this test's :class:`CliSeams`."""
+    from tests.cli_helpers import run_cli
+
+    def run(*args: str, env: dict[str, str] | None = None) -> Outcome:
+        return run_cli(*args, env=env, readers=cli_seams.readers)
+
+    return run
 
 
 @pytest.fixture

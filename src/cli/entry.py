@@ -28,11 +28,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fast_run(args: list[str]) -> int | None:
     """``run`` without click, or None when click should parse (help, errors, odd forms)."""
-    dock = False
-    name: str | None = None
-    module: str | None = None
-    rest: list[str] = []
-    i = 0
+    end, dock, name = _options(args)
+    target = _target(args[end:])
+    if target is None:
+        return None
+    module, rest = target
+    from inspector.reach import runner
+
+    found = runner.script_exists(rest[0]) if module is None else runner.module_exists(module)
+    if not found:
+        return None
+    return runner.execute(rest, module=module, name=name, dock=dock)
+
+
+def _options(args: list[str]) -> tuple[int, bool, str | None]:
+    """Where ``run``'s own options (``--dock``, ``--name N``) end, and their values."""
+    dock, name, i = False, None, 0
     while i < len(args):
         arg = args[i]
         if arg == "--dock":
@@ -42,27 +53,22 @@ def _fast_run(args: list[str]) -> int | None:
             name = args[i]
         elif arg.startswith("--name=") and arg[7:].strip():
             name = arg[7:]
-        elif arg == "-m" and i + 1 < len(args):
-            module, rest = args[i + 1], args[i + 2:]
-            break
-        elif arg.startswith("-m") and len(arg) > 2:
-            module, rest = arg[2:], args[i + 1:]
-            break
-        elif arg == "--":
-            rest = args[i + 1:]
-            break
-        elif arg.startswith("-"):
-            return None  # --help, or not ours: click explains
         else:
-            rest = args[i:]
             break
         i += 1
-    if module is None and not rest:
-        return None
-    from inspector.reach import runner
+    return i, dock, name
 
-    if module is None and not runner.script_exists(rest[0]):
+
+def _target(args: list[str]) -> tuple[str | None, list[str]] | None:
+    """(module or None, the program's argv) after ``run``'s options, or None for anything
+    click should explain (``--help``, an unknown option, nothing to run)."""
+    head = args[0] if args else ""
+    if head == "-m" and len(args) > 1:
+        return args[1], args[2:]
+    if head.startswith("-m") and len(head) > 2:
+        return head[2:], args[1:]
+    if head == "--" and len(args) > 1:
+        return None, args[1:]
+    if not head or head.startswith("-"):
         return None
-    if module is not None and not runner.module_exists(module):
-        return None
-    return runner.execute(rest, module=module, name=name, dock=dock)
+    return None, args

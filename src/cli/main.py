@@ -18,12 +18,16 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from cli.commands import COMMANDS
 from cli.lazy import LazyGroup
 from inspector.errors import ResinspectError
+
+if TYPE_CHECKING:
+    from cli.reader import Readers
 
 PROG = "resinspect"
 
@@ -49,11 +53,12 @@ def resinspect() -> None:
     """
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, readers: Readers | None = None) -> int:
     """Run ``resinspect`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
-    Never raises (``SystemExit`` included): the console script passes the result to
-    ``sys.exit``.
+    ``readers`` is how commands reach live applications (click's ``ctx.obj``; default: the
+    real sockets, :class:`cli.reader.Readers`). Never raises (``SystemExit`` included): the
+    console script passes the result to ``sys.exit``.
     """
     if sys.stdout is None:  # started with stdout closed (`resinspect ls >&-`)
         sys.stdout = _ClosedStream("standard output")
@@ -62,55 +67,70 @@ def main(argv: Sequence[str] | None = None) -> int:
             args=list(argv) if argv is not None else None,
             prog_name=PROG,
             standalone_mode=False,
+            obj=readers,
         )
         # Flush here, inside the handlers: a closed pipe otherwise surfaces at interpreter
         # exit as an "Exception ignored" message.
         sys.stdout.flush()
     except ResinspectError as err:
         return _fail(str(err), err.exit_code)
-    except click.exceptions.NoArgsIsHelpError as err:
+    except (click.ClickException, click.Abort, KeyboardInterrupt, SystemExit) as exc:
+        return _ended_by_click(exc)
+    except OSError as err:
+        return _os_error(err)
+    except Exception as err:  # the last line of defence: one line, never a traceback
+        return _fail(_describe(err), 1)
+    if isinstance(result, int) and not isinstance(result, bool):
+        return result
+    return 0
+
+
+def _ended_by_click(exc: BaseException) -> int:
+    """The status of a run that click ended (a usage error, help, Abort), Ctrl-C, or a
+    ``sys.exit``; usage errors are one line."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):
         # `resinspect` alone: the help, as click itself shows it, is the useful answer.
-        err.show()
+        exc.show()
         return EXIT_USAGE
-    except click.UsageError as err:
-        hint = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
-        return _fail(err.format_message() + hint, EXIT_USAGE)
-    except click.ClickException as err:
-        return _fail(err.format_message(), err.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        # click has already ended the terminal's "^C" line; nothing else to say.
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _silence_stdout()
-        return EXIT_BROKEN_PIPE
-    except SystemExit as exc:
+    if isinstance(exc, click.UsageError):
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        return _fail(exc.format_message() + hint, EXIT_USAGE)
+    if isinstance(exc, click.ClickException):
+        return _fail(exc.format_message(), exc.exit_code)
+    if isinstance(exc, SystemExit):
         # click exits by itself on EPIPE even when not standalone; a command may sys.exit().
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
         return _fail(str(exc.code), 1)
-    except PermissionError as err:
+    # click.Abort, KeyboardInterrupt: click has already ended the terminal's "^C" line.
+    return EXIT_INTERRUPTED
+
+
+def _os_error(err: OSError) -> int:
+    """One line for a failing file, pipe or socket; silent 141 when our reader went away."""
+    if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    if isinstance(err, PermissionError):
         return _fail(f"permission denied{_where(err)}", 1)
-    except RecursionError:
-        return _fail("input nested too deeply to read (a hostile or corrupt file or reply?)", 1)
-    except MemoryError:
-        return _fail("out of memory (input too large?)", 1)
-    except OverflowError as err:
-        return _fail(f"a number out of range: {err}", 1)
-    except OSError as err:
-        if err.errno == errno.EPIPE:
-            _silence_stdout()
-            return EXIT_BROKEN_PIPE
-        if err.errno == errno.ENOSPC and err.filename is None:
-            # stdout is full (/dev/full, a full disk): what is still buffered would fail
-            # again at interpreter exit ("Exception ignored", status 120) unless dropped.
-            _silence_stdout()
-        return _fail(f"{err.strerror or type(err).__name__}{_where(err)}", 1)
-    except Exception as err:  # the last line of defence: one line, never a traceback
-        return _fail(f"unexpected error: {type(err).__name__}: {err}"
-                     " (set RESINSPECT_DEBUG=1 for details)", 1)
-    if isinstance(result, int) and not isinstance(result, bool):
-        return result
-    return 0
+    if err.errno == errno.ENOSPC and err.filename is None:
+        # stdout is full (/dev/full, a full disk): what is still buffered would fail
+        # again at interpreter exit ("Exception ignored", status 120) unless dropped.
+        _silence_stdout()
+    return _fail(f"{err.strerror or type(err).__name__}{_where(err)}", 1)
+
+
+def _describe(err: Exception) -> str:
+    """One line for a failure no command expected: what hostile or corrupt input that
+    exhausted a limit did, else the exception itself."""
+    if isinstance(err, RecursionError):
+        return "input nested too deeply to read (a hostile or corrupt file or reply?)"
+    if isinstance(err, MemoryError):
+        return "out of memory (input too large?)"
+    if isinstance(err, OverflowError):
+        return f"a number out of range: {err}"
+    return (f"unexpected error: {type(err).__name__}: {err}"
+            " (set RESINSPECT_DEBUG=1 for details)")
 
 
 class _ClosedStream(io.TextIOBase):

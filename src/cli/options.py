@@ -11,8 +11,6 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_OTHER = {"pid": "--socket", "socket": "--pid"}
-
 #: Longest interval, duration or timeout any option takes: a day. The server refuses a
 #: subscription interval over a day, and a longer number is a typo, not a plan.
 MAX_SECONDS = 86_400.0

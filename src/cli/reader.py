@@ -1,21 +1,21 @@
-"""Where snapshots come from: a live application's socket or a file. The commands' one seam.
+"""Where live snapshots come from: an application's socket. The commands' one seam.
 
-Commands call :func:`open_reader` and :func:`list_apps` through this module (``reader.
-open_reader(...)``, never ``from cli.reader import open_reader``), so tests replace them
-with fakes by monkeypatching this module's attributes.
-
-A recording is newline-delimited JSON, one snapshot a line (what ``resinspect record``
-writes); a snapshot file is one JSON document, compact or indented.
+Commands reach applications through :class:`Readers`, click's context object (``ctx.obj``):
+:func:`cli.main.main` takes one (tests pass fakes), and :func:`readers` makes the default -
+:func:`open_reader` and :func:`list_apps` - when none was given. Recordings and snapshot
+files are read by :mod:`inspector.fleet.recording`, the one reader of files.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    import click
+
     from inspector.metrics.snapshot import ResourcePage, Snapshot
     from inspector.server.client import InspectorClient
 
@@ -37,8 +37,19 @@ class SnapshotReader(Protocol):
         """
         ...
 
+    def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
+                  ) -> ResourcePage:
+        """A page of the application's resource listing (one component's, when given)."""
+        ...
+
+    def exited(self) -> int | None:
+        """After ``ConnectionLost``: the application's pid (0 if unknown) when it exited
+        cleanly - its server removed its socket - or None when it is still listening or went
+        without a goodbye (killed, crashed: the socket left behind). May wait a moment."""
+        ...
+
     def close(self) -> None:
-        """Release the connection or file; safe to call twice."""
+        """Release the connection; safe to call twice."""
         ...
 
 
@@ -100,43 +111,25 @@ class SocketReader:
             self._pages = InspectorClient(self.path, timeout=self._timeout)
         return self._pages.resources(offset, limit, component_id)
 
+    def exited(self) -> int | None:
+        """The pid in the socket's name once the socket is gone (within 2 s), else None."""
+        import time
+
+        from inspector.server.discovery import pid_from_name
+
+        # A quitting server drops its clients a moment before it removes its socket.
+        deadline = time.monotonic() + 2.0
+        while self.path.exists():
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.05)
+        return pid_from_name(self.path.stem) or 0
+
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
         if self._pages is not None:
             self._pages.close()
-
-
-class FileReader:
-    """Snapshots from a snapshot file or a recording (NDJSON, one snapshot a line)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def snapshots(self) -> Iterator[Snapshot]:
-        """Every snapshot in the file, in order, streamed; ``BadInput`` for anything else
-        (a line that is not a snapshot, a FIFO or device, an empty file)."""
-        from inspector.fleet.recording import RecordingFile
-
-        yield from RecordingFile(self.path, allow_cut=False)
-
-    def get_current_snapshot(self) -> Snapshot:
-        """The last snapshot in the file."""
-        last: Snapshot | None = None
-        for last in self.snapshots():  # noqa: B007 - only the last one is wanted
-            pass
-        assert last is not None  # snapshots() raises for a file without any
-        return last
-
-    def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
-        """The file's snapshots in order, ``interval`` seconds apart (0: as fast as read)."""
-        for index, snap in enumerate(self.snapshots()):
-            if index and interval > 0:
-                time.sleep(interval)
-            yield snap
-
-    def close(self) -> None:
-        """Nothing to release: the file is closed when a reading of it ends."""
 
 
 def open_reader(
@@ -155,8 +148,36 @@ def open_reader(
     return SocketReader(resolve_target(pid, socket), timeout=timeout)
 
 
+def connect(pid: int | None, socket: Path | None, *, timeout: float = DEFAULT_TIMEOUT_S
+            ) -> InspectorClient:
+    """A client of the application chosen by ``pid``/``socket`` (or the only one running),
+    for the commands that ask more than snapshots (``why``, ``hangs``, ``dump``)."""
+    from cli.options import resolve_target
+    from inspector.server.client import InspectorClient
+
+    return InspectorClient(resolve_target(pid, socket), timeout=timeout)
+
+
 def list_apps() -> Sequence[AppDescription]:
     """The live applications, from their sidecar files (no connection is made)."""
     from inspector.server.discovery import list_apps as discover
 
     return discover()
+
+
+@dataclass(frozen=True)
+class Readers:
+    """How commands reach live applications: ``open`` a reader for ``--pid``/``--socket``
+    (or the only application), ``list_apps`` without connecting. The default is the real
+    thing; tests pass their own to :func:`cli.main.main`."""
+
+    open: Callable[[int | None, Path | None], SnapshotReader] = open_reader
+    list_apps: Callable[[], Sequence[AppDescription]] = list_apps
+
+
+def readers(ctx: click.Context | None = None) -> Readers:
+    """The :class:`Readers` of the running command (``ctx``, else click's current context):
+    what :func:`cli.main.main` was given, or the default."""
+    import click
+
+    return (ctx or click.get_current_context()).ensure_object(Readers)

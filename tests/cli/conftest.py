@@ -7,6 +7,8 @@ that ``main`` produces after turning errors into one line.
 
 from __future__ import annotations
 
+import io
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -14,14 +16,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console, RenderableType
 
+from cli.reader import Readers
 from inspector.metrics.snapshot import (
     ComponentStats,
     LeakSuspect,
+    ResourcePage,
     Snapshot,
     TypeStats,
 )
-from tests.cli_helpers import Run, run_cli
+from tests.cli_helpers import CliSeams
+
+#: An ANSI escape sequence's start: plain output has none.
+ANSI = re.compile(r"\x1b\[")
+
+
+def text_of(renderable: RenderableType, width: int = 100) -> str:
+    """What ``renderable`` prints on a plain console ``width`` columns wide."""
+    console = Console(file=io.StringIO(), width=width)
+    console.print(renderable)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert isinstance(out, str)
+    return out
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    """The lines of ``text`` that contain ``needle``."""
+    return [line for line in text.splitlines() if needle in line]
+
 
 LONG_ID = "MainWindow.tabs.ThumbnailBrowserTab#3.ThumbnailLoaderController.decoder_pool_worker"
 
@@ -113,6 +136,13 @@ class FakeReader:
         if self.fail is not None:
             raise self.fail
 
+    def resources(self, offset: int = 0, limit: int = 500, component_id: str | None = None
+                  ) -> ResourcePage:
+        return ResourcePage(total=0, offset=offset, items=[])
+
+    def exited(self) -> int | None:
+        return None  # as a killed application: its going away stays an error
+
     def close(self) -> None:
         self.closed = True
 
@@ -129,26 +159,47 @@ class FakeApp:
     protocol: int = 1
 
 
-@pytest.fixture(name="run_cli")
-def run_cli_fixture() -> Run:
-    """``run_cli("snapshot", "--pid", "1")``: ``cli.main.main`` in CliRunner's isolation."""
-    return run_cli
-
-
 @pytest.fixture
-def fake_reader(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeReader]:
-    """Install a FakeReader as what ``cli.reader.open_reader`` returns; records the target."""
+def fake_reader(cli_seams: CliSeams) -> Callable[..., FakeReader]:
+    """Hand ``run_cli``'s CLI a FakeReader for every application it opens (click's
+    ``ctx.obj``); the reader records each target."""
 
     def install(snapshots: Sequence[Snapshot] | None = None,
                 fail: BaseException | None = None) -> FakeReader:
         reader = FakeReader(snapshots or [make_snapshot()], fail)
 
-        def open_reader(pid: int | None = None, socket: Path | None = None,
-                        **_: object) -> FakeReader:
+        def open_reader(pid: int | None, socket: Path | None) -> FakeReader:
             reader.targets.append((pid, socket))
             return reader
 
-        monkeypatch.setattr("cli.reader.open_reader", open_reader)
+        cli_seams.readers = Readers(open=open_reader)
         return reader
+
+    return install
+
+
+FailingOpen = Callable[[BaseException], None]
+FakeApps = Callable[[Sequence["FakeApp"]], None]
+
+
+@pytest.fixture
+def failing_open(cli_seams: CliSeams) -> FailingOpen:
+    """``failing_open(error)``: every application the CLI opens raises ``error``."""
+
+    def install(error: BaseException) -> None:
+        def open_reader(pid: int | None, socket: Path | None) -> FakeReader:
+            raise error
+
+        cli_seams.readers = Readers(open=open_reader)
+
+    return install
+
+
+@pytest.fixture
+def fake_apps(cli_seams: CliSeams) -> FakeApps:
+    """``fake_apps([...])``: what the CLI's discovery (``ls``) finds."""
+
+    def install(apps: Sequence[FakeApp]) -> None:
+        cli_seams.readers = Readers(list_apps=lambda: apps)
 
     return install

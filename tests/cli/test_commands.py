@@ -23,9 +23,9 @@ from inspector.errors import (
     ResinspectError,
 )
 from inspector.metrics.snapshot import Snapshot
-from tests.cli_helpers import Run, assert_one_line_error
+from tests.cli_helpers import CliSeams, Run, assert_one_line_error
 
-from .conftest import FakeApp, FakeReader, blocked_snapshot, make_snapshot
+from .conftest import FailingOpen, FakeApp, FakeApps, FakeReader, blocked_snapshot, make_snapshot
 
 Install = Callable[..., FakeReader]
 
@@ -109,12 +109,9 @@ def test_pid_and_socket_together_is_a_usage_error(run_cli: Run, fake_reader: Ins
     ConnectionLost("/x.sock closed the connection without a reply"),
 ])
 @pytest.mark.parametrize("command", ["snapshot", "top"])
-def test_errors_are_one_line_and_status_1(run_cli: Run, monkeypatch: pytest.MonkeyPatch,
+def test_errors_are_one_line_and_status_1(run_cli: Run, failing_open: FailingOpen,
                                           error: ResinspectError, command: str) -> None:
-    def open_reader(*_: object, **__: object) -> FakeReader:
-        raise error
-
-    monkeypatch.setattr("cli.reader.open_reader", open_reader)
+    failing_open(error)
     result = run_cli(command)
     first_line = str(error).splitlines()[0]
     assert_one_line_error(result, contains=first_line)
@@ -123,11 +120,8 @@ def test_errors_are_one_line_and_status_1(run_cli: Run, monkeypatch: pytest.Monk
 
 
 def test_unexpected_exception_is_one_line_unless_debugging(
-        run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    def open_reader(*_: object, **__: object) -> FakeReader:
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr("cli.reader.open_reader", open_reader)
+        run_cli: Run, monkeypatch: pytest.MonkeyPatch, failing_open: FailingOpen) -> None:
+    failing_open(RuntimeError("boom"))
     monkeypatch.delenv("RESINSPECT_DEBUG", raising=False)
     assert_one_line_error(run_cli("snapshot"), contains="RuntimeError: boom")
     debug = run_cli("snapshot", env={"RESINSPECT_DEBUG": "1"})
@@ -137,22 +131,16 @@ def test_unexpected_exception_is_one_line_unless_debugging(
 
 
 def test_interrupt_is_status_130_without_traceback(run_cli: Run,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    def open_reader(*_: object, **__: object) -> FakeReader:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr("cli.reader.open_reader", open_reader)
+                                                   failing_open: FailingOpen) -> None:
+    failing_open(KeyboardInterrupt())
     result = run_cli("snapshot")
     assert result.exit_code == 130
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == ""
 
 
-def test_broken_pipe_is_quiet(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    def open_reader(*_: object, **__: object) -> FakeReader:
-        raise BrokenPipeError
-
-    monkeypatch.setattr("cli.reader.open_reader", open_reader)
+def test_broken_pipe_is_quiet(run_cli: Run, failing_open: FailingOpen) -> None:
+    failing_open(BrokenPipeError())
     result = run_cli("snapshot")
     assert result.exit_code == 141
     assert result.stderr == ""
@@ -161,13 +149,9 @@ def test_broken_pipe_is_quiet(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> 
 # -- ls ------------------------------------------------------------------------------------
 
 
-def _apps(monkeypatch: pytest.MonkeyPatch, apps: list[FakeApp]) -> None:
-    monkeypatch.setattr("cli.reader.list_apps", lambda: apps)
-
-
-def test_ls_json(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ls_json(run_cli: Run, fake_apps: FakeApps) -> None:
     now = time.time()
-    _apps(monkeypatch, [
+    fake_apps([
         FakeApp(200, "editor", Path("/r/resinspect/200.sock"), started_at=now - 60,
                 versions={"resinspect": "0.1.0"}),
         FakeApp(100, "viewer", Path("/r/resinspect/100.sock"), started_at=now - 5),
@@ -184,9 +168,9 @@ def test_ls_json(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert {"pid", "app", "socket", "started_at", "uptime_s", "versions"} <= set(data[0])
 
 
-def test_ls_table(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ls_table(run_cli: Run, fake_apps: FakeApps) -> None:
     sock = "/run/user/1000/a/much/longer/runtime/directory/than/usual/resinspect/31337.sock"
-    _apps(monkeypatch, [FakeApp(31337, "viewer", Path(sock), started_at=time.time() - 185)])
+    fake_apps([FakeApp(31337, "viewer", Path(sock), started_at=time.time() - 185)])
     result = run_cli("ls")
     assert result.exit_code == 0, result
     (row,) = [line for line in result.stdout.splitlines() if "31337" in line]
@@ -194,8 +178,8 @@ def test_ls_table(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "\x1b[" not in result.stdout
 
 
-def test_ls_empty(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    _apps(monkeypatch, [])
+def test_ls_empty(run_cli: Run, fake_apps: FakeApps) -> None:
+    fake_apps([])
     result = run_cli("ls")
     assert result.exit_code == 0
     assert result.stdout.startswith("No live applications")
@@ -339,9 +323,11 @@ def test_every_registered_command_loads_under_its_name() -> None:
         assert command.name == name
 
 
-def test_group_works_under_plain_clirunner(fake_reader: Install) -> None:
-    """The group itself is an ordinary click group (standalone mode included)."""
-    fake_reader()
-    result = CliRunner().invoke(resinspect, ["snapshot"])
+def test_group_works_under_plain_clirunner(fake_reader: Install, cli_seams: CliSeams) -> None:
+    """The group itself is an ordinary click group (standalone mode included); the readers
+    ride in click's own context object."""
+    reader = fake_reader()
+    result = CliRunner().invoke(resinspect, ["snapshot"], obj=cli_seams.readers)
+    assert reader.targets == [(None, None)]
     assert result.exit_code == 0
     assert Snapshot.from_json(result.stdout).pid == 4242

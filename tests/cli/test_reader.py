@@ -1,79 +1,20 @@
-"""Readers: snapshot files and recordings, and a real server in this process over its socket."""
+"""The socket reader against a real server in this process (files are read by
+inspector.fleet.recording: tests/fleet/test_recording.py)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
-from cli.reader import FileReader, SocketReader, open_reader
-from inspector.errors import BadInput, ConnectionLost, NoApplication
+from cli.reader import SocketReader, open_reader
+from inspector.errors import ConnectionLost, NoApplication
 from inspector.metrics.snapshot import Snapshot
 from tests.cli_helpers import Run
-
-from .conftest import make_snapshot
-
-# -- files ---------------------------------------------------------------------------------
-
-
-def test_snapshot_file_compact_or_indented(tmp_path: Path) -> None:
-    snap = make_snapshot()
-    compact = tmp_path / "a.json"
-    compact.write_bytes(snap.to_json())
-    indented = tmp_path / "b.json"
-    indented.write_bytes(msgspec.json.format(snap.to_json(), indent=2))
-    for path in (compact, indented):
-        reader = FileReader(path)
-        assert reader.get_current_snapshot() == snap
-        assert list(reader.snapshots()) == [snap]
-        reader.close()
-
-
-def test_recording_is_one_snapshot_a_line(tmp_path: Path) -> None:
-    snaps = [make_snapshot(seq=i, live_resources=i) for i in range(1, 4)]
-    path = tmp_path / "rec.ndjson"
-    path.write_bytes(b"".join(s.to_json() + b"\n" for s in snaps) + b"\n")
-    reader = FileReader(path)
-    assert list(reader.snapshots()) == snaps
-    assert reader.get_current_snapshot() == snaps[-1]  # the newest
-    assert list(reader.iter_snapshots(0)) == snaps
-
-
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", "empty file"),
-    (b"  \n\n", "empty file"),
-    (b'{"pid": 1}', "not a resinspect snapshot"),
-    (b"not json at all", "not a resinspect snapshot"),
-])
-def test_bad_files_are_bad_input(tmp_path: Path, content: bytes, message: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_bytes(content)
-    with pytest.raises(BadInput, match=message):
-        FileReader(path).get_current_snapshot()
-
-
-def test_a_bad_line_in_a_recording_names_its_line(tmp_path: Path) -> None:
-    path = tmp_path / "rec.ndjson"
-    path.write_bytes(make_snapshot().to_json() + b"\n{truncated\n")
-    with pytest.raises(BadInput, match=r"rec\.ndjson:2: not a resinspect snapshot"):
-        list(FileReader(path).snapshots())
-
-
-def test_an_unknown_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "future.json"
-    path.write_bytes(make_snapshot(schema="resinspect.snapshot/2").to_json())
-    with pytest.raises(BadInput, match=r"resinspect\.snapshot/2"):
-        FileReader(path).get_current_snapshot()
-
-
-def test_a_missing_file_is_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match=r"cannot read .*nope\.json"):
-        FileReader(tmp_path / "nope.json").get_current_snapshot()
-
 
 # -- a real server in this process ---------------------------------------------------------
 
@@ -141,6 +82,8 @@ def test_stream_ends_with_connection_lost_when_the_server_goes(live: Any) -> Non
 
     with pytest.raises(ConnectionLost):
         drain()
+    # The server removed its socket on the way out: a clean exit, named by its pid.
+    assert reader.exited() == os.getpid()
     reader.close()
 
 

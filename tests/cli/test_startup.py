@@ -1,41 +1,15 @@
 """What each command imports: nothing heavy it does not use, and never Qt.
 
-Measured in a fresh interpreter each time, since this test process has long since imported
-everything.
+Measured in a fresh interpreter each time (tests/cli_helpers.py, ``modules_after``).
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
-from tests.conftest import PYTHON, ROOT, python_env
+from tests.cli_helpers import modules_after, roots
 
 HEAVY = ("PySide6", "shiboken6", "pyqtgraph", "prometheus_client", "numpy", "psutil")
-
-_PROBE = """
-import json, sys
-from cli.main import main
-code = main(sys.argv[1:])
-sys.stdout.flush()
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
-
-
-def modules_after(*args: str) -> tuple[int, set[str]]:
-    """Exit status and ``sys.modules`` after ``resinspect <args>`` in a new interpreter."""
-    env = python_env()
-    env["XDG_RUNTIME_DIR"] = "/nonexistent-resinspect-test"
-    result = subprocess.run([PYTHON, "-c", _PROBE, *args], env=env, capture_output=True,
-                            text=True, timeout=60, cwd=ROOT, check=False)
-    report = json.loads(result.stderr.splitlines()[-1])
-    return report["code"], set(report["modules"])
-
-
-def roots(modules: set[str]) -> set[str]:
-    return {m.partition(".")[0] for m in modules}
 
 
 @pytest.mark.parametrize("args", [

@@ -1,4 +1,5 @@
-"""Fixtures for time and fleet: hand-built snapshots, the CLI in-process, real app processes.
+"""Fixtures for time and fleet: hand-built snapshots and real app processes (the CLI runs
+in-process through the `run_cli` fixture of tests/conftest.py).
 
 Real applications are ``tests/apps/tracked_app.py`` (3 caches of 1000 bytes under
 ``CacheOwner``, 2 running workers under ``WorkerOwner``: 5 live resources) and
@@ -12,8 +13,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from inspector.metrics.snapshot import (
     ComponentStats,
     LeakSuspect,
@@ -23,7 +22,7 @@ from inspector.metrics.snapshot import (
     WorkerInfo,
 )
 from tests.apps.harness import RESINSPECT, TRACKED_APP, App, resinspect
-from tests.cli_helpers import Outcome, Run, assert_one_line_error, run_cli
+from tests.cli_helpers import Outcome, Run, assert_one_line_error
 from tests.conftest import ROOT, python_env
 
 __all__ = ["GROWING_APP", "TRACKED_APP", "App", "Outcome", "Run", "assert_one_line_error",
@@ -83,15 +82,6 @@ def write_recording(path: Path, snapshots: list[Snapshot]) -> Path:
     """``snapshots`` as ``resinspect record`` writes them."""
     path.write_bytes(b"".join(s.to_json() + b"\n" for s in snapshots))
     return path
-
-
-# -- the CLI in-process (tests/cli_helpers.py) -------------------------------------------------
-
-
-@pytest.fixture(name="run_cli")
-def run_cli_fixture() -> Run:
-    """``run_cli("diff", "a.json", "b.json")``: ``cli.main.main`` in CliRunner's isolation."""
-    return run_cli
 
 
 # -- real processes (tests/apps/harness.py starts them; start_app is in tests/conftest.py) ----

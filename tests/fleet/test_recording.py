@@ -12,16 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from cli.reader import Readers
 from inspector.errors import BadInput, ConnectionLost
 from inspector.fleet.recording import (
     MAX_GAP_FACTOR,
+    Playback,
     RecordingWriter,
     load_recording,
     read_recording,
     record,
     replay_delays,
+    replay_schedule,
 )
 from inspector.metrics.snapshot import Snapshot
+from tests.cli.conftest import FakeReader
+from tests.cli_helpers import CliSeams
 from tests.fleet.conftest import (
     GROWING_APP,
     App,
@@ -55,6 +60,8 @@ def test_writer_and_reader_round_trip(tmp_path: Path, fsync: bool) -> None:
         assert writer.bytes == path.stat().st_size  # nothing waits in a buffer
     assert read_recording(path) == snaps
     assert path.read_bytes().count(b"\n") == 3
+    path.write_bytes(path.read_bytes() + b"\n  \n")  # blank lines are no snapshots
+    assert read_recording(path) == snaps
 
 
 def test_a_cut_short_last_line_is_dropped(tmp_path: Path) -> None:
@@ -75,6 +82,8 @@ def test_a_cut_short_last_line_is_dropped(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty file, no snapshot in it"),
+    (b"  \n\n", "empty file, no snapshot in it"),
+    (b"not json at all\n", ":1: not a resinspect snapshot"),
     (b'{"pid": 1, "app": "x", "times', "no complete snapshot in it"),
     (b"@@@\n", ":1: not a resinspect snapshot"),
     (b"{good}\n{oops\n{good}\n", ":2: not a resinspect snapshot"),
@@ -102,6 +111,8 @@ def test_a_snapshot_file_is_a_recording_of_one(tmp_path: Path) -> None:
     snap = make_snapshot()
     path = tmp_path / "snap.json"
     path.write_bytes(msgspec.json.format(snap.to_json(), indent=2))
+    assert read_recording(path) == [snap]
+    path.write_bytes(snap.to_json())  # compact, without a newline: whole all the same
     assert read_recording(path) == [snap]
     with pytest.raises(BadInput, match="cannot read"):
         read_recording(tmp_path / "missing.ndjson")
@@ -158,41 +169,35 @@ def test_replay_keeps_the_recorded_pace_or_rescales_it() -> None:
     assert replay_delays([]) == []
 
 
+def test_one_pacing_rule_for_every_replay() -> None:
+    snaps = [make_snapshot(timestamp=t) for t in (100.0, 101.0, 103.0, 3700.0)]
+    due = replay_schedule(snaps)
+    assert due == [0.0, 1.0, 3.0, 3.0 + 2.0 * MAX_GAP_FACTOR]  # the hour-long pause: capped
+    assert replay_schedule(snaps, speed=2.0) == [d / 2 for d in due]
+    assert replay_delays(snaps) == [0.0, 1.0, 2.0, 2.0 * MAX_GAP_FACTOR]
+    playback = Playback(snaps, speed=2.0)
+    assert playback.due_at == tuple(d / 2 for d in due)
+    assert [playback.frames_due(t) for t in (0.0, 0.49, 0.5, 1.5, 11.4, 11.5, 1e9)] == [
+        1, 1, 2, 3, 3, 4, 4]
+    assert Playback([]).frames_due(5.0) == 0
+
+
 # -- the record command, in-process ----------------------------------------------------------
 
 
-class StreamingReader:
-    """A reader whose stream yields ``snapshots`` and then raises ``end``."""
-
-    def __init__(self, snapshots: list[Snapshot], end: BaseException | None) -> None:
-        self.snapshots, self.end = snapshots, end
-        self.closed = False
-
-    def get_current_snapshot(self) -> Snapshot:
-        return self.snapshots[-1]
-
-    def iter_snapshots(self, interval: float) -> Iterator[Snapshot]:
-        yield from self.snapshots
-        if self.end is not None:
-            raise self.end
-
-    def close(self) -> None:
-        self.closed = True
-
-
 @pytest.fixture
-def stream(monkeypatch: pytest.MonkeyPatch) -> Callable[..., StreamingReader]:
+def stream(cli_seams: CliSeams) -> Callable[..., FakeReader]:
     def install(snapshots: list[Snapshot], end: BaseException | None = None
-                ) -> StreamingReader:
-        reader = StreamingReader(snapshots, end)
-        monkeypatch.setattr("cli.reader.open_reader", lambda *a, **k: reader)
+                ) -> FakeReader:
+        reader = FakeReader(snapshots, fail=end)
+        cli_seams.readers = Readers(open=lambda pid, socket: reader)
         return reader
 
     return install
 
 
 def test_record_app_gone_keeps_what_was_written(run_cli: Run, tmp_path: Path,
-                                                stream: Callable[..., StreamingReader]) -> None:
+                                                stream: Callable[..., FakeReader]) -> None:
     reader = stream(frames(3), ConnectionLost("app.sock closed the connection without a reply"))
     out = tmp_path / "run.ndjson"
     result = run_cli("record", "-o", str(out), "--interval", "0.1")
@@ -204,7 +209,7 @@ def test_record_app_gone_keeps_what_was_written(run_cli: Run, tmp_path: Path,
 
 
 def test_record_ctrl_c_is_a_clean_stop(run_cli: Run, tmp_path: Path,
-                                       stream: Callable[..., StreamingReader]) -> None:
+                                       stream: Callable[..., FakeReader]) -> None:
     stream(frames(2), KeyboardInterrupt())
     out = tmp_path / "run.ndjson"
     result = run_cli("record", "-o", str(out))

@@ -153,7 +153,7 @@ def test_1_snapshot_o_writes_through_fifos_and_devices_and_never_replaces_links(
 
 def test_1_record_that_fails_before_its_first_snapshot_leaves_the_file_whole(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from cli import reader
+    from cli.reader import Readers
     from inspector.errors import RemoteError
     from tests.cli.conftest import FakeReader, make_snapshot
 
@@ -167,8 +167,9 @@ def test_1_record_that_fails_before_its_first_snapshot_leaves_the_file_whole(
         assert existing.read_bytes() == before
     # Refused by the application after connecting: still nothing written over.
     failing = FakeReader([], fail=RemoteError(-32602, "invalid params: interval"))
-    monkeypatch.setattr(reader, "open_reader", lambda *a, **k: failing)
-    assert_one_line_error(run_cli("record", "-o", str(existing)), "invalid params")
+    refusing = Readers(open=lambda pid, socket: failing)
+    assert_one_line_error(run_cli("record", "-o", str(existing), readers=refusing),
+                          "invalid params")
     assert existing.read_bytes() == before
 
 
@@ -791,7 +792,7 @@ def test_12_starting_a_server_never_changes_the_umask_of_other_threads(
 
 def test_13_errors_that_were_unexpected_are_one_clear_line(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from cli import reader
+    from cli.reader import Readers
 
     class Failing:
         def __init__(self, failure: BaseException) -> None:
@@ -810,8 +811,8 @@ def test_13_errors_that_were_unexpected_are_one_clear_line(
                              (OSError(5, "Input/output error"), "Input/output error"),
                              (MemoryError(), "out of memory")):
         fake = Failing(failure)
-        monkeypatch.setattr(reader, "open_reader", lambda *a, _f=fake, **k: _f)
-        line = assert_one_line_error(run_cli("snapshot"), message)
+        readers = Readers(open=lambda pid, socket, _f=fake: _f)
+        line = assert_one_line_error(run_cli("snapshot", readers=readers), message)
         assert "unexpected error" not in line
 
 

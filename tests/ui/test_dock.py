@@ -1,8 +1,8 @@
-"""InspectorDock behaviour: model → view, view → model, visibility, docking, exports, leaks."""
+"""InspectorDock behaviour: model → view, view → model, visibility, docking, leaks
+(the exports are in test_export.py)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +10,10 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow
 from pytestqt.qtbot import QtBot
 
-from inspector.metrics.snapshot import ComponentStats, Snapshot
+from inspector.metrics.snapshot import ComponentStats
 from inspector.ui import OBJECT_NAME, InspectorDock
 
 from .conftest import delete_now
@@ -306,96 +306,6 @@ def test_deleting_the_dock_leaves_no_top_level_widgets(qapp: QApplication) -> No
     leaked = {p: name for p, name in windows().items() if p not in before}
     assert leaked == {}
     assert not shiboken6.isValid(dock)
-
-
-# -- exports ----------------------------------------------------------------------------------
-
-
-def test_export_json_loads_back_as_the_shown_snapshot(tmp_path: Path,
-                                                      dock: InspectorDock) -> None:
-    dock.refresh()
-    path = dock.export_snapshot(tmp_path / "snap.json", "json")
-    loaded = Snapshot.from_json(path.read_bytes())
-    assert loaded == dock.last_snapshot
-    assert json.loads(path.read_bytes())["schema"] == "resinspect.snapshot/1"
-
-
-def test_export_before_any_refresh_takes_a_fresh_snapshot(tmp_path: Path, dock: InspectorDock,
-                                                          source: FakeSource) -> None:
-    path = dock.export_snapshot(tmp_path / "fresh.json")
-    assert Snapshot.from_json(path.read_bytes()) == source.snap
-    assert source.calls["snapshot"] == 1
-
-
-def test_export_csv_uses_the_csv_exporter(tmp_path: Path, dock: InspectorDock) -> None:
-    from inspector.metrics.exporters import snapshot_to_csv
-
-    dock.refresh()
-    assert dock.last_snapshot is not None
-    path = dock.export_snapshot(tmp_path / "snap.csv")  # format from the suffix
-    assert path.read_text(encoding="utf-8") == snapshot_to_csv(dock.last_snapshot)
-    assert "Gallery" in path.read_text(encoding="utf-8")
-
-
-def test_export_goes_through_the_one_writer_never_replacing_a_link_or_fifo(
-        tmp_path: Path, dock: InspectorDock) -> None:
-    """The dock shares ``snapshot -o``'s writer (issue 12): a symlink keeps pointing at its
-    file, a FIFO nobody reads is refused rather than replaced by a regular file."""
-    import os
-    import stat
-
-    from inspector.errors import BadInput
-
-    dock.refresh()
-    target = tmp_path / "real.json"
-    target.write_text("old")
-    link = tmp_path / "link.json"
-    link.symlink_to(target)
-    dock.export_snapshot(link)
-    assert link.is_symlink()
-    assert Snapshot.from_json(target.read_bytes()) == dock.last_snapshot
-    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600  # a snapshot holds stacks, paths
-    fifo = tmp_path / "fifo.json"
-    os.mkfifo(fifo)
-    with pytest.raises(BadInput, match="no process reads"):
-        dock.export_snapshot(fifo)
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-
-
-def test_export_rejects_an_unknown_format_and_writes_nothing(tmp_path: Path,
-                                                             dock: InspectorDock) -> None:
-    with pytest.raises(ValueError, match="xml"):
-        dock.export_snapshot(tmp_path / "snap.xml", "xml")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_export_button_writes_the_chosen_file(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path, dock: InspectorDock) -> None:
-    chosen = tmp_path / "picked"
-
-    def fake_dialog(*_args: object, **_kwargs: object) -> tuple[str, str]:
-        return str(chosen), "CSV (*.csv)"
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_dialog))
-    dock.show()
-    dock.refresh()
-    QTest.mouseClick(dock.export_button, Qt.MouseButton.LeftButton)
-    written = tmp_path / "picked.csv"
-    assert written.exists()
-    assert written.read_text(encoding="utf-8").startswith("metric,")
-
-
-def test_failed_export_from_the_button_is_shown(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
-                                                tmp_path: Path, dock: InspectorDock) -> None:
-    target = tmp_path / "missing-dir" / "snap.json"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *_a, **_k: (str(target), "JSON snapshot (*.json)")))
-    dock.show()
-    dock.refresh()
-    QTest.mouseClick(dock.export_button, Qt.MouseButton.LeftButton)
-    assert "export failed" in dock.status_label.text()
-    dock.refresh()  # a good refresh does not hide an export error
-    assert dock.status_label.isVisible()
 
 
 # -- rendering --------------------------------------------------------------------------------

@@ -44,14 +44,14 @@ def window(qapp: QApplication) -> Iterator[QMainWindow]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings(tmp_path: Path) -> Iterator[None]:
+def fresh_settings(tmp_path: Path) -> None:
     """QSettings in this test's own directory (never the user's configuration)."""
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
-    return
 
 
 def central_size(window: QMainWindow) -> tuple[int, int]:
     central = window.centralWidget()
+    assert central is not None
     return central.width(), central.height()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from inspector.metrics.snapshot import History, Marker
 from inspector.ui import HistoryPlots, InspectorDock
-from inspector.ui.plots import MAX_MARKERS, group_markers
+from inspector.ui.markers import MAX_MARKERS
 
 from .conftest import delete_now
 from .fakes import ClearableFakeSource, FakeSource, append_sample, make_history
@@ -113,11 +113,6 @@ def test_markers_closer_than_a_label_share_a_line(plots: HistoryPlots) -> None:
     assert [(g.component_id, g.count) for g in plots.marker_groups] == [("A", 2), ("C", 1)]
 
 
-def test_group_markers_splits_at_the_gap() -> None:
-    groups = group_markers(markers_every(0.4, 6), gap=1.0)
-    assert [(g.t, g.count) for g in groups] == [(0.0, 3), (1.2000000000000002, 3)]
-
-
 def test_marker_labels_are_tooltips_on_thin_lines_with_names_escaped(
         plots: HistoryPlots) -> None:
     plots.set_history(make_history(30, markers=[
@@ -130,7 +125,7 @@ def test_marker_labels_are_tooltips_on_thin_lines_with_names_escaped(
 
 
 def test_byte_axes_read_in_binary_units_and_never_go_negative(plots: HistoryPlots) -> None:
-    from inspector.ui.plots import ByteAxis
+    from inspector.ui.byte_axis import ByteAxis
 
     axis = plots.memory_plot.getAxis("left")
     assert isinstance(axis, ByteAxis)

@@ -28,6 +28,12 @@ def demo(headless: bool, seconds: float | None, screenshots: Path | None) -> int
     grows without bound, a blocked GUI thread, a failing cleanup, a retained thumbnail.
     """
     # The package, not its modules: it imports the Qt application only when main() runs.
+    from cli.console import make_console
+    from cli.render.top import plain_width, render_top
     from inspector import demo as demo_app
+    from inspector.demo.screenshots import TopRenderer
 
-    return demo_app.main(headless=headless, seconds=seconds, screenshots=screenshots)
+    # The demo prints and pictures a `top` frame of itself: the renderers are the command
+    # line's, handed down (the demo sits below the CLI and never imports it).
+    top = TopRenderer(frame=render_top, plain_width=plain_width, console=make_console)
+    return demo_app.main(headless=headless, seconds=seconds, screenshots=screenshots, top=top)

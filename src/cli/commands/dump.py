@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cli.options import target_options
-
-if TYPE_CHECKING:
-    from inspector.server.client import InspectorClient
-
-
-def connect(pid: int | None, socket: Path | None) -> InspectorClient:
-    """A client of the application chosen by ``pid``/``socket`` (or the only one running)."""
-    from cli.options import resolve_target
-    from cli.reader import DEFAULT_TIMEOUT_S
-    from inspector.server.client import InspectorClient
-
-    return InspectorClient(resolve_target(pid, socket), timeout=DEFAULT_TIMEOUT_S)
+from cli.reader import connect
+from inspector.errors import NotAnswering
+from inspector.metrics.hangs import StallReport
 
 
 @click.command()
@@ -35,18 +26,14 @@ def dump(pid: int | None, socket: Path | None, as_json: bool) -> None:
     no root. An application whose GUI thread holds the GIL in native code cannot answer:
     the stacks its stall watchdog wrote are shown instead, and the verdict is the error.
     """
-    from contextlib import closing
-
     from cli.console import make_console
-    from inspector.errors import NotAnswering
-    from inspector.metrics.hangs import StallReport
 
     try:
         with closing(connect(pid, socket)) as client:
             reply = client.stacks()
     except NotAnswering as exc:
         if isinstance(exc.report, StallReport) and not as_json:
-            from cli.freezes import render_not_answering
+            from cli.render.freezes import render_not_answering
 
             make_console().print(render_not_answering(exc.report, str(exc)))
         raise
@@ -55,7 +42,7 @@ def dump(pid: int | None, socket: Path | None, as_json: bool) -> None:
 
         click.echo(msgspec.json.format(msgspec.json.encode(reply), indent=2))
         return
-    from cli.freezes import render_dump
+    from cli.render.freezes import render_dump
 
     console = make_console()
     if not console.is_terminal:

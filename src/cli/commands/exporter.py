@@ -27,7 +27,6 @@ def exporter(listen: str, timeout: float) -> None:
     Each scrape reads every application over its local socket; the applications themselves
     never open a network port.
     """
-    from inspector.fleet._signals import sigterm_as_interrupt
     from inspector.fleet.exporter import (
         ExporterServer,
         FleetCollector,
@@ -35,6 +34,7 @@ def exporter(listen: str, timeout: float) -> None:
         is_loopback,
         parse_listen,
     )
+    from inspector.fleet.signals import sigterm_as_interrupt
 
     host, port = parse_listen(listen)
     server = ExporterServer(FleetCollector(timeout=timeout), host, port)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 
 import click
 
 from cli.options import target_options
+from cli.reader import connect
 
 
 @click.command()
@@ -22,10 +24,6 @@ def hangs(pid: int | None, socket: Path | None, as_json: bool) -> None:
     attach(hang_threshold_ms=...)) is listed with its start, duration and the functions its
     time went to (sampled every 10 ms during the stall); the newest 100 are kept.
     """
-    from contextlib import closing
-
-    from cli.commands.dump import connect
-
     with closing(connect(pid, socket)) as client:
         reply = client.hangs()
         app, app_pid = str(client.hello_info.get("app", "")), int(client.hello_info.get("pid", 0))
@@ -35,7 +33,7 @@ def hangs(pid: int | None, socket: Path | None, as_json: bool) -> None:
         click.echo(msgspec.json.format(msgspec.json.encode(reply), indent=2))
         return
     from cli.console import make_console
-    from cli.freezes import render_hangs
+    from cli.render.freezes import render_hangs
 
     console = make_console()
     if not console.is_terminal:  # a pipe: every frame whole on its line

@@ -19,7 +19,7 @@ def ls(as_json: bool) -> None:
 
     from cli import reader
 
-    apps = sorted(reader.list_apps(), key=lambda a: a.pid)
+    apps = sorted(reader.readers().list_apps(), key=lambda a: a.pid)
     now = time.time()
     if as_json:
         import json
@@ -43,7 +43,7 @@ def ls(as_json: bool) -> None:
         click.echo("No live applications. Call inspector.attach() in one to inspect it.")
         return
     from cli.console import make_console
-    from cli.render import render_ls
+    from cli.render.ls import render_ls
 
     console = make_console()
     table = render_ls(apps, now=now)

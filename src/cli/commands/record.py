@@ -10,17 +10,21 @@ everything recorded until then stays in the file.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from cli.console import is_terminal
 from cli.options import Seconds, target_options
-
-if TYPE_CHECKING:
-    from inspector.fleet.recording import Progress
+from cli.reader import readers
+from inspector.errors import ConnectionLost
+from inspector.fleet.recording import Progress, RecordingWriter
+from inspector.fleet.recording import record as record_snapshots
+from inspector.fleet.signals import sigterm_as_interrupt
+from inspector.metrics.units import format_bytes, format_duration
 
 
 @click.command()
@@ -40,17 +44,10 @@ def record(pid: int | None, socket: Path | None, output: Path, interval: float,
 
     Replay with `resinspect top --replay FILE`, compare with `resinspect diff FILE`.
     """
-    from cli import reader
-    from cli.console import is_terminal
-    from inspector.errors import ConnectionLost
-    from inspector.fleet._signals import sigterm_as_interrupt
-    from inspector.fleet.recording import RecordingWriter
-    from inspector.fleet.recording import record as record_snapshots
-
     # A progress line is for a person watching; in a pipe or a log it would only be noise.
     status = _StatusLine(output, duration) if is_terminal(sys.stderr) else None
     # Connect before creating the file: a wrong --pid must not leave an empty recording.
-    with sigterm_as_interrupt(), closing(reader.open_reader(pid, socket)) as source, \
+    with sigterm_as_interrupt(), closing(readers().open(pid, socket)) as source, \
             RecordingWriter(output, fsync=fsync) as writer:
         try:
             record_snapshots(source.iter_snapshots(interval), writer, interval=interval,
@@ -77,8 +74,7 @@ class _StatusLine:
         self.duration = duration
 
     def update(self, progress: Progress) -> None:
-        from cli.render import name
-        from inspector.metrics.units import format_bytes, format_duration
+        from cli.render.table import name  # rich: only a terminal shows this line
 
         snap = progress.last
         limit = f" of {format_duration(self.duration)}" if self.duration is not None else ""
@@ -88,15 +84,12 @@ class _StatusLine:
                    f"{format_duration(progress.elapsed_s)}{limit}{stop}")
 
     def finish(self, count: int, size: int) -> None:
-        from cli.render import name
-        from inspector.metrics.units import format_bytes
+        from cli.render.table import name
 
         self._show(f"recorded {_count(count)} ({format_bytes(size)}) to {name(self.output)}")
         click.echo(err=True)
 
     def _show(self, text: str) -> None:
-        import shutil
-
         # Carriage return and erase-line redraw one line: a line that wrapped would leave
         # its first part behind at every redraw, so it is cut to the terminal's width.
         width = shutil.get_terminal_size().columns - 1

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cli.options import target_options
-
-if TYPE_CHECKING:
-    from inspector.metrics.snapshot import Snapshot
-
-FORMATS = ("json", "csv", "prom")
+from inspector.fleet.snapshot_file import FORMATS, encode_snapshot, save_snapshot
 
 
 @click.command()
@@ -24,7 +19,8 @@ FORMATS = ("json", "csv", "prom")
 # Checked when written, not when parsed: a bad output path is an error (status 1) like any
 # other failure to write, whatever the reason.
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Write to this file (replaced in one step) instead of stdout.")
+              help="Write to this file (replaced in one step, readable by you only) "
+                   "instead of stdout.")
 @click.option("--objects", is_flag=True,
               help="Also count the application's Python objects by type (JSON; costs it a "
                    "pass over its heap, off the GUI thread).")
@@ -32,21 +28,12 @@ def snapshot(pid: int | None, socket: Path | None, fmt: str, output: Path | None
              objects: bool) -> None:
     """Print one snapshot of an application."""
     from cli import reader
-    from cli.output import write_output
 
-    with closing(reader.open_reader(pid, socket)) as source:
+    with closing(reader.readers().open(pid, socket)) as source:
         with_objects = getattr(source, "snapshot_with_objects", None)
         snap = (with_objects() if objects and with_objects is not None
                 else source.get_current_snapshot())
-    write_output(encode(snap, fmt), output)
-
-
-def encode(snap: Snapshot, fmt: str) -> bytes:
-    """``snap`` in ``fmt`` (one of :data:`FORMATS`), newline-terminated."""
-    if fmt == "json":
-        return snap.to_json() + b"\n"
-    # Exporters load only for their format: prometheus text may pull in more imports.
-    from inspector.metrics.exporters import snapshot_to_csv, snapshot_to_prometheus
-
-    text = snapshot_to_csv(snap) if fmt == "csv" else snapshot_to_prometheus(snap)
-    return (text if text.endswith("\n") else text + "\n").encode()
+    if output is None or str(output) == "-":
+        click.echo(encode_snapshot(snap, fmt), nl=False)
+    else:
+        save_snapshot(snap, output, fmt)

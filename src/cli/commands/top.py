@@ -10,24 +10,32 @@ the recorded pace, with the lifecycle markers each snapshot carries.
 
 from __future__ import annotations
 
+import sys
+import time
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.live import Live
 
+from cli import tui
 from cli.options import Seconds, target_options
-from inspector.errors import ConnectionLost
+from cli.reader import readers
+from cli.render.freezes import render_not_answering
+from cli.render.replay import replay_frame, replay_width
+from cli.render.top import plain_width, render_top
+from inspector.errors import ConnectionLost, NotAnswering
+from inspector.fleet.recording import Playback, first_and_last, load_recording
+from inspector.metrics.hangs import StallReport
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from rich.console import Console, RenderableType
-    from rich.text import Text
+    from rich.console import Console
 
     from cli.reader import SnapshotReader
-    from cli.render import KeyedTable
-    from inspector.metrics.snapshot import ResourcePage, Snapshot
+    from inspector.metrics.snapshot import ResourcePage
 
 #: A piped frame is at most this wide (wider only for an id longer than that, which is never
 #: cut); a table whose ids would not fit stacks its rows.
@@ -49,9 +57,7 @@ PIPE_WIDTH = 100
 def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: float, once: bool,
         replay: Path | None) -> None:
     """Live view of an application's resources. Ctrl-C leaves."""
-    from cli import reader
-    from cli.console import make_console
-    from cli.render import plain_width, render_top
+    from cli.console import make_console  # looked up at each run: tests hand in a terminal
 
     console = make_console()
     if replay is not None:
@@ -62,7 +68,7 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
         given = ctx.get_parameter_source("interval") is click.core.ParameterSource.COMMANDLINE
         _replay(console, replay, interval if given else None, once)
         return
-    with _not_answering_shown(console), closing(reader.open_reader(pid, socket)) as source:
+    with _not_answering_shown(console), closing(readers(ctx).open(pid, socket)) as source:
         if once or not console.is_terminal:
             snap = source.get_current_snapshot()
             if not console.is_terminal:
@@ -87,23 +93,11 @@ def top(ctx: click.Context, pid: int | None, socket: Path | None, interval: floa
 
 
 def _exited(source: SnapshotReader) -> str | None:
-    """What to say when the watched application exited cleanly (its server removed its
-    socket on the way out), or None: still listening, or gone without a goodbye (killed or
-    crashed, its socket left behind), which stays an error."""
-    import time
-
-    from inspector.server.discovery import pid_from_name
-
-    path = getattr(source, "path", None)
-    if not isinstance(path, Path):
+    """What to say when the watched application exited cleanly, or None: still listening,
+    or gone without a goodbye (killed or crashed), which stays an error."""
+    pid = source.exited()
+    if pid is None:
         return None
-    # A quitting server drops its clients a moment before it removes its socket.
-    deadline = time.monotonic() + 2.0
-    while path.exists():
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.05)
-    pid = pid_from_name(path.stem)
     return f"resinspect top: the application{f' (pid {pid})' if pid else ''} has exited"
 
 
@@ -112,30 +106,19 @@ def _not_answering_shown(console: Console) -> Iterator[None]:
     """An application that cannot answer (native code holds the GIL) is shown as a frame of
     its own - the verdict and the stacks its stall watchdog wrote - before the one-line
     error that ends ``top``."""
-    from inspector.errors import NotAnswering
-
     try:
         yield
     except NotAnswering as exc:
-        from cli.freezes import render_not_answering
-        from inspector.metrics.hangs import StallReport
-
         if isinstance(exc.report, StallReport):
             console.print(render_not_answering(exc.report, str(exc)))
         raise
 
 
 def _live(console: Console, source: SnapshotReader, interval: float) -> None:
-    import sys
-
-    from cli import tui
-
     if sys.stdin.isatty():
-        fetch = None
-        resources = getattr(source, "resources", None)
-        if resources is not None:
-            def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
-                return resources(offset, limit, component_id)  # type: ignore[no-any-return]
+        def fetch(component_id: str, offset: int, limit: int) -> ResourcePage:
+            return source.resources(offset, limit, component_id)
+
         tui.run(console, source.get_current_snapshot(), source.iter_snapshots(interval),
                 fetch)
         return
@@ -144,10 +127,6 @@ def _live(console: Console, source: SnapshotReader, interval: float) -> None:
 
 def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
     """Redraw in place at every push, without keys (stdin is not a terminal)."""
-    from rich.live import Live
-
-    from cli.render import render_top
-
     def frame() -> int:
         # Components get what the terminal has left after the fixed parts of the frame.
         return max(5, console.height - 24)
@@ -167,22 +146,12 @@ def _follow(console: Console, source: SnapshotReader, interval: float) -> None:
 
 
 def _replay(console: Console, path: Path, interval: float | None, once: bool) -> None:
-    import time
-
-    from rich.live import Live
-
-    from cli.render import plain_width
-    from inspector.fleet.recording import first_and_last, load_recording, replay_delays
-
     if once or not console.is_terminal:
         # Streamed: the last frame is shown, so only the first and last are held.
         first, last, count = first_and_last(path)
-        ends = [first, last]
-        where = _where(path, ends, count - 1, count)
         if not console.is_terminal:  # as a live frame: every id and the path unbroken
-            console.width = max(console.width, plain_width(last), _markers_width(last),
-                                where.cell_len)
-        console.print(_frame(where, last, None, None))
+            console.width = max(console.width, replay_width(path, first, last, count))
+        console.print(replay_frame(path, [first, last], count - 1, count=count))
         return
 
     frames = load_recording(path).snapshots
@@ -190,78 +159,11 @@ def _replay(console: Console, path: Path, interval: float | None, once: bool) ->
     def rows() -> int:
         return max(5, console.height - 34)
 
-    delays = replay_delays(frames, interval)
+    due = Playback(frames, interval=interval).due_at
     with suppress(KeyboardInterrupt), Live(
-            _replay_frame(path, frames, 0, None, rows()), console=console, screen=False,
+            replay_frame(path, frames, 0, max_rows=rows()), console=console, screen=False,
             auto_refresh=False, redirect_stdout=False, redirect_stderr=False) as live:
         live.refresh()
         for index in range(1, len(frames)):
-            time.sleep(delays[index])
-            live.update(_replay_frame(path, frames, index, frames[index - 1], rows()),
-                        refresh=True)
-
-
-def _replay_frame(path: Path, frames: list[Snapshot], index: int, previous: Snapshot | None,
-                  max_rows: int | None = None) -> RenderableType:
-    """A frame of ``top``, a line saying where in the recording it is, and the markers."""
-    where = _where(path, [frames[0], frames[-1]], index, len(frames), frames[index])
-    return _frame(where, frames[index], previous, max_rows)
-
-
-def _frame(where: Text, snap: Snapshot, previous: Snapshot | None, max_rows: int | None
-           ) -> RenderableType:
-    from rich.console import Group
-    from rich.text import Text
-
-    from cli.render import render_top
-
-    return Group(where, render_top(snap, max_rows=max_rows), Text(""),
-                 _markers(snap, previous, max_rows))
-
-
-def _where(path: Path, ends: list[Snapshot], index: int, count: int,
-           current: Snapshot | None = None) -> Text:
-    """``replay FILE  frame 3/40  at +2s of 39s``; ``ends`` are the first and last frames,
-    ``current`` the one shown (default: the last)."""
-    from rich.text import Text
-
-    from cli.render import name
-    from inspector.metrics.units import format_duration
-
-    start = ends[0].timestamp
-    shown = current if current is not None else ends[-1]
-    return Text.assemble(
-        ("replay ", "bold magenta"), name(path, 4096), f"  frame {index + 1}/{count}",
-        f"  at +{format_duration(shown.timestamp - start)}"
-        f" of {format_duration(ends[-1].timestamp - start)}")
-
-
-def _markers(snap: Snapshot, previous: Snapshot | None, max_rows: int | None) -> KeyedTable:
-    """The snapshot's lifecycle markers, newest last; those new since ``previous`` in bold."""
-    from rich.text import Text
-
-    from cli.render import Col, KeyedTable
-    from inspector.metrics.units import format_duration
-
-    seen = {(m.t, m.kind, m.component_id) for m in previous.markers} if previous else set()
-    markers = list(snap.markers)
-    hidden = 0
-    if max_rows is not None and len(markers) > max_rows:
-        hidden = len(markers) - max_rows
-        markers = markers[-max_rows:]
-    styles = {"registered": "green", "cleaned_up": "yellow", "destroyed": "red"}
-    rows: list[list[str | Text]] = []
-    for m in markers:
-        new = previous is not None and (m.t, m.kind, m.component_id) not in seen
-        rows.append([Text(m.component_id, style="bold" if new else ""),
-                     Text(m.kind, style=styles.get(m.kind, "")),
-                     f"up {format_duration(m.t)}",
-                     f"{format_duration(max(0.0, snap.uptime_s - m.t))} ago"])
-    return KeyedTable(
-        "Lifecycle markers", [Col("Component"), Col("Event"), Col("At", "right"),
-                              Col("When", "right")], rows,
-        empty="none recorded", footer=f"... and {hidden} earlier" if hidden else "")
-
-
-def _markers_width(snap: Snapshot) -> int:
-    return _markers(snap, None, None).required_width()
+            time.sleep(due[index] - due[index - 1])
+            live.update(replay_frame(path, frames, index, max_rows=rows()), refresh=True)

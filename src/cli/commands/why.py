@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from cli.options import target_options
+from cli.reader import connect
+from inspector.errors import BadInput, RemoteError
+from inspector.server.protocol import INVALID_PARAMS
 
 #: The application walks its heap for up to 2 s; the answer then travels like any other.
 WHY_TIMEOUT_S = 15.0
@@ -20,13 +23,7 @@ WHY_TIMEOUT_S = 15.0
                    '... root first], "complete"}.')
 def why(resource_id: str, pid: int | None, socket: Path | None, as_json: bool) -> None:
     """Show the chain of references, from a root, that keeps RESOURCE_ID alive."""
-    from cli.options import resolve_target
-    from inspector.errors import BadInput, RemoteError
-    from inspector.server.client import InspectorClient
-    from inspector.server.protocol import INVALID_PARAMS
-
-    path = resolve_target(pid, socket)
-    with InspectorClient(path, timeout=WHY_TIMEOUT_S) as client:
+    with connect(pid, socket, timeout=WHY_TIMEOUT_S) as client:
         try:
             result = client.why(resource_id)
         except RemoteError as err:
@@ -39,7 +36,7 @@ def why(resource_id: str, pid: int | None, socket: Path | None, as_json: bool) -
         click.echo(msgspec.json.encode(result).decode())
         return
     from cli.console import make_console
-    from cli.render import render_why
+    from cli.render.why import render_why
 
     console = make_console()
     table = render_why(result)

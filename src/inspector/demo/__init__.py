@@ -14,7 +14,10 @@ the command line (whose import contracts allow it this package) pays for Qt only
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .screenshots import TopRenderer
 
 
 def main(
@@ -24,6 +27,7 @@ def main(
     screenshots: Path | None = None,
     serve: bool = True,
     out: TextIO | None = None,
+    top: TopRenderer | None = None,
 ) -> int:
     """Run the demo (see :func:`inspector.demo.app.main`); return the exit status.
 
@@ -33,7 +37,7 @@ def main(
     from .app import main as run
 
     return run(headless=headless, seconds=seconds, screenshots=screenshots, serve=serve,
-               out=out)
+               out=out, top=top)
 
 
 __all__ = ["main"]

@@ -14,7 +14,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .screenshots import TopRenderer
 
 #: Seconds of the scripted tour when none are given.
 DEFAULT_SECONDS = 8.0
@@ -38,6 +41,7 @@ def main(
     screenshots: Path | None = None,
     serve: bool = True,
     out: TextIO | None = None,
+    top: TopRenderer | None = None,
 ) -> int:
     """Run the demo; return the exit status.
 
@@ -45,6 +49,8 @@ def main(
     (default :data:`DEFAULT_SECONDS`) and writes screenshots into ``screenshots`` (default:
     a new temporary directory). With a display, ``seconds`` runs the same tour on screen.
     ``serve`` starts the socket server so ``resinspect top --pid`` can watch the demo.
+    ``top`` draws the ``top`` frame of the summary and screenshots (the command line passes
+    its renderers; without them neither is made).
     """
     out = out if out is not None else sys.stdout
     if headless or not has_display():
@@ -65,7 +71,8 @@ def main(
     if shots is not None:
         shots.mkdir(parents=True, exist_ok=True)
     with _demo_logging(shots if headless else None):
-        return _run(app, headless=headless, tour=tour, shots=shots, serve=serve, out=out)
+        return _run(app, headless=headless, tour=tour, shots=shots, serve=serve, out=out,
+                    top=top)
 
 
 def default_screenshots_dir() -> Path:
@@ -76,7 +83,7 @@ def default_screenshots_dir() -> Path:
 
 
 def _run(app: object, *, headless: bool, tour: float | None, shots: Path | None,
-         serve: bool, out: TextIO) -> int:
+         serve: bool, out: TextIO, top: TopRenderer | None) -> int:
     from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
@@ -106,11 +113,11 @@ def _run(app: object, *, headless: bool, tour: float | None, shots: Path | None,
             if tour is None:
                 app.exec()
                 return 0
-            workload = ScriptedWorkload(window, inst, tour, shots)
+            workload = ScriptedWorkload(window, inst, tour, shots, top)
             report = workload.run()
             from .summary import print_summary
 
-            print_summary(report, dataset, shots, out)
+            print_summary(report, dataset, shots, out, top)
             return 0
         finally:
             window.shutdown()

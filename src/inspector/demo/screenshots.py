@@ -4,13 +4,19 @@ ordinary 800x600 application window with the panel docked.
 ``top.svg`` comes from rich's own SVG export; ``top.png`` is the same frame painted into a
 ``QImage`` with a monospace font, in rich's SVG colours, so it works offscreen (with the
 ``offscreen`` platform: ``minimal`` has no fonts and draws text as boxes).
+
+The ``top`` frame is drawn by the command line's renderers, which sit above the demo (the
+import contracts keep ``inspector`` from importing ``cli``): ``resinspect demo`` hands them
+in as a :class:`TopRenderer`.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
@@ -40,26 +46,31 @@ def save_widget(widget: QWidget, path: Path) -> Path:
     return path
 
 
-def render_frame(snapshot: Snapshot) -> RenderableType:
-    """One ``resinspect top`` frame of ``snapshot``, as the command renders it."""
-    from cli.render import render_top
+@dataclass(frozen=True)
+class TopRenderer:
+    """How ``resinspect top`` draws a frame, from the command line that owns its renderers."""
 
-    return render_top(snapshot)
+    #: One frame of ``top`` for a snapshot.
+    frame: Callable[[Snapshot], RenderableType]
+    #: Columns that show every table of the frame with its ids whole.
+    plain_width: Callable[[Snapshot], int]
+    #: The console ``top`` prints to on a stream (plain text unless it is a terminal).
+    console: Callable[[TextIO], Console]
 
 
-def frame_width(snapshot: Snapshot, limit: int = 160) -> int:
+def frame_width(snapshot: Snapshot, renderer: TopRenderer, limit: int = 160) -> int:
     """The narrowest width (at least :data:`TOP_WIDTH`, at most ``limit`` unless an id needs
     more) at which the frame wraps nothing more than it would at ``limit``."""
     from rich.console import Console
 
-    from cli.render import plain_width
+    frame = renderer.frame(snapshot)
 
     def height(width: int) -> int:
         console = Console(file=io.StringIO(), width=width, force_terminal=False,
                           color_system=None)
-        return len(console.render_lines(render_frame(snapshot), console.options, pad=False))
+        return len(console.render_lines(frame, console.options, pad=False))
 
-    low = max(TOP_WIDTH, plain_width(snapshot))
+    low = max(TOP_WIDTH, renderer.plain_width(snapshot))
     if low >= limit:
         return low
     best = height(limit)
@@ -73,26 +84,27 @@ def frame_width(snapshot: Snapshot, limit: int = 160) -> int:
     return low
 
 
-def top_console(snapshot: Snapshot) -> Console:
+def top_console(snapshot: Snapshot, renderer: TopRenderer) -> Console:
     """A recording console holding one ``resinspect top`` frame of ``snapshot``, as wide as
     :func:`frame_width` says."""
     from rich.console import Console
 
-    width = frame_width(snapshot)
+    width = frame_width(snapshot, renderer)
     console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", highlight=False, emoji=False)
-    console.print(render_frame(snapshot))
+    console.print(renderer.frame(snapshot))
     return console
 
 
-def save_top(snapshot: Snapshot, svg_path: Path, png_path: Path) -> tuple[Path, Path]:
+def save_top(snapshot: Snapshot, svg_path: Path, png_path: Path, renderer: TopRenderer
+             ) -> tuple[Path, Path]:
     """Write the ``top`` frame of ``snapshot`` as an SVG (rich) and a PNG (QPainter)."""
     from rich.terminal_theme import SVG_EXPORT_THEME
 
-    console = top_console(snapshot)
+    console = top_console(snapshot, renderer)
     svg_path.parent.mkdir(parents=True, exist_ok=True)
     console.save_svg(str(svg_path), title=_TITLE, theme=SVG_EXPORT_THEME, clear=False)
-    image = paint_lines(console.render_lines(render_frame(snapshot), console.options))
+    image = paint_lines(console.render_lines(renderer.frame(snapshot), console.options))
     if not image.save(str(png_path)):
         raise OSError(f"could not write {png_path}")
     return svg_path, png_path

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .dataset import Dataset
 from .workload import WorkloadReport
+
+if TYPE_CHECKING:
+    from .screenshots import TopRenderer
 
 _REASONS = ("orphan_worker", "growth", "retained_after_cleanup")
 
 
 def print_summary(report: WorkloadReport, dataset: Dataset, screenshots: Path | None,
-                  out: TextIO) -> None:
-    """Print the final ``top`` frame (as ``resinspect top`` prints it to ``out``) and a few
-    lines on what the tour did and what the inspector found."""
-    from cli.console import make_console
-    from cli.render import render_top
-
+                  out: TextIO, renderer: TopRenderer | None = None) -> None:
+    """Print the final ``top`` frame (as ``resinspect top`` prints it to ``out``, when given
+    its ``renderer``) and a few lines on what the tour did and what the inspector found."""
     from .screenshots import frame_width
 
-    if report.final is not None:
-        console = make_console(out)
+    if report.final is not None and renderer is not None:
+        console = renderer.console(out)
         if not console.is_terminal:  # like `top`, wide enough for whole ids and details
-            console.width = max(console.width, frame_width(report.final))
-        console.print(render_top(report.final))
+            console.width = max(console.width, frame_width(report.final, renderer))
+        console.print(renderer.frame(report.final))
     for line in summary_lines(report, dataset, screenshots):
         print(line, file=out)
     out.flush()
@@ -54,6 +54,16 @@ def summary_lines(report: WorkloadReport, dataset: Dataset, screenshots: Path | 
         where = report.gui_stack[-1] if report.gui_stack else "no stack captured"
         lines.append(f"  - blocked the GUI thread for {report.blocked_s:.1f} s: another thread "
                      f"saw {report.lag_seen_ms / 1000:.1f} s of lag, GUI stack ending in {where}")
+    lines += _planted_lines(report)
+    if screenshots is not None and report.screenshots:
+        names = ", ".join(p.name for p in report.screenshots)
+        lines.append(f"  - screenshots in {screenshots}: {names} (log: demo.log)")
+    return lines
+
+
+def _planted_lines(report: WorkloadReport) -> list[str]:
+    """One line per planted defect: whether the inspector reported it."""
+    lines = []
     for reason in _REASONS:
         owner = report.planted.get(reason)
         if owner is None:
@@ -71,7 +81,4 @@ def summary_lines(report: WorkloadReport, dataset: Dataset, screenshots: Path | 
         seen = report.teardown_error()
         lines.append(f"  - planted a failing cleanup callback in {owner}: " + (
             f"the teardown audit shows {seen[1]}" if seen else "no audit seen"))
-    if screenshots is not None and report.screenshots:
-        names = ", ".join(p.name for p in report.screenshots)
-        lines.append(f"  - screenshots in {screenshots}: {names} (log: demo.log)")
     return lines

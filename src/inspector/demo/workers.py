@@ -21,7 +21,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QImageReader
+
+from inspector.resources import ResourcePool
 
 log = logging.getLogger("inspector.demo")
 
@@ -253,24 +255,44 @@ class CopyVerifyWorker(DemoWorker):
         return report
 
 
+#: The image readers thumbnail workers share by default: ``ResourcePool`` keeps a few idle
+#: readers for the next job instead of building a reader per image. Pass a pool of your own
+#: to ``ThumbnailWorker`` to keep them apart (tests do).
+IMAGE_READERS: ResourcePool[QImageReader] = ResourcePool(QImageReader, max_size=4)
+
+
 class ThumbnailWorker(DemoWorker):
     """Loads images and scales them to thumbnails (``QImage`` is safe off the GUI thread;
-    ``QPixmap`` is not, so the GUI converts). Result: how many thumbnails were made."""
+    ``QPixmap`` is not, so the GUI converts). Result: how many thumbnails were made.
+
+    A job leases one ``QImageReader`` from ``readers`` (:data:`IMAGE_READERS` by default)
+    and reads every image with it; the reader goes back to the pool, holding no file, when
+    the job ends however it ends.
+    """
 
     #: One thumbnail: the image's path (the cache key) and the thumbnail.
     thumbnail_ready = Signal(str, QImage)
 
-    def __init__(self, paths: Sequence[Path], size: int = 128, *, io_delay_s: float = 0.0
-                 ) -> None:
+    def __init__(self, paths: Sequence[Path], size: int = 128, *, io_delay_s: float = 0.0,
+                 readers: ResourcePool[QImageReader] | None = None) -> None:
         super().__init__(io_delay_s=io_delay_s)
         self.paths = list(paths)
         self.size = size
+        self.readers = IMAGE_READERS if readers is None else readers
 
     def work(self) -> int:
+        with self.readers.lease() as reader:
+            try:
+                return self._thumbnails(reader)
+            finally:
+                reader.setFileName("")  # an idle reader keeps no image file open
+
+    def _thumbnails(self, reader: QImageReader) -> int:
         made = 0
         for index, path in enumerate(self.paths, start=1):
             self.checkpoint()
-            image = QImage(str(path))
+            reader.setFileName(str(path))
+            image = reader.read()
             if not image.isNull():
                 thumb = image.scaled(self.size, self.size, Qt.AspectRatioMode.KeepAspectRatio,
                                      Qt.TransformationMode.SmoothTransformation)

@@ -26,7 +26,7 @@ from inspector.metrics.snapshot import Snapshot, TeardownAudit
 from .controllers import ForensicWorkflowController, JobController
 from .dataset import Dataset
 from .instrument import Instrumentation
-from .screenshots import save_small_window, save_top, save_widget
+from .screenshots import TopRenderer, save_small_window, save_top, save_widget
 from .tabs import MediaAnalysisTab
 from .window import DemoWindow
 from .workers import chunks_of
@@ -90,16 +90,17 @@ class ScriptedWorkload(QObject):
     """Drives a :class:`DemoWindow` through the tour; :meth:`run` returns when it is over.
 
     ``screenshots`` is the directory for ``dock-workload.png``, ``dock-leak.png``,
-    ``top.svg`` and ``top.png`` (None: no images).
+    ``top.svg`` and ``top.png`` (None: no images; no ``top`` images without ``top``).
     """
 
     def __init__(self, window: DemoWindow, instrumentation: Instrumentation, seconds: float,
-                 screenshots: Path | None = None) -> None:
+                 screenshots: Path | None = None, top: TopRenderer | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.inst = instrumentation
         self.seconds = seconds
         self.screenshots = screenshots
+        self.top = top
         self.report = WorkloadReport(seconds)
         n, block = seconds, block_seconds(seconds)
         after_block = 0.25 * n + block + 0.05
@@ -233,8 +234,9 @@ class ScriptedWorkload(QObject):
         snap = self.inst.model.snapshot()
         self.report.final = snap
         if self.screenshots is not None:
-            self.report.screenshots.extend(
-                save_top(snap, self.screenshots / "top.svg", self.screenshots / "top.png"))
+            if self.top is not None:
+                self.report.screenshots.extend(save_top(
+                    snap, self.screenshots / "top.svg", self.screenshots / "top.png", self.top))
             self.report.screenshots.append(
                 save_small_window(self.inst.model, self.screenshots / "dock-800x600.png"))
 

@@ -13,6 +13,7 @@ indented), which is a recording of one frame.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import stat
@@ -90,45 +91,45 @@ class RecordingFile:
         path = self.path
         with open_regular_file(path) as f:
             seen_text = False
-            lineno = 0
-            while True:
-                raw = f.readline(MAX_LINE_BYTES + 1)
-                if not raw:
-                    break
-                lineno += 1
-                if len(raw) > MAX_LINE_BYTES:
-                    raise BadInput(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, "
-                                   "not a resinspect snapshot")
-                line = raw.strip()
-                if not line:
-                    continue
-                first = not seen_text
-                seen_text = True
+            for lineno, raw in _lines(f, path):
+                first, seen_text = not seen_text, True
                 try:
-                    snap = Snapshot.from_json(line)
+                    snap = Snapshot.from_json(raw.strip())
                 except msgspec.ValidationError as err:  # whole JSON, not a snapshot: no cut
                     raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
                                    ) from None
                 except msgspec.DecodeError as err:
-                    if first:
-                        single = _single_document(f, path)
-                        if single is not None:
-                            self.count = 1
-                            yield single
-                            return
+                    single = _single_document(f, path) if first else None
+                    if single is not None:
+                        self.count = 1
+                        yield single
+                        return
                     # Only the very last line can be a write the recorder did not finish: it
                     # has no newline after it.
-                    if self.allow_cut and not raw.endswith(b"\n"):
-                        self.truncated = True
-                        break
-                    raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
-                                   ) from None
+                    cut_short = self.allow_cut and not raw.endswith(b"\n")
+                    if not cut_short:
+                        raise BadInput(f"{path}:{lineno}: not a resinspect snapshot: {err}"
+                                       ) from None
+                    self.truncated = True
+                    break
                 self.count += 1
                 yield _checked(snap, f"{path}:{lineno}")
         if not self.count:
-            if not seen_text:
-                raise BadInput(f"{path}: empty file, no snapshot in it")
-            raise BadInput(f"{path}: no complete snapshot in it")
+            raise BadInput(f"{path}: no complete snapshot in it" if seen_text
+                           else f"{path}: empty file, no snapshot in it")
+
+
+def _lines(f: BinaryIO, path: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of ``f`` that hold any text, with their numbers (from 1); ``BadInput`` for
+    one longer than :data:`MAX_LINE_BYTES`."""
+    lineno = 0
+    while raw := f.readline(MAX_LINE_BYTES + 1):
+        lineno += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise BadInput(f"{path}:{lineno}: line longer than {MAX_LINE_BYTES} bytes, "
+                           "not a resinspect snapshot")
+        if raw.strip():
+            yield lineno, raw
 
 
 def first_and_last(path: str | os.PathLike[str]) -> tuple[Snapshot, Snapshot, int]:
@@ -328,13 +329,16 @@ def record(
 # -- replaying -----------------------------------------------------------------------------
 
 
-def replay_delays(snapshots: Sequence[Snapshot], interval: float | None = None) -> list[float]:
-    """Seconds to wait before showing each snapshot of a replay (the first: 0).
+def replay_schedule(snapshots: Sequence[Snapshot], *, interval: float | None = None,
+                    speed: float = 1.0) -> list[float]:
+    """Seconds from the start of a replay at which each snapshot is due (the first: 0).
 
-    Frames keep the recorded pace, from the snapshots' timestamps. ``interval`` rescales
-    that pace so that the recording's typical interval (the median gap) lasts ``interval``
-    seconds: irregular gaps stay irregular, only faster or slower. A gap is never longer
-    than :data:`MAX_GAP_FACTOR` typical intervals, and never negative (a clock stepped back).
+    The one pacing rule of every replay (``top --replay``, ``view RECORDING``): frames keep
+    the recorded pace, from the snapshots' timestamps. ``interval`` rescales that pace so
+    that the recording's typical interval (the median gap) lasts ``interval`` seconds;
+    ``speed`` then divides it (2.0 plays twice as fast). Irregular gaps stay irregular, but
+    a gap is never longer than :data:`MAX_GAP_FACTOR` typical intervals - a recording paused
+    for an hour replays its pause as a short one - and never negative (a clock stepped back).
     """
     if not snapshots:
         return []
@@ -343,9 +347,35 @@ def replay_delays(snapshots: Sequence[Snapshot], interval: float | None = None) 
     typical = statistics.median(positive) if positive else 0.0
     if interval is not None:
         if typical <= 0:  # all at one instant (or one frame): just pace them evenly
-            return [0.0] + [interval] * len(gaps)
-        scale = interval / typical
-        gaps = [g * scale for g in gaps]
-        typical = interval
+            gaps, typical = [interval] * len(gaps), interval
+        else:
+            gaps = [g * interval / typical for g in gaps]
+            typical = interval
     cap = typical * MAX_GAP_FACTOR
-    return [0.0] + [min(g, cap) for g in gaps]
+    return list(itertools.accumulate((min(g, cap) / max(speed, 1e-6) for g in gaps),
+                                     initial=0.0))
+
+
+def replay_delays(snapshots: Sequence[Snapshot], interval: float | None = None) -> list[float]:
+    """Seconds to wait before showing each snapshot of a replay (the first: 0): the gaps
+    of :func:`replay_schedule`."""
+    due = replay_schedule(snapshots, interval=interval)
+    return [0.0, *(b - a for a, b in itertools.pairwise(due))] if due else []
+
+
+class Playback:
+    """Which frame of a recording is due, ``elapsed`` seconds into its replay, by the one
+    pacing rule (:func:`replay_schedule`). Immutable; the caller keeps the clock."""
+
+    def __init__(self, snapshots: Sequence[Snapshot], *, interval: float | None = None,
+                 speed: float = 1.0) -> None:
+        self._due = tuple(replay_schedule(snapshots, interval=interval, speed=speed))
+
+    @property
+    def due_at(self) -> tuple[float, ...]:
+        """Seconds into the replay at which each frame is due (the first: 0)."""
+        return self._due
+
+    def frames_due(self, elapsed: float) -> int:
+        """How many frames are due ``elapsed`` seconds in: at least the first, at most all."""
+        return max(1, bisect.bisect_right(self._due, elapsed)) if self._due else 0

@@ -14,8 +14,9 @@ from .source import ClearableSource, MetricsSource
 
 if TYPE_CHECKING:
     from .plots import HistoryPlots
+    from .record_model import RecordTableModel
     from .summary import SummaryStrip
-    from .tables import InspectorTables, RecordTableModel
+    from .tables import InspectorTables
 
 __all__ = [
     "OBJECT_NAME",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 _LAZY = {"HistoryPlots": ".plots", "SummaryStrip": ".summary", "InspectorTables": ".tables",
-         "RecordTableModel": ".tables"}
+         "RecordTableModel": ".record_model"}
 
 
 def __getattr__(name: str) -> Any:

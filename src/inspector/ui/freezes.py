@@ -1,20 +1,19 @@
 """The dock's "Freezes" tab: the hang log (stalls of the GUI thread, where their time went),
 and a mark on the lag plot at each stall.
 
-Self-contained: :meth:`FreezesView.attach` adds the tab to the dock's tables and a scatter
-item to its lag plot; :meth:`FreezesView.set_snapshot` updates both from a snapshot's hang
-fields. One refresh costs a table update by key and one ``setData`` of at most 100 points.
+Self-contained: :meth:`FreezesView.attach` adds the tab to the dock's tables,
+:meth:`FreezesView.mark_lag_plot` a scatter item to its lag plot once the plots exist, and
+:meth:`FreezesView.set_snapshot` updates both from a snapshot's hang fields. One refresh
+costs a table update by key and one ``setData`` of at most 100 points.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QItemSelection, Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QLabel,
     QPlainTextEdit,
     QSplitter,
     QTabWidget,
@@ -26,22 +25,41 @@ from inspector.metrics.snapshot import Hang, Snapshot
 from inspector.metrics.text import safe
 from inspector.metrics.units import format_ms
 
-from .tables import Column, RecordTable, Row
-
-if TYPE_CHECKING:
-    from .dock import InspectorDock
+from .columns import Column
+from .labels import plain_label
+from .record_table import RecordTable, TableSpec
+from .rows import AMBER
 
 TAB_TITLE = "Freezes"
-HANG_COLUMNS = (Column("Started"), Column("Duration (ms)", "ms"), Column("Samples", "int"),
-                Column("Native", "bool"), Column("Where most time went"))
-_AMBER = QColor("#fb8c00")
 
 
-def hang_rows(snapshot: Snapshot) -> list[Row]:
-    """One row per kept stall: started (clock), duration, samples, native, top function."""
-    return [(time.strftime("%H:%M:%S", time.localtime(h.started)), h.duration_ms, h.samples,
-             h.native, safe(h.stack[-1] if h.stack else h.where[0].frame if h.where else ""),
-             h.started)
+class HangRow(NamedTuple):
+    """A kept stall: its start on the clock, duration, samples, whether native code held
+    the GIL, and the function it spent most time in; ``started`` (past the columns, the
+    row's key) is its start as a timestamp."""
+
+    clock: str
+    duration_ms: float
+    samples: int
+    native: bool
+    top: str
+    started: float
+
+
+HANGS = TableSpec[HangRow](
+    (Column("Started"), Column("Duration (ms)", "ms"), Column("Samples", "int"),
+     Column("Native", "bool"), Column("Where most time went")),
+    key=lambda r: r.started, sort_column=0,
+    foreground=lambda r: AMBER if r.native else None, widths=(70, 90, 60, 50),
+)
+
+
+def hang_rows(snapshot: Snapshot) -> list[HangRow]:
+    """One row per kept stall."""
+    return [HangRow(time.strftime("%H:%M:%S", time.localtime(h.started)), h.duration_ms,
+                    h.samples, h.native,
+                    safe(h.stack[-1] if h.stack else h.where[0].frame if h.where else ""),
+                    h.started)
             for h in snapshot.hangs]
 
 
@@ -70,12 +88,10 @@ class FreezesView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.summary = QLabel("No stall of the GUI thread recorded yet.", self)
+        self.summary = plain_label("No stall of the GUI thread recorded yet.", self)
         layout.addWidget(self.summary)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        self.table = RecordTable(HANG_COLUMNS, lambda r: r[5], split, sort_column=0,
-                                 foreground=lambda r: _AMBER if r[3] else None,
-                                 widths=(70, 90, 60, 50))
+        self.table = RecordTable(HANGS, split)
         self.details = QPlainTextEdit(split)
         self.details.setReadOnly(True)
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -85,36 +101,35 @@ class FreezesView(QWidget):
         self._hangs: dict[float, Hang] = {}
         self._marks: Any = None
         self._tabs: QTabWidget | None = None
-        self._dock: object = None
         self._t0 = 0.0
         self.table.view.selectionModel().selectionChanged.connect(self._on_selection)
 
     @classmethod
-    def attach(cls, dock: InspectorDock) -> FreezesView:
-        """Add the tab to ``dock``'s tables and the stall marks to its lag plot."""
-        view = cls(dock.tables)
-        dock.tables.addTab(view, TAB_TITLE)
-        view._tabs = dock.tables
-        view._dock = dock
-        view._mark_lag_plot()
+    def attach(cls, tables: QTabWidget) -> FreezesView:
+        """A new view, added as a tab to the dock's ``tables``."""
+        view = cls(tables)
+        tables.addTab(view, TAB_TITLE)
+        view._tabs = tables
         return view
 
-    def _mark_lag_plot(self) -> None:
-        """Add the stall marks to the dock's lag plot once the plots exist (they are built
-        when first shown)."""
-        lag_plot = getattr(getattr(self._dock, "plots", None), "lag_plot", None)
-        if lag_plot is None or self._marks is not None:
+    def mark_lag_plot(self, lag_plot: Any) -> None:
+        """Add the stall marks to the dock's lag plot (built after the tab: when the panel
+        is first shown), showing the stalls already known."""
+        if self._marks is not None:
             return
         import pyqtgraph as pg  # the plots are built: it is loaded already
 
         self._marks = pg.ScatterPlotItem(symbol="t", size=9, brush=pg.mkBrush("#fb8c00"),
                                          pen=None, name="stalls")
         lag_plot.addItem(self._marks)
+        self._show_marks()
 
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """Show the snapshot's stalls and whole-run totals; mark each stall on the lag plot
         at its start (history time), as high as it lasted."""
         self._hangs = {h.started: h for h in snapshot.hangs}
+        # The history's t = 0: where the marks of these stalls go on the time axis.
+        self._t0 = snapshot.timestamp - snapshot.uptime_s
         if snapshot.hang_count:
             self.summary.setText(
                 f"{snapshot.hang_count} stalls over {format_ms(snapshot.hang_threshold_ms)} "
@@ -127,11 +142,13 @@ class FreezesView(QWidget):
             title = f"{TAB_TITLE} ({snapshot.hang_count})" if snapshot.hang_count else TAB_TITLE
             if index >= 0 and tabs.tabText(index) != title:
                 tabs.setTabText(index, title)
-        self._mark_lag_plot()
+        self._show_marks()
+
+    def _show_marks(self) -> None:
         if self._marks is not None:
-            started_at = snapshot.timestamp - snapshot.uptime_s  # the history's t = 0
-            self._marks.setData([h.started - started_at for h in snapshot.hangs],
-                                [h.duration_ms for h in snapshot.hangs])
+            hangs = list(self._hangs.values())
+            self._marks.setData([h.started - self._t0 for h in hangs],
+                                [h.duration_ms for h in hangs])
 
     def marks(self) -> tuple[list[float], list[float]]:
         """The stall marks on the lag plot: (history times, durations in ms)."""
@@ -140,12 +157,10 @@ class FreezesView(QWidget):
         x, y = self._marks.getData()
         return [float(v) for v in x], [float(v) for v in y]
 
-    def _on_selection(self, selected: QItemSelection, _deselected: object) -> None:
-        indexes = selected.indexes()
-        if not indexes:
+    def _on_selection(self, _selected: QItemSelection, _deselected: object) -> None:
+        row = self.table.selected_row()
+        hang = self._hangs.get(row.started) if row is not None else None
+        if hang is None:
             self.details.clear()
-            return
-        row = self.table.proxy.mapToSource(indexes[0]).row()
-        key = self.table.model.key_at(row)
-        hang = self._hangs.get(key) if isinstance(key, float) else None
-        self.details.setPlainText(where_text(hang) if hang is not None else "")
+        else:
+            self.details.setPlainText(where_text(hang))

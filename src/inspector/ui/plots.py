@@ -1,4 +1,5 @@
-"""Four linked pyqtgraph plots over the model's history, with lifecycle markers.
+"""``HistoryPlots``: four linked pyqtgraph plots over the model's history, with lifecycle
+markers (``markers.py``).
 
 Every graphics item is made once: a refresh only calls ``setData`` on existing curves and
 moves pooled marker lines, because creating and deleting items each second is what makes a
@@ -7,177 +8,29 @@ lines up with the marker of the component that caused it.
 
 Read at a glance: the plots are stacked in one column (the panel sits beside a window),
 only the bottom one draws the time axis, byte axes read in KiB/MiB/GiB and never go below
-zero, legends sit in a row above their plot rather than on the data, and markers are thin
-lines whose label is a tooltip.
+zero (``byte_axis.py``), legends sit in a row above their plot rather than on the data, and
+markers are thin lines whose label is a tooltip.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-import shiboken6
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from inspector.metrics.snapshot import History, Marker
-from inspector.metrics.text import safe
-from inspector.metrics.units import format_bytes
 
-#: Most recent marker lines drawn per plot; older ones fall off instead of piling up items.
-MAX_MARKERS = 20
-#: Markers closer than this many pixels share one line: a burst of registrations at
-#: start-up is one event to the eye, one item to paint, and one tooltip to read.
-MARKER_GAP_PX = 8
-#: Which kind colours a shared line, most telling first.
-_KIND_RANK = {"destroyed": 0, "cleaned_up": 1, "registered": 2}
+from .adopt import adopt_new_windows, top_level_windows
+from .byte_axis import ByteAxis
+from .markers import MarkerGroup, MarkerLayer, groups_in_view
+from .plot_style import pen, type_colour
 
-MARKER_COLOURS: dict[str, str] = {
-    "registered": "#81c784",
-    "cleaned_up": "#ffd54f",
-    "destroyed": "#e57373",
-}
-_OTHER_MARKER_COLOUR = "#bdbdbd"
-
-#: Fixed colours per resource type, so a type keeps its colour across runs and windows.
-TYPE_COLOURS: dict[str, str] = {
-    "worker": "#42a5f5",
-    "thread": "#5c6bc0",
-    "timer": "#26c6da",
-    "qobject": "#9ccc65",
-    "widget": "#d4e157",
-    "file_handle": "#ffca28",
-    "cache": "#ff7043",
-    "thumbnail": "#ba68c8",
-    "memory": "#f06292",
-    "network": "#a1887f",
-    "custom": "#90a4ae",
-}
-_SPARE_COLOURS = ("#e0e0e0", "#80cbc4", "#f48fb1", "#b39ddb", "#a5d6a7", "#ffe082")
-
-_MAX_LABEL = 28
-#: Binary steps for byte axes: 1, 2, 4, 8 … of a unit, then the next unit.
-_BYTE_STEPS = tuple(2 ** k for k in range(0, 64))
-#: Pixels wanted between two ticks of a byte axis.
-_TICK_PX = 40
-
-
-class ByteAxis(pg.AxisItem):  # type: ignore[misc]
-    """An axis of bytes: ticks at powers of two, labelled ``512 B``, ``1.5 MiB``, ``2.0 GiB``
-    (the shared units; never SI prefixes on bytes), and nothing below zero."""
-
-    def __init__(self, orientation: str, **kwargs: Any) -> None:
-        super().__init__(orientation, **kwargs)
-        self.enableAutoSIPrefix(False)
-
-    def tickSpacing(self, minVal: float, maxVal: float, size: float
-                    ) -> list[tuple[float, float]]:
-        """Power-of-two spacing, about one tick per ``_TICK_PX`` pixels."""
-        span = max(1.0, float(maxVal) - float(minVal))
-        wanted = max(2, int(size / _TICK_PX)) if size > 0 else 4
-        target = span / wanted
-        major = next((step for step in _BYTE_STEPS if step >= target), _BYTE_STEPS[-1])
-        return [(float(major), 0.0)]
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float
-                    ) -> list[str]:
-        """``format_bytes`` of each value; blank below zero."""
-        return [format_bytes(v * scale) if v >= 0 else "" for v in values]
-
-
-def _window_pointers() -> set[int]:
-    return {shiboken6.getCppPointer(w)[0] for w in QApplication.topLevelWidgets()}
-
-
-def _pen(colour: str) -> Any:
-    # Width 1 (cosmetic) on purpose: wider pens take Qt's slow stroking path.
-    return pg.mkPen(colour, width=1)
-
-
-@dataclass(frozen=True)
-class MarkerGroup:
-    """Markers drawn as one line: at ``t`` (the first one's time), coloured by ``kind``."""
-
-    t: float
-    kind: str
-    component_id: str
-    count: int
-
-    @property
-    def label(self) -> str:
-        """``destroyed ResultsTab#3 +2``: the id cut to a readable length, escaped."""
-        cid = safe(self.component_id)
-        if len(cid) > _MAX_LABEL:
-            cid = cid[: _MAX_LABEL - 1] + "…"
-        more = f" +{self.count - 1}" if self.count > 1 else ""
-        return f"{self.kind} {cid}{more}"
-
-    @property
-    def tooltip(self) -> str:
-        """The hover text of the line: what happened, to whom, and when."""
-        more = f" and {self.count - 1} more" if self.count > 1 else ""
-        return f"{self.kind}: {safe(self.component_id)}{more}\nat {self.t:.1f} s"
-
-
-def group_markers(markers: Sequence[Marker], gap: float) -> list[MarkerGroup]:
-    """Merge markers less than ``gap`` seconds after the group's first one (input sorted
-    by time); a group takes the most telling kind among its markers and that kind's first
-    component."""
-    groups: list[MarkerGroup] = []
-    start = 0
-    n = len(markers)
-    while start < n:
-        end = start + 1
-        t0 = markers[start].t
-        while end < n and markers[end].t - t0 < gap:
-            end += 1
-        lead = min(markers[start:end], key=lambda m: _KIND_RANK.get(m.kind, 3))
-        groups.append(MarkerGroup(t=t0, kind=lead.kind, component_id=lead.component_id,
-                                  count=end - start))
-        start = end
-    return groups
-
-
-@dataclass
-class _MarkerLayer:
-    """A pool of thin vertical lines on one plot, reused refresh after refresh; each line's
-    label is its tooltip (labels drawn on the plot covered the curves)."""
-
-    plot: Any
-    lines: list[Any] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)
-
-    def show(self, groups: Sequence[MarkerGroup]) -> None:
-        for i, group in enumerate(groups):
-            colour = MARKER_COLOURS.get(group.kind, _OTHER_MARKER_COLOUR)
-            if i == len(self.lines):
-                self._add_line(colour)
-            line = self.lines[i]
-            if self.kinds[i] != group.kind:
-                line.setPen(_pen(colour))
-                self.kinds[i] = group.kind
-            line.setValue(group.t)
-            tip = group.tooltip
-            if line.toolTip() != tip:
-                line.setToolTip(tip)
-            line.setVisible(True)
-        for line in self.lines[len(groups) :]:
-            line.setVisible(False)
-
-    def _add_line(self, colour: str) -> None:
-        line = pg.InfiniteLine(angle=90, movable=False, pen=_pen(colour))
-        # Markers must not widen the autorange: the data decides the view.
-        self.plot.addItem(line, ignoreBounds=True)
-        self.lines.append(line)
-        self.kinds.append("")
-
-    @property
-    def visible_count(self) -> int:
-        return sum(1 for line in self.lines if line.isVisible())
+__all__ = ["HistoryPlots"]
 
 
 class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
@@ -190,7 +43,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        windows_before = _window_pointers()
+        windows_before = top_level_windows()
         super().__init__(parent)
         self.curves: dict[str, Any] = {}
         self.legends: dict[str, Any] = {}
@@ -224,7 +77,8 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         # Seconds since start: "ks" after a quarter of an hour would only confuse.
         self.lag_plot.getAxis("bottom").enableAutoSIPrefix(False)
 
-        self._right_views: list[tuple[Any, Any]] = []
+        #: The right-hand axes' views (autoranged again by ``clear_view``).
+        self._right_views: list[Any] = []
         self._add_curve("rss", self.memory_plot, "#42a5f5", "app RSS")
         self._add_curve("inspector", self.memory_plot, "#9e9e9e", "resinspect")
         self._add_right_curve("tracked", self.memory_plot, "#ffa726", name="tracked (right)")
@@ -245,8 +99,8 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self.lag_plot.addItem(self.threshold_line, ignoreBounds=True)
 
         # Thin lines on every plot, so a jump anywhere lines up with its cause.
-        self._marker_layers = [_MarkerLayer(plot) for plot in self.plots]
-        self._adopt_orphans(windows_before)
+        self._marker_layers = [MarkerLayer(plot) for plot in self.plots]
+        adopt_new_windows(self, windows_before)
 
     def _add_plot(self, index: int, title: str, **axes: Any) -> Any:
         """A legend row (the plot's title when it has no legend), then the plot under it:
@@ -261,22 +115,6 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         plot.legend_row = legend
         return plot
 
-    def _adopt_orphans(self, windows_before: set[int]) -> None:
-        """Make the parentless widgets pyqtgraph just built (context menus, their option
-        panels) children of this widget.
-
-        pyqtgraph creates them without a parent, so they are top-level windows that live
-        until Python's cycle collector happens to free the plot items: a host that deletes
-        the dock would keep dozens of hidden windows. As children they die with the plots.
-        """
-        for widget in QApplication.topLevelWidgets():
-            if (
-                widget.parentWidget() is None
-                and widget is not self
-                and shiboken6.getCppPointer(widget)[0] not in windows_before
-            ):
-                widget.setParent(self, widget.windowFlags())
-
     def sizeHint(self) -> QSize:
         """Room for four readable plots; the dock's splitter starts from this."""
         return QSize(440, 520)
@@ -288,7 +126,7 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
     # -- construction ------------------------------------------------------------------
 
     def _add_curve(self, key: str, plot: Any, colour: str, name: str | None) -> Any:
-        curve = plot.plot(pen=_pen(colour))
+        curve = plot.plot(pen=pen(colour))
         self._tune(curve)
         if name is not None:
             plot.legend_row.addItem(curve, name)
@@ -316,12 +154,12 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         axis.setTextPen(colour)
         view.setXLink(plot)
         view.setLimits(yMin=0)
-        curve = pg.PlotDataItem(pen=_pen(colour))
+        curve = pg.PlotDataItem(pen=pen(colour))
         self._tune(curve)
         view.addItem(curve)
         plot.legend_row.addItem(curve, name)
         self.curves[key] = curve
-        self._right_views.append((plot, view))
+        self._right_views.append(view)
 
         def sync() -> None:
             view.setGeometry(plot.vb.sceneBoundingRect())
@@ -335,8 +173,8 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         curve = self.curves.get(key)
         if curve is None:
             n_types = sum(1 for k in self.curves if k.startswith("type:"))
-            colour = TYPE_COLOURS.get(type_name, _SPARE_COLOURS[n_types % len(_SPARE_COLOURS)])
-            curve = self._add_curve(key, self.types_plot, colour, type_name)
+            curve = self._add_curve(key, self.types_plot, type_colour(type_name, n_types),
+                                    type_name)
         return curve
 
     # -- updates ---------------------------------------------------------------------
@@ -405,13 +243,8 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         groups: list[MarkerGroup] = []
         if len(x):
             lo = float(x[0]) if t_floor is None else max(float(x[0]), t_floor)
-            width_px = max(50.0, float(self.types_plot.vb.width()))
-            gap = (float(x[-1]) - float(x[0])) * MARKER_GAP_PX / width_px
-            # Markers are in time order: find the first one in view by bisection.
-            first = bisect.bisect_left(markers, lo, key=lambda m: m.t)
-            # Only the newest few thousand can end up among the MAX_MARKERS lines shown.
-            first = max(first, len(markers) - 50 * MAX_MARKERS)
-            groups = group_markers(markers[first:], gap)[-MAX_MARKERS:]
+            groups = groups_in_view(markers, lo, float(x[-1]) - float(x[0]),
+                                    float(self.types_plot.vb.width()))
         signature = tuple(groups)
         if signature == self._marker_signature:
             return False
@@ -450,5 +283,5 @@ class HistoryPlots(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self.marker_groups = []
         for plot in self.plots:
             plot.enableAutoRange()
-        for _plot, view in self._right_views:
+        for view in self._right_views:
             view.enableAutoRange()

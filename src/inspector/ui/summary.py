@@ -6,8 +6,9 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from inspector.metrics.snapshot import Snapshot
+from inspector.metrics.units import format_age, format_bytes
 
-from ._format import format_age, format_bytes
+from .labels import plain_label, plain_tooltip
 
 #: The colour of the lag while the event loop is blocked.
 BLOCKED_COLOUR = QColor("#e53935")
@@ -33,7 +34,7 @@ class SummaryStrip(QWidget):
         layout.setVerticalSpacing(2)
         self.labels: dict[str, QLabel] = {}
         for i, name in enumerate(_ORDER):
-            label = QLabel("-", self)
+            label = plain_label("-", self)  # the app's name is the app's text
             label.setObjectName(f"summary_{name}")
             # A long app name must not set the panel's minimum width (and so take room
             # from the host's central widget): the text is cut, the tooltip has it whole.
@@ -80,7 +81,7 @@ class SummaryStrip(QWidget):
         if label.text() != text:
             label.setText(text)
             if name != "lag":  # the lag's tooltip explains the lag
-                label.setToolTip(text)
+                label.setToolTip(plain_tooltip(text))
 
     def _set_blocked(self, blocked: bool, stack: list[str], threshold_ms: float) -> None:
         label = self.labels["lag"]
@@ -89,6 +90,7 @@ class SummaryStrip(QWidget):
             tip = "Event loop blocked. GUI thread stack:\n" + "\n".join(stack[-15:])
         else:
             tip = f"Event-loop lag; blocked above {threshold_ms:.0f} ms"
+        tip = plain_tooltip(tip)  # the stack names the app's files and functions
         if label.toolTip() != tip:
             label.setToolTip(tip)
         if blocked == self.blocked:

@@ -1,5 +1,6 @@
 """``resinspect top`` as a terminal program: driven through a real pseudo-terminal against a
-real application with 200 components; and its state, keys and piped frame on their own."""
+real application with 200 components, and piped (its parts: test_keys.py, test_topstate.py,
+render/test_interactive.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from cli.tui import TopState, natural_key, parse_keys, sort_components
-from inspector.metrics.snapshot import ComponentStats, LeakSuspect, Snapshot
 from tests.apps.harness import RESINSPECT, App
 from tests.conftest import ROOT, python_env
 
@@ -142,52 +141,6 @@ def test_top_in_a_terminal_says_when_the_application_exits_and_ends_cleanly(
     assert "closed the connection" not in ANSI.sub("", term.raw)
 
 
-# -- the parts on their own -------------------------------------------------------------------
-
-
-def _snap(components: list[ComponentStats], suspects: list[LeakSuspect] | None = None
-          ) -> Snapshot:
-    return Snapshot(pid=1, app="t", timestamp=1e9, uptime_s=5.0, created_total=1,
-                    destroyed_total=0, live_resources=1, tracked_bytes=0,
-                    peak_tracked_bytes=0, rss_bytes=1, peak_rss_bytes=1, active_workers=0,
-                    cache_bytes=0, cache_entries=0, event_loop_lag_ms=0.0, gui_stack=[],
-                    by_type={}, components=components, leak_suspects=suspects or [])
-
-
-def _comp(cid: str, live: int = 1, size: int = 0, age: float = 0.0) -> ComponentStats:
-    return ComponentStats(id=cid, type="tab", live=live, bytes=size, alive=True, age_s=age)
-
-
-def test_keys_are_parsed_from_what_a_terminal_sends() -> None:
-    assert parse_keys("b\x1b[A\x1b[B\x1b[5~\x1b[6~\r\x1bq") == [
-        "b", "up", "down", "pgup", "pgdn", "enter", "esc", "q"]
-
-
-def test_natural_order_and_every_sort() -> None:
-    assert sorted(["Tab#10", "Tab#2", "Tab#1"], key=natural_key) == ["Tab#1", "Tab#2", "Tab#10"]
-    comps = [_comp("A", live=1, size=30, age=3), _comp("B", live=5, size=10, age=9),
-             _comp("C", live=3, size=20, age=1)]
-    assert [c.id for c in sort_components(comps, "bytes", False)] == ["A", "C", "B"]
-    assert [c.id for c in sort_components(comps, "live", False)] == ["B", "C", "A"]
-    assert [c.id for c in sort_components(comps, "age", False)] == ["B", "A", "C"]
-    assert [c.id for c in sort_components(comps, "name", True)] == ["C", "B", "A"]
-
-
-def test_selection_stays_in_view_and_follows_its_component() -> None:
-    state = TopState(rows=10)
-    snap = _snap([_comp(f"Tab#{i}", size=i) for i in range(1, 201)])
-    state.follow(snap)
-    for _ in range(25):
-        state.apply("down")
-    assert state.selected == 25
-    assert state.offset == 16
-    state.apply("end")
-    assert (state.selected, state.offset) == (199, 190)
-    selected = state.order[state.selected]
-    state.follow(_snap([_comp("New", size=10**6), *snap.components]))  # a new largest
-    assert state.order[state.selected] == selected
-
-
 def test_piped_top_is_plain_and_at_most_100_columns(start_app: Callable[..., App],
                                                     runtime_dir: Path) -> None:
     app = start_app("--components", "200")
@@ -200,27 +153,3 @@ def test_piped_top_is_plain_and_at_most_100_columns(start_app: Callable[..., App
     assert "\x1b" not in done.stdout
     # Natural order among equals, and all 202 components listed (no terminal, no paging).
     assert sum(1 for line in lines if line.lstrip().startswith("Tab#")) == 200
-
-
-def test_suspects_with_the_same_fingerprint_are_one_row() -> None:
-    from rich.console import Console
-
-    from cli.render import group_suspects, render_top
-
-    suspects = [LeakSuspect(component_id=f"ResultsTab#{i}", resource_type="widget",
-                            resource_id=f"w{i}", reason="retained_after_cleanup",
-                            age_s=float(i), detail="x " * 200) for i in range(30)]
-    snap = _snap([_comp("ResultsTab#1")], suspects)
-    groups = group_suspects(snap)
-    assert len(groups) == 1
-    assert groups[0].count == 30
-    assert groups[0].owner == "ResultsTab"
-    console = Console(width=80, force_terminal=False, color_system=None)
-    with console.capture() as cap:
-        console.print(render_top(snap))
-    out = cap.get()
-    assert "30 in 1 groups" in out
-    detail = [line for line in out.splitlines() if "x x x" in line]
-    assert len(detail) == 1
-    assert "…" in detail[0]
-    assert max(len(line) for line in out.splitlines()) <= 80

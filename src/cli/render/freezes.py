@@ -1,4 +1,4 @@
-"""Rich renderables for freezes: ``resinspect hangs``, ``resinspect dump``, the verdict on an
+"""Freezes: ``resinspect hangs``, ``resinspect dump``, the verdict on an
 application that cannot answer, and the "Freezes" section of ``top``. They never print.
 
 Stacks, frames and thread names come from the application: every one goes through
@@ -15,7 +15,7 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from cli.render import Col, KeyedTable
+from cli.render.table import Col, KeyedTable
 from inspector.metrics.text import safe
 from inspector.metrics.units import format_duration, format_ms
 

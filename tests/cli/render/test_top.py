@@ -1,42 +1,22 @@
-"""The rich renderables of ``resinspect``: rendered into a StringIO console and read as text."""
+"""A frame of ``top`` (cli/render/top.py): every headline number, tables whose ids are never
+cut, the blocked banner, suspects; and the units it shows them in."""
 
 from __future__ import annotations
 
-import io
-import re
-from pathlib import Path
-
 import pytest
-from rich.console import Console, RenderableType
 
-from cli.console import MIN_PLAIN_WIDTH, make_console
-from cli.render import (
-    format_bytes,
-    format_duration,
-    format_ms,
-    plain_width,
-    render_ls,
-    render_top,
-)
+from cli.render.top import plain_width, render_top
 from inspector.metrics.snapshot import ComponentStats, TypeStats
-
-from .conftest import LONG_ID, FakeApp, blocked_snapshot, make_snapshot, suspect
-
-ANSI = re.compile(r"\x1b\[")
-
-
-def text_of(renderable: RenderableType, width: int = 100) -> str:
-    """What ``renderable`` prints on a plain console ``width`` columns wide."""
-    console = Console(file=io.StringIO(), width=width)
-    console.print(renderable)
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    assert isinstance(out, str)
-    return out
-
-
-def lines_with(text: str, needle: str) -> list[str]:
-    return [line for line in text.splitlines() if needle in line]
-
+from inspector.metrics.units import format_bytes, format_duration, format_ms
+from tests.cli.conftest import (
+    ANSI,
+    LONG_ID,
+    blocked_snapshot,
+    lines_with,
+    make_snapshot,
+    suspect,
+    text_of,
+)
 
 # -- formatting ----------------------------------------------------------------------------
 
@@ -227,57 +207,3 @@ def test_plain_width_fits_every_table_on_one_line_per_row() -> None:
     assert plain_width(make_snapshot(components=[], leak_suspects=[])) < 80
 
 
-# -- ls ------------------------------------------------------------------------------------
-
-
-def test_render_ls_lists_pid_app_uptime_and_whole_socket() -> None:
-    sock = Path("/run/user/1000/resinspect/12345.sock")
-    apps = [FakeApp(12345, "photo-viewer", sock, started_at=1000.0),
-            FakeApp(99, "tracked-app", Path("/tmp/r/resinspect/99.sock"), started_at=990.0)]
-    out = text_of(render_ls(apps, now=1185.0))
-    (row,) = lines_with(out, "photo-viewer")
-    assert row.split() == ["12345", "photo-viewer", "3m05s", str(sock)]
-    assert out.index("tracked-app") < out.index("photo-viewer")  # by pid
-
-
-def test_render_ls_with_a_broken_sidecar() -> None:
-    out = text_of(render_ls([FakeApp(7, "", Path("/r/resinspect/7.sock"))], now=1000.0))
-    (row,) = lines_with(out, "7.sock")
-    assert row.split() == ["7", "?", "?", "/r/resinspect/7.sock"]
-
-
-# -- the console ---------------------------------------------------------------------------
-
-
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_plain_console_is_at_least_80_wide_without_ansi(monkeypatch: pytest.MonkeyPatch
-                                                        ) -> None:
-    monkeypatch.setenv("COLUMNS", "40")
-    monkeypatch.setenv("FORCE_COLOR", "1")  # a pipe gets plain text whatever this says
-    console = make_console(io.StringIO())
-    assert not console.is_terminal
-    assert console.width == MIN_PLAIN_WIDTH
-    console.print(render_top(blocked_snapshot()))
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    assert not ANSI.search(out)
-    assert "EVENT LOOP BLOCKED" in out
-
-
-def test_plain_console_keeps_a_wider_detected_width(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COLUMNS", "132")
-    assert make_console(io.StringIO()).width == 132
-
-
-def test_terminal_console_is_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
-    console = make_console(_Tty())
-    assert console.is_terminal
-    console.print(render_top(blocked_snapshot()))
-    assert ANSI.search(console.file.getvalue())  # type: ignore[attr-defined]

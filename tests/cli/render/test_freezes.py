@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.freezes import freezes_section, render_dump, render_hangs
-from cli.render import render_top
+from cli.render.freezes import freezes_section, render_dump, render_hangs
+from cli.render.top import render_top
 from inspector.metrics.snapshot import Hang, HangFrame
-
-from .conftest import make_snapshot
-from .test_render import text_of
+from tests.cli.conftest import make_snapshot, text_of
 
 EVIL = "evil\x1b]0;owned\x07\u202e"
 

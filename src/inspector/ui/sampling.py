@@ -1,0 +1,49 @@
+"""Starting a model's sampling for the dock, and stopping only what the dock started.
+
+A source with ``sampling``, ``start()`` and ``stop()`` (a ``MetricsModel``) that nobody
+started is started when the panel is first shown, and stopped when the panel lets go of it;
+one that was already sampling is left as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("inspector.ui.dock")
+
+
+class SamplingOwner:
+    """Remembers whether the dock started its source's sampling."""
+
+    def __init__(self) -> None:
+        self.owns = False
+
+    def ensure(self, source: object) -> str:
+        """Start ``source`` if nobody did; return ``""``, or why starting it failed."""
+        if self.owns or getattr(source, "sampling", True):
+            return ""
+        start = getattr(source, "start", None)
+        if start is None or not callable(getattr(source, "stop", None)):
+            return ""
+        try:
+            start()
+            sample: Any = getattr(source, "sample", None)
+            if callable(sample):
+                sample()  # a first point now, not one interval later
+        except Exception as exc:  # any source's failure is shown, not raised
+            return f"could not start sampling: {exc}"
+        self.owns = True
+        return ""
+
+    def release(self, source: object) -> None:
+        """Stop ``source``'s sampling if, and only if, this owner started it."""
+        if not self.owns:
+            return
+        self.owns = False
+        stop = getattr(source, "stop", None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception:
+                log.exception("resinspect dock: stopping the source's sampling failed")
