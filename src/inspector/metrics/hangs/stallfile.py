@@ -49,7 +49,7 @@ def encode_header(gui_thread: int, gui_name: str, gui_native_id: int | None,
     return raw.ljust(STALL_HEADER - 1) + b"\n"
 
 
-@dataclass
+@dataclass(frozen=True)
 class StallReport:
     """What the stall file says, read without asking the application anything."""
 
@@ -138,8 +138,8 @@ def read_stall_file(path: Path) -> StallReport | None:
             pid=int(header["pid"]), gui_thread=int(header["gui_thread"]),
             gui_name=str(header.get("gui_name", "")), armed_at=float(header["armed_at"]),
             armed_mono=float(header["armed_mono"]), timeout_s=float(header["timeout_s"]),
-            names=names, native_ids=native)
+            names=names, native_ids=native,
+            stacks=parse_dump(data[STALL_HEADER:].decode("utf-8", "replace")))
     except (KeyError, TypeError, ValueError):
         return None
-    report.stacks = parse_dump(data[STALL_HEADER:].decode("utf-8", "replace"))
     return report
