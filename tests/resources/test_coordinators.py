@@ -10,7 +10,7 @@ import textwrap
 import threading
 import time
 import weakref
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
@@ -82,7 +82,10 @@ class EventLoopWorker(QThread):
         self.exec()
 
 
-def started(worker: QThread) -> QThread:
+W = TypeVar("W", bound=QThread)
+
+
+def started(worker: W) -> W:
     worker.start()
     deadline = time.monotonic() + 5
     while not worker.isRunning() and time.monotonic() < deadline:

@@ -187,11 +187,11 @@ def test_finished_runnables_are_not_kept_alive_or_counted(
     gc.collect()
     # PySide may still hold a finished runnable's wrapper for a while; no dict of ours may.
     for ref in refs:
-        job = ref()
-        if job is not None:
-            assert [type(x).__name__ for x in gc.get_referrers(job)
+        alive = ref()
+        if alive is not None:
+            assert [type(x).__name__ for x in gc.get_referrers(alive)
                     if isinstance(x, dict)] == []
-        del job
+        del alive
     assert controller.resources.active_workers() == []
     assert model.snapshot().active_workers == 0
     controller.deleteLater()

@@ -337,7 +337,7 @@ def test_locator_shared_instance_and_replacement(qapp: Any) -> None:
         assert register_service(IResourceManagementService, mine) is shared
         assert get_service(IResourceManagementService) is mine
         with pytest.raises(TypeError):
-            register_service(IResourceManagementService, object())  # type: ignore[arg-type]
+            register_service(IResourceManagementService, object())
         with pytest.raises(LookupError):
             get_service(int)
     finally:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import msgspec
 
-from inspector.resources.store import StoreAggregate
+from inspector.resources.counts import StoreAggregate
+from inspector.resources.records import resource_serial
 from inspector.resources.types import WatchedResource
 
 from .snapshot import GROWTH, ORPHAN_WORKER, RETAINED_AFTER_CLEANUP, LeakSuspect, group_of
@@ -89,17 +90,12 @@ def group_suspects(suspects: Iterable[LeakSuspect]) -> list[LeakSuspect]:
         if len(members) == 1:
             out.append(members[0])
             continue
-        newest = max(members, key=lambda m: _number(m.resource_id))
+        newest = max(members, key=lambda m: resource_serial(m.resource_id))
         out.append(msgspec.structs.replace(
             newest, count=sum(m.count for m in members),
             size_bytes=sum(m.size_bytes for m in members),
             age_s=max(m.age_s for m in members)))
     return out
-
-
-def _number(resource_id: str) -> int:
-    tail = resource_id.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else -1
 
 
 class _Series:

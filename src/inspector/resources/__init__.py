@@ -3,12 +3,13 @@
 
 from .controller import BaseController
 from .coordinator import BaseResourceCoordinator, ResourceHandle
+from .counts import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
+from .interfaces import InspectedService, IResourceManagementService, StoreReader
 from .locator import get_service, register_service
 from .orphans import orphaned_workers
 from .pool import PoolStatistics, ResourcePool
 from .result import Result
-from .service import IResourceManagementService, ResourceManagementService, process_memory
-from .store import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
+from .service import ResourceManagementService, process_memory
 from .types import CallbackRun, EventKind, LifecycleEvent, ResourceType, WatchedResource
 from .ui_coordinator import UIResourceCoordinator
 from .workers import WorkerResourceCoordinator
@@ -20,6 +21,7 @@ __all__ = [
     "ComponentCounts",
     "EventKind",
     "IResourceManagementService",
+    "InspectedService",
     "LifecycleEvent",
     "PoolStatistics",
     "ResourceHandle",
@@ -29,6 +31,7 @@ __all__ = [
     "ResourceType",
     "Result",
     "StoreAggregate",
+    "StoreReader",
     "TypeCounts",
     "UIResourceCoordinator",
     "WatchedResource",

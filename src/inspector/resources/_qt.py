@@ -1,5 +1,8 @@
 """The one place the resource store touches Qt: recognising QObjects and hearing them die.
 
+``QtBridge`` implements inspector.resources.bridge.QtLink; the service hands it to the store,
+which imports no Qt itself.
+
 A Python weak reference is the wrong liveness test for a QObject: its wrapper can be collected
 while a C++ parent keeps the object alive, and in PySide6 the wrapper may already be gone when
 ``destroyed`` fires. So QObjects are keyed by their C++ address and every one of them connects
@@ -39,8 +42,9 @@ class QtBridge:
             known = self.known_types[tp] = issubclass(tp, QObject)
         return known
 
-    def watch(self, obj: QObject) -> int:
+    def watch(self, obj: object) -> int:
         """Connect ``obj.destroyed`` to the shared slot; return the object's C++ address."""
+        assert isinstance(obj, QObject)  # the store watches only what is_qobject accepted
         if not _warmed.is_set():
             _warm_up_destroyed_conversion()
         address = int(shiboken6.getCppPointer(obj)[0])
@@ -54,6 +58,16 @@ class QtBridge:
         """False once the C++ side of a wrapper has been deleted."""
         return bool(shiboken6.isValid(obj))
 
+    @staticmethod
+    def address(obj: object) -> int:
+        """A QObject's C++ address (the key its destruction is reported under)."""
+        return int(shiboken6.getCppPointer(obj)[0])  # type: ignore[arg-type]
+
+    @staticmethod
+    def call_at_home(home: int | None, fn: Callable[[], object]) -> bool:
+        """Run ``fn`` on the thread that made its owner (see the module's call_at_home)."""
+        return call_at_home(home, fn)
+
 
 class _DestroyedWatcher(QObject):
     """The shared receiver of every watched object's ``destroyed`` signal."""
@@ -66,29 +80,6 @@ class _DestroyedWatcher(QObject):
     def on_destroyed(self, obj: QObject) -> None:
         # The argument is a wrapper for the dying object's pointer: its address is all we use.
         self._on_destroyed(int(shiboken6.getCppPointer(obj)[0]))
-
-
-def is_running(obj: object) -> bool:
-    """Whether a worker-like object is running: QThread, threading.Thread, or anything alike.
-
-    Something that cannot say (a QRunnable has neither ``isRunning`` nor ``is_alive``) does
-    not count as running: counting it would have it held, and reported, forever.
-    """
-    try:
-        probe = getattr(obj, "isRunning", None)
-        if probe is not None:
-            return bool(probe())
-        probe = getattr(obj, "is_alive", None)
-        if probe is not None:
-            return bool(probe())
-    except RuntimeError:  # the C++ object behind the wrapper is already deleted
-        return False
-    return False
-
-
-def can_tell_running(obj: object) -> bool:
-    """Whether ``obj`` says when it runs (``isRunning`` or ``is_alive``)."""
-    return hasattr(obj, "isRunning") or hasattr(obj, "is_alive")
 
 
 class _Warmup(QObject):

@@ -14,7 +14,7 @@ from collections import defaultdict
 from PySide6.QtCore import QObject
 
 from .coordinator import BaseResourceCoordinator
-from .service import IResourceManagementService
+from .interfaces import IResourceManagementService
 
 _numbers_lock = threading.Lock()
 _numbers: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))

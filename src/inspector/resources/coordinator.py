@@ -17,8 +17,8 @@ from types import MappingProxyType
 from typing import Any, Self
 
 from ._qt import call_at_home
+from .interfaces import IResourceManagementService
 from .locator import get_service
-from .service import IResourceManagementService
 from .types import ResourceType
 
 log = logging.getLogger("inspector.resources")

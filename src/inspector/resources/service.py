@@ -8,22 +8,24 @@ emitted only while something is connected to it (an emit with no receiver still 
 
 from __future__ import annotations
 
-import atexit
 import logging
 import resource as _rusage
 import sys
 import threading
 import time
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
-from .janitor import JANITOR
-from .orphans import orphaned_workers
+from ._qt import QtBridge
+from .counts import StoreAggregate, WorkerState
+from .exits import EXIT_CLEANUPS, ExitCleanups
+from .janitor import JANITOR, Janitor
+from .orphans import ORPHANS, OrphanHold
+from .records import weak_callable
 from .shutdown import after_loop
-from .store import ResourceStore, StoreAggregate, WorkerState
+from .store import ResourceStore
 from .types import EventKind, LifecycleEvent, ResourceType, WatchedResource
 
 log = logging.getLogger("inspector.resources")
@@ -31,73 +33,19 @@ log = logging.getLogger("inspector.resources")
 _RESOURCE_KINDS = (EventKind.RESOURCE_TRACKED, EventKind.RESOURCE_RELEASED)
 
 
-class IResourceManagementService:
-    """What controllers, coordinators and the inspector need from a resource service.
-
-    A plain class that implementations inherit, not an ABC or a Protocol: a QObject cannot
-    also inherit from an ABC (the metaclasses conflict), ``ABC.register`` is invisible to type
-    checkers, and mypy refuses to pass an abstract class or a Protocol where
-    ``get_service(IResourceManagementService)`` expects a ``type``.
-    """
-
-    def register_component(
-        self, component: object, component_id: str, component_type: str = "component"
-    ) -> None:
-        """Start tracking an owner; it is cleaned up when it is destroyed or collected."""
-        raise NotImplementedError
-
-    def register_cleanup(
-        self, component: object, callback: Callable[[], object], priority: int = 10
-    ) -> None:
-        """Run ``callback`` at the component's cleanup: higher priority first, ties in order."""
-        raise NotImplementedError
-
-    def track_resource(
-        self,
-        component: object,
-        resource_type: ResourceType,
-        resource: object,
-        size_bytes: int | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        site: str | None = None,
-    ) -> str:
-        """Track a resource owned by ``component``; return an id unique in the process.
-
-        ``name`` is shown instead of the id (default: the object's class name); ``site`` is
-        where it was made, ``"function (file:line)"`` (default: the caller's frame).
-        """
-        raise NotImplementedError
-
-    def release_resource(self, component: object, resource_id: str) -> bool:
-        """Stop tracking a resource; False for an unknown id, never an exception."""
-        raise NotImplementedError
-
-    def cleanup_component(self, component: object) -> int:
-        """Run the component's callbacks, release its resources, return how many."""
-        raise NotImplementedError
-
-    def cleanup_all(self) -> int:
-        """Clean up every component; return how many resources were released."""
-        raise NotImplementedError
-
-    def get_statistics(self) -> dict[str, Any]:
-        """Counts by type and component, bytes and peaks."""
-        raise NotImplementedError
-
-    def is_tracked(self, resource_id: str) -> bool:
-        """Whether ``resource_id`` is tracked now."""
-        raise NotImplementedError
-
-
-class ResourceManagementService(QObject, IResourceManagementService):
-    """Thread-safe registry of components and the resources they own.
+class ResourceManagementService(QObject):
+    """Thread-safe registry of components and the resources they own; satisfies the
+    :class:`~inspector.resources.interfaces.IResourceManagementService` protocol.
 
     Lifecycle signals carry one :class:`~inspector.resources.types.LifecycleEvent` each
     (component id, resource id, type, size, time). ``memory_threshold_bytes`` arms
     ``memory_warning`` when the process's resident memory passes it. ``capture_sites``
     records where each resource was tracked (``store.capture_sites`` switches it later).
+
+    Process-wide helpers are the defaults, and each can be passed instead (prometheus_client's
+    pattern): ``janitor`` runs the periodic cleanup (``JANITOR``), ``exits`` runs the exit
+    cleanup (``EXIT_CLEANUPS``), ``orphans`` holds workers that outlive their owners
+    (``ORPHANS``), ``ids`` numbers resources (the store's ``IDS``).
     """
 
     component_registered = Signal(object)
@@ -114,13 +62,19 @@ class ResourceManagementService(QObject, IResourceManagementService):
         memory_threshold_bytes: int | None = None,
         cleanup_interval_ms: int = 5000,
         capture_sites: bool = True,
+        janitor: Janitor | None = None,
+        exits: ExitCleanups | None = None,
+        orphans: OrphanHold | None = None,
+        ids: Iterator[int] | None = None,
     ) -> None:
         super().__init__(parent)
+        #: The holding area of the workers this service's coordinators orphan.
+        self.orphans = ORPHANS if orphans is None else orphans
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
         self._listeners: list[tuple[Callable[[], Callable[[LifecycleEvent], None] | None],
                                     bool]] = []
         self._resource_listeners = 0
-        self._store = store = ResourceStore(self._dispatch)
+        self._store = store = ResourceStore(self._dispatch, bridge=QtBridge, ids=ids)
         store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
         self._exited = False
@@ -128,19 +82,35 @@ class ResourceManagementService(QObject, IResourceManagementService):
         self._warning_armed = True
         self._stale_connections = False
         self._hooked = False
-        # The hot calls skip QObject attribute lookup: 305 ns a call through a method of a
-        # QObject subclass, 97 ns through an instance attribute bound to the plain store.
-        self.track_resource = store.track_resource  # type: ignore[method-assign]
-        self.release_resource = store.release_resource  # type: ignore[method-assign]
-        self.register_component = store.register_component  # type: ignore[method-assign]
-        _LIVE_SERVICES.add(self)
+        self._bind_fast_path()
+        (EXIT_CLEANUPS if exits is None else exits).add(self._exit_cleanup)
         self.hook_application()
         # The periodic cleanup runs on the janitor's thread, not on a QTimer (see janitor.py).
-        JANITOR.add(self, cleanup_interval_ms / 1000.0)
+        (JANITOR if janitor is None else janitor).add(self, cleanup_interval_ms / 1000.0)
 
-    # -- the interface (the instance attributes above shadow the hot ones) -------------------
+    #: The hot calls, served by the store's own bound methods (see _bind_fast_path).
+    FAST_PATH = ("track_resource", "release_resource", "register_component")
 
-    def register_component(  # type: ignore[no-redef]
+    def _bind_fast_path(self) -> None:
+        """Make each hot call the store's bound method, unless a subclass overrides it.
+
+        A call through a method of a QObject subclass costs 305 ns before it reaches the
+        store; through an instance attribute bound to the plain store, 97 ns. A subclass
+        that defines one of these methods keeps its own: it is called, and it reaches the
+        store through ``super()``.
+        """
+        for name in self.FAST_PATH:
+            if getattr(type(self), name) is getattr(ResourceManagementService, name):
+                setattr(self, name, getattr(self._store, name))
+
+    @property
+    def fast_path_bound(self) -> frozenset[str]:
+        """The hot calls this instance serves straight from its store."""
+        return frozenset(n for n in self.FAST_PATH if n in self.__dict__)
+
+    # -- the interface ---------------------------------------------------------------------
+
+    def register_component(
         self, component: object, component_id: str, component_type: str = "component"
     ) -> None:
         """Start tracking an owner; it is cleaned up when it is destroyed or collected."""
@@ -157,17 +127,9 @@ class ResourceManagementService(QObject, IResourceManagementService):
         """
         self._store.register_cleanup(component, callback, priority)
 
-    def track_resource(  # type: ignore[no-redef]
-        self,
-        component: object,
-        resource_type: ResourceType,
-        resource: object,
-        size_bytes: int | None = None,
-        metadata: dict[str, Any] | None = None,
-        *,
-        name: str | None = None,
-        site: str | None = None,
-    ) -> str:
+    def track_resource(self, component: object, resource_type: ResourceType, resource: object,
+                       size_bytes: int | None = None, metadata: dict[str, Any] | None = None,
+                       *, name: str | None = None, site: str | None = None) -> str:
         """Track ``resource``; a collected (or destroyed QObject) resource releases itself.
 
         ``name`` is shown instead of the id (default: the object's class name); ``site`` is
@@ -176,7 +138,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
         return self._store.track_resource(component, resource_type, resource, size_bytes,
                                           metadata, name=name, site=site)
 
-    def release_resource(self, component: object, resource_id: str) -> bool:  # type: ignore[no-redef]
+    def release_resource(self, component: object, resource_id: str) -> bool:
         """Stop tracking a resource; False for an unknown id, never an exception."""
         return self._store.release_resource(component, resource_id)
 
@@ -251,11 +213,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
         # A bound method is held weakly: a model listening to a service it also holds must
         # not form a cycle (a QObject in a cycle is freed by the garbage collector in any
         # thread, which Qt does not survive). Plain functions are held strongly.
-        ref: Callable[[], Callable[[LifecycleEvent], None] | None]
-        if hasattr(listener, "__self__") and hasattr(listener, "__func__"):
-            ref = weakref.WeakMethod(listener)  # type: ignore[arg-type]
-        else:
-            ref = _Strong(listener)
+        ref = weak_callable(listener)
         self._listeners = [*self._listeners, (ref, resource_events)]
         self._update_resource_events()
 
@@ -285,7 +243,7 @@ class ResourceManagementService(QObject, IResourceManagementService):
     def periodic_cleanup(self) -> None:
         """Prune dead references, re-check signal receivers and sample memory."""
         self._store.prune()
-        orphaned_workers()  # lets go of held orphans that have finished
+        self.orphans.prune()
         if self._stale_connections:
             self._stale_connections = False
             self._refresh_connected()
@@ -358,25 +316,6 @@ class ResourceManagementService(QObject, IResourceManagementService):
             self._connected[EventKind.RESOURCE_TRACKED.value]
             or self._connected[EventKind.RESOURCE_RELEASED.value]
             or any(r for _, r in self._listeners))
-
-
-_LIVE_SERVICES: weakref.WeakSet[ResourceManagementService] = weakref.WeakSet()
-
-
-@atexit.register
-def _cleanup_services_at_exit() -> None:
-    for service in list(_LIVE_SERVICES):
-        service._exit_cleanup()
-
-
-class _Strong:
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[[LifecycleEvent], None]) -> None:
-        self.fn = fn
-
-    def __call__(self) -> Callable[[LifecycleEvent], None]:
-        return self.fn
 
 
 def process_memory() -> tuple[int, int]:

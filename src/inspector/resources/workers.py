@@ -20,11 +20,10 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
-from ._qt import can_tell_running, is_running
+from .bridge import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
-from .orphans import hand_over as _hand_over
-from .orphans import note_terminated, orphan_info
-from .service import IResourceManagementService
+from .interfaces import IResourceManagementService
+from .orphans import holding_area, note_terminated, orphan_info
 from .types import ResourceType
 
 log = logging.getLogger("inspector.resources")
@@ -156,8 +155,8 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
             else:
                 log.warning("worker %r of %s still runs after %.1f s; it is orphaned",
                             worker, self._component_id, timeout)
-                _hand_over(worker, orphan_info(self._component_id, rids.get(id(worker), ""),
-                                               self._service))
+                info = orphan_info(self._component_id, rids.get(id(worker), ""), self._service)
+                holding_area(self._service).hand_over(worker, info)
         return super().cleanup_all()
 
     def _let_go_finished_locked(self) -> None:
@@ -176,7 +175,7 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                     info = orphan_info(self._component_id, rid, self._service)
                 except Exception:  # a finaliser must not raise
                     info = None
-                _hand_over(worker, info)
+                holding_area(self._service).hand_over(worker, info)
         self._workers = {}
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
 

@@ -1,0 +1,118 @@
+"""Running an owner's cleanup: its callbacks, then the release of what it still owns.
+
+No user code runs under the store's lock: the callbacks are copied out under it, run after
+it is released, and the releases and the watch list are updated under it again. What a
+cleanup released is watched afterwards for leaks (inspector.resources.watchlist).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from .records import QOBJECT_FLAG, Component, Record
+from .types import CallbackRun, EventKind
+
+if TYPE_CHECKING:
+    from .store import ResourceStore
+
+log = logging.getLogger("inspector.resources")
+
+
+def run(store: ResourceStore, comp: Component, *, reason: str, unregister: bool) -> int:
+    """Run ``comp``'s callbacks once each, release its resources, return how many were
+    released (by its callbacks or here); ``unregister`` forgets the owner afterwards."""
+    with store._lock:
+        if comp.cleaning:  # a callback re-entered, or another thread is cleaning it
+            if unregister:
+                unregister_locked(store, comp)
+            return 0
+        comp.cleaning = True
+        created_before, live_before = comp.created, len(comp.rids)
+        # Whoever releases them during this cleanup (a coordinator's callback, or the
+        # loop below), these are watched afterwards for leaks.
+        owned = [store._records[rid] for rid in comp.rids if rid in store._records]
+        # Their C++ addresses now: a release drops the address from the index, and the
+        # watch needs it to tell a live QObject from a wrapper whose object is deleted.
+        qaddrs = {rec.rid: store._qaddress.get(rec.rid, 0) for rec in owned
+                  if rec.flags & QOBJECT_FLAG}
+        # One-shot: each callback runs at one cleanup. What registers during this
+        # cleanup (a coordinator re-arming) runs at the next one.
+        callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
+        comp.callbacks = []
+    runs: list[CallbackRun] = []
+    released: list[Record] = []
+    try:
+        for cb in callbacks:
+            fn = cb.resolve()
+            if fn is None:  # its owner was collected: nothing left to clean
+                continue
+            started = time.perf_counter()
+            error = None
+            try:
+                fn()
+            except Exception as exc:  # one bad callback must not stop the others
+                error = f"{type(exc).__name__}: {exc}"
+                log.exception("cleanup callback %s of %s raised", cb.name, comp.cid)
+            runs.append(CallbackRun(cb.name, cb.priority, len(runs),
+                                    (time.perf_counter() - started) * 1000.0, error))
+    finally:
+        with store._lock:
+            now = time.monotonic()
+            for rid in list(comp.rids):
+                rec = store._release_locked(rid)
+                if rec is not None:
+                    released.append(rec)
+            for rec in owned:
+                if rec.rid not in store._records:
+                    store._watch.add_locked(rec, now, owner_dead=unregister,
+                                            qaddr=qaddrs.get(rec.rid, 0))
+            # Released during this cleanup, by callbacks or here, counting any tracked
+            # while the callbacks ran.
+            count = comp.created - created_before + live_before - len(comp.rids)
+            comp.cleaning = False
+            if unregister:
+                unregister_locked(store, comp)
+    if store._resource_events:
+        for rec in released:
+            store._events.resource(EventKind.RESOURCE_RELEASED, rec, "cleanup")
+    store._events.component(EventKind.CLEANUP_PERFORMED, comp, reason=reason,
+                          released=count, callbacks=tuple(runs))
+    if unregister:
+        store._events.component(EventKind.COMPONENT_UNREGISTERED, comp, reason=reason)
+    store._liveness.after()
+    return count
+
+
+def unregister_locked(store: ResourceStore, comp: Component) -> None:
+    """Forget an owner: its ids, its callbacks, and any strong hold on it."""
+    comp.gone = True
+    if store._components.get(comp.key) is comp:
+        del store._components[comp.key]
+    if comp.qaddr and store._qcomponents.get(comp.qaddr) is comp:
+        del store._qcomponents[comp.qaddr]
+    comp.callbacks.clear()
+    if comp.strong is not None:
+        comp.strong = None
+        comp.ref = None
+    store._watch.owner_gone_locked(comp)
+
+
+def clean_collected(store: ResourceStore, comp: Component) -> None:
+    """Clean up a garbage-collected owner on the thread that registered it.
+
+    When that is the main thread, its callbacks stop timers and close widgets. Until the
+    main loop runs it, ``cleanup_all()`` (at exit, say) may run it instead; once either way.
+    """
+    with store._lock:
+        store._deferred[id(comp)] = comp
+    store._qt.call_at_home(comp.home, lambda: clean_deferred(store, comp))
+
+
+def clean_deferred(store: ResourceStore, comp: Component) -> int:
+    """Run a collected owner's deferred cleanup, unless it ran already."""
+    with store._lock:
+        if store._deferred.pop(id(comp), None) is None:
+            return 0
+    return run(store, comp, reason="collected", unregister=True)

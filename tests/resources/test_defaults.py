@@ -1,0 +1,94 @@
+"""Process-wide helpers are defaults a service can be given instead: its own holding area
+for orphaned workers, its own exit list, janitor and id counter."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+from PySide6.QtCore import QObject, QThread
+
+from inspector.resources import ResourceType, WorkerResourceCoordinator, orphaned_workers
+from inspector.resources.exits import EXIT_CLEANUPS, ExitCleanups
+from inspector.resources.janitor import Janitor
+from inspector.resources.orphans import ORPHANS, OrphanHold
+from inspector.resources.service import ResourceManagementService
+
+
+class Stubborn(QThread):
+    """Ignores cancellation until released by the test."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def cancel(self) -> None:
+        pass
+
+    def run(self) -> None:
+        self.release.wait(10)
+
+
+class Counting:
+    """Counts exit cleanups."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def cleanup(self) -> int:
+        self.runs += 1
+        return 0
+
+
+def test_orphans_go_to_their_own_services_holding_area(qapp: object) -> None:
+    hold = OrphanHold()
+    service = ResourceManagementService(orphans=hold, exits=ExitCleanups())
+    owner = QObject()
+    coord = WorkerResourceCoordinator("W", service, stop_timeout_ms=50)
+    coord.bind_to_component(owner)
+    worker = Stubborn()
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not worker.isRunning() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    rid = coord.track_worker(worker).resource_id
+    service.cleanup_component(owner)
+    try:
+        assert hold.workers() == [worker]
+        assert [o.resource_id for o in hold.infos()] == [rid]
+        assert worker not in orphaned_workers()  # the default area is not this service's
+        assert ORPHANS is not hold
+    finally:
+        worker.release.set()
+        assert worker.wait(5000)
+    hold.prune()
+    assert hold.workers() == []
+
+
+def test_exit_cleanups_run_for_living_services_only() -> None:
+    exits = ExitCleanups()
+    kept, dropped = Counting(), Counting()
+    exits.add(kept.cleanup)
+    exits.add(dropped.cleanup)
+    assert len(exits) == 2
+    del dropped
+    assert len(exits) == 1
+    exits.run()
+    assert kept.runs == 1
+
+
+def test_a_service_given_its_own_helpers_leaves_the_defaults_alone(qapp: object) -> None:
+    exits, janitor = ExitCleanups(), Janitor(tick_s=0.01)
+    before = len(EXIT_CLEANUPS)
+    service = ResourceManagementService(exits=exits, janitor=janitor,
+                                        ids=itertools.count(500), cleanup_interval_ms=10)
+    assert len(exits) == 1
+    assert len(EXIT_CLEANUPS) == before
+    assert id(service) in janitor._due  # cleaned by the janitor it was given
+    owner, thing = QObject(), QObject()
+    assert service.track_resource(owner, ResourceType.QOBJECT, thing) == "qobject-500"
+    exits.run()
+    assert service.exit_cleanup_done
+    assert not service.is_tracked("qobject-500")
+    janitor.remove(service)
