@@ -10,8 +10,7 @@ import threading
 from collections.abc import Callable
 
 from inspector.resources import ResourceManagementService, ResourceType
-from inspector.resources.orphans import orphaned_workers, orphans
-from inspector.resources.store import StoreAggregate
+from inspector.resources.counts import StoreAggregate
 
 from .gcwatch import WATCH
 from .snapshot import ORPHAN_WORKER, LeakSuspect
@@ -66,12 +65,13 @@ class LeakFinder:
     def suspects(self, now: float) -> list[LeakSuspect]:
         """Every current suspect, grouped by fingerprint."""
         # A held orphan that has finished is let go first, or it would read as retained.
-        orphaned_workers()
+        hold = self.service.orphans
+        hold.prune()
         found = watched_suspects(self.service.watched(), now, self.policy, WATCH.confirmed)
         # Workers whose owner went without a cleanup (deleted with its tab, or dropped after
         # deleteLater): the service released them, the holding area still runs them.
         reported = {s.resource_id for s in found}
-        for orphan in orphans():
+        for orphan in hold.infos():
             age = now - orphan.handed_at
             if orphan.resource_id not in reported and age >= self.policy.orphan_grace_s:
                 found.append(LeakSuspect(

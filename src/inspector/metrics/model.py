@@ -193,7 +193,7 @@ class MetricsModel:
         now = time.monotonic()
         rss, peak_rss = process_memory()
         workers = self.service.workers()
-        held = held_orphans(workers)
+        held = held_orphans(self.service, workers)
         lag, blocked, stack = self.probe.read()
         suspects = self.leak_suspects(now)
         by_type = {t.value: TypeStats(live=c.live, created=c.created, destroyed=c.destroyed,

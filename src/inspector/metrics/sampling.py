@@ -13,7 +13,7 @@ from inspector.resources import (
     WorkerState,
     process_memory,
 )
-from inspector.resources.orphans import OrphanInfo, orphans
+from inspector.resources.orphans import OrphanInfo
 
 from . import own
 from .history import HistoryRings, HistorySample
@@ -26,11 +26,12 @@ log = logging.getLogger("inspector.metrics")
 CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
 
 
-def held_orphans(workers: list[WorkerState]) -> list[OrphanInfo]:
-    """Workers the orphan holding area still runs that are not among ``workers`` (tracked):
-    they count as active workers in the history and in snapshots alike."""
+def held_orphans(service: ResourceManagementService, workers: list[WorkerState]
+                 ) -> list[OrphanInfo]:
+    """Workers the service's orphan holding area still runs that are not among ``workers``
+    (tracked): they count as active workers in the history and in snapshots alike."""
     tracked = {w.resource_id for w in workers}
-    return [o for o in orphans() if o.resource_id not in tracked]
+    return [o for o in service.orphans.infos() if o.resource_id not in tracked]
 
 
 class HistorySampler:
@@ -85,7 +86,7 @@ class HistorySampler:
         now = time.monotonic()
         rss, _ = process_memory()
         workers = self.service.workers()
-        active = sum(1 for w in workers if w.running) + len(held_orphans(workers))
+        active = sum(1 for w in workers if w.running) + len(held_orphans(self.service, workers))
         cache_bytes = sum(agg.by_type[t].bytes for t in CACHE_TYPES)
         self.rings.add(HistorySample(
             t=round(now - self.started_mono, 3), rss_bytes=rss,

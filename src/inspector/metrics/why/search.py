@@ -23,7 +23,7 @@ import threading
 import time
 import types
 
-from inspector.resources.store import WATCH_TYPES
+from inspector.resources.watchlist import WATCH_TYPES
 
 from ..snapshot import WhyResult
 from .chain import best_chain
