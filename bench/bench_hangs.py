@@ -56,7 +56,7 @@ def _app_with_probe(runtime: Path | None) -> tuple[Any, Any]:
     the hang monitor and, given a runtime directory, the stall watchdog and its file."""
     from PySide6.QtCore import QCoreApplication
 
-    from inspector.metrics.hangs import StallWatchdog
+    from inspector.metrics.hangs.watchdog import StallWatchdog
     from inspector.metrics.probe import LoopProbe
 
     app = QCoreApplication.instance() or QCoreApplication([])

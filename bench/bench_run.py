@@ -45,7 +45,7 @@ def census_ms(objects: int = 10_000, rounds: int = 15) -> tuple[float, float, fl
     from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
 
-    from inspector.reach.tracker import Census
+    from inspector.reach.census import Census
 
     _app = QApplication.instance() or QApplication([])
     keep = [QObject() for _ in range(objects)]

@@ -18,13 +18,7 @@ from inspector.metrics.exporters import (
 )
 from inspector.resources import ResourceManagementService, ResourceType
 
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
+from .helpers import Owner, Thing
 
 
 def make_snapshot(

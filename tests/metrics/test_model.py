@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThread
 
 from inspector.metrics import (
     GROWTH,
@@ -22,7 +22,6 @@ from inspector.metrics import (
     Snapshot,
 )
 from inspector.metrics.snapshot import json_schema
-from inspector.metrics.suspects import SuspectPolicy
 from inspector.resources import (
     BaseController,
     ResourceManagementService,
@@ -30,19 +29,10 @@ from inspector.resources import (
     WorkerResourceCoordinator,
 )
 
+from .helpers import FAST, Owner, Thing
+
 SCHEMA_FILE = (__import__("pathlib").Path(__file__).resolve().parents[2]
                / "src" / "inspector" / "metrics" / "snapshot.schema.json")
-
-FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
-                     growth_windows=3)
-
-
-class Owner:
-    pass
-
-
-class Thing:
-    pass
 
 
 @pytest.fixture
@@ -53,7 +43,7 @@ def model(service: ResourceManagementService) -> Iterator[MetricsModel]:
 
 
 def validate(snapshot: Snapshot) -> dict[str, Any]:
-    data = json.loads(snapshot.to_json())
+    data: dict[str, Any] = json.loads(snapshot.to_json())
     jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
     return data
 
@@ -295,49 +285,6 @@ def test_no_suspects_on_a_clean_run(
     assert model.snapshot().leak_suspects == []
 
 
-def test_lag_and_gui_stack_while_the_gui_thread_sleeps(
-    qapp: Any, service: ResourceManagementService
-) -> None:
-    model = MetricsModel(service, probe_interval_ms=20, lag_threshold_ms=200)
-    model.start()
-    seen: list[Snapshot] = []
-
-    def freeze_for_a_while() -> None:
-        time.sleep(0.8)
-
-    def watch() -> None:
-        time.sleep(0.5)
-        seen.append(model.snapshot())
-
-    try:
-        app = QCoreApplication.instance()
-        assert app is not None
-        deadline = time.monotonic() + 1
-        while time.monotonic() < deadline:  # let the heartbeat run
-            app.processEvents()
-        assert model.snapshot().event_loop_lag_ms == 0.0
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        QTimer.singleShot(0, freeze_for_a_while)
-        deadline = time.monotonic() + 2
-        while watcher.is_alive() and time.monotonic() < deadline:
-            app.processEvents()
-        watcher.join()
-        (frozen,) = seen
-        assert frozen.event_loop_lag_ms > 200
-        assert frozen.event_loop_blocked
-        assert any(frame.startswith("freeze_for_a_while (") for frame in frozen.gui_stack)
-        assert frozen.gui_stack[-1].startswith("freeze_for_a_while")  # innermost last
-        deadline = time.monotonic() + 1
-        while time.monotonic() < deadline:
-            app.processEvents()
-        after = model.snapshot()
-        assert after.event_loop_lag_ms == 0.0
-        assert after.gui_stack == []
-    finally:
-        model.close()
-
-
 def test_history_rings_are_bounded_and_markers_recorded(
     service: ResourceManagementService,
 ) -> None:
@@ -364,67 +311,9 @@ def test_history_rings_are_bounded_and_markers_recorded(
     model.close()
 
 
-def test_teardown_audit_records_order_duration_and_errors(
-    service: ResourceManagementService, model: MetricsModel
-) -> None:
-    owner = Owner()
-    service.register_component(owner, "Audited")
-
-    def slow() -> None:
-        time.sleep(0.02)
-
-    def broken() -> None:
-        raise OSError("disk full")
-
-    service.register_cleanup(owner, slow, priority=5)
-    service.register_cleanup(owner, broken, priority=9)
-    service.cleanup_component(owner)
-    (audit,) = model.snapshot().audits
-    assert audit.component_id == "Audited"
-    assert [c.name.rsplit(".", 1)[-1] for c in audit.callbacks] == ["broken", "slow"]
-    assert [c.order for c in audit.callbacks] == [0, 1]
-    assert audit.callbacks[0].error == "OSError: disk full"
-    assert audit.callbacks[1].duration_ms >= 15
-
-
-def test_resources_listing_is_paged(service: ResourceManagementService,
-                                    model: MetricsModel) -> None:
-    owner = Owner()
-    service.register_component(owner, "Lister")
-    keep = [Thing() for _ in range(30)]
-    for i, t in enumerate(keep):
-        service.track_resource(owner, ResourceType.FILE_HANDLE, t, i, {"path": f"/f{i}",
-                                                                        "obj": object()})
-    page = model.resources(offset=10, limit=5)
-    assert page.total == 30
-    assert page.offset == 10
-    assert [e.size_bytes for e in page.items] == [10, 11, 12, 13, 14]
-    assert page.items[0].type_name == "Thing"
-    assert page.items[0].metadata is not None
-    assert page.items[0].metadata["path"] == "/f10"
-    assert page.items[0].metadata["obj"].startswith("<object")
-    with pytest.raises(ValueError, match="negative"):
-        model.resources(offset=-1)
-
-
 def test_model_rejects_a_foreign_service() -> None:
     with pytest.raises(TypeError, match="ResourceManagementService"):
         MetricsModel(object())  # type: ignore[arg-type]
-
-
-def test_sampler_thread_fills_history(service: ResourceManagementService) -> None:
-    model = MetricsModel(service, sample_interval_s=0.02)
-    model.start()
-    try:
-        deadline = time.monotonic() + 5
-        while len(model.history().t) < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(model.history().t) >= 5
-    finally:
-        model.close()
-    n = len(model.history().t)
-    time.sleep(0.1)
-    assert len(model.history().t) == n  # closed: no more samples
 
 
 def test_retained_after_a_coordinators_own_cleanup(
@@ -461,7 +350,8 @@ def test_service_and_model_die_by_reference_count(qapp: Any) -> None:
         service.track_resource(owner, ResourceType.CACHE, kept, 1)
         service.track_resource(owner, ResourceType.QOBJECT, QObject())
         service.resource_tracked.connect(lambda e: None)
-        refs = [weakref.ref(service), weakref.ref(model), weakref.ref(service.store)]
+        refs: list[weakref.ref[Any]] = [weakref.ref(service), weakref.ref(model),
+                                         weakref.ref(service.store)]
         del service, model
         assert [r() for r in refs] == [None, None, None]
     finally:

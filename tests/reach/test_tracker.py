@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,25 +217,6 @@ def test_a_thread_gone_before_the_tick_costs_only_its_note(
     tracker.tick()
     assert ResourceType.WORKER not in {
         t for t, c in service.aggregate().by_type.items() if c.created}
-
-
-def test_the_census_counts_live_and_dangling_wrappers(
-        qapp: QApplication, tracker: Tracker) -> None:
-    class Marker(QObject):
-        pass
-
-    tracker.census.sweep_every = 1  # look for dangling wrappers at every census
-    parent = Marker()
-    children = [Marker(parent) for _ in range(5)]
-    tracker.census.take(time.monotonic(), 0.0)
-    del parent  # deletes the C++ children; their wrappers, held here, dangle
-    census = tracker.census.take(time.monotonic(), 1.0)
-    row = next(c for c in census.classes if c.class_name == "Marker")
-    assert (row.live, row.dangling) == (0, 5)
-    assert census.dangling >= 5
-    del children
-    census = tracker.census.take(time.monotonic(), 2.0)
-    assert all(c.class_name != "Marker" for c in census.classes)
 
 
 def test_a_census_class_rising_window_after_window_is_growth(tracker: Tracker) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
 
+from .history import COLUMNS
 from .snapshot import History, Snapshot, group_of
 from .text import csv_cell
 
@@ -89,17 +90,20 @@ def _csv_writer(out: io.StringIO) -> _SafeCsvWriter:
     return _SafeCsvWriter(out)
 
 
+#: The history's gauges in the CSV export: every column but the inspector's own share, which
+#: the export has never carried (a spreadsheet of the application's figures).
+_CSV_COLUMNS = tuple(c for c in COLUMNS if c != "inspector_bytes")
+
+
 def history_to_csv(history: History) -> str:
     """The history in wide form: one row per sample, one column per gauge and per type."""
     out = io.StringIO()
     writer = _csv_writer(out)
     types = sorted(history.live_by_type)
-    writer.writerow(["t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
-                     "cache_bytes", "event_loop_lag_ms", *(f"live_{t}" for t in types)])
-    for i, t in enumerate(history.t):
-        writer.writerow([t, history.rss_bytes[i], history.tracked_bytes[i],
-                         history.live_resources[i], history.active_workers[i],
-                         history.cache_bytes[i], history.event_loop_lag_ms[i],
+    columns = [getattr(history, name) for name in _CSV_COLUMNS]
+    writer.writerow([*_CSV_COLUMNS, *(f"live_{t}" for t in types)])
+    for i in range(len(history.t)):
+        writer.writerow([*(column[i] for column in columns),
                          *(history.live_by_type[name][i] for name in types)])
     return out.getvalue()
 

@@ -1,14 +1,42 @@
-"""Fixed-size ring buffers of the main gauges: bounded memory however long the app runs."""
+"""Fixed-size ring buffers of the main gauges: bounded memory however long the app runs.
+
+:class:`HistorySample` is one sample; its fields name the rings, the columns of
+:class:`~inspector.metrics.snapshot.History` and of the CSV export, so a new gauge is added
+in one place.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import Any
+
+import msgspec
 
 from .snapshot import History, Marker
 
-_COLUMNS = ("t", "rss_bytes", "tracked_bytes", "live_resources", "active_workers",
-            "cache_bytes", "event_loop_lag_ms", "inspector_bytes")
+
+class HistorySample(msgspec.Struct, frozen=True, kw_only=True):
+    """The gauges at one moment, as the history keeps them (``t``: seconds since start)."""
+
+    t: float
+    rss_bytes: int = 0
+    tracked_bytes: int = 0
+    live_resources: int = 0
+    active_workers: int = 0
+    cache_bytes: int = 0
+    event_loop_lag_ms: float = 0.0
+    #: The inspector's own share of ``rss_bytes``.
+    inspector_bytes: int = 0
+    #: Live resources by type (a ring per type ever seen).
+    live_by_type: dict[str, int] = msgspec.field(default_factory=dict)
+
+
+#: The gauges' columns, in order: every field of a sample but the per-type counts.
+COLUMNS: tuple[str, ...] = tuple(f for f in HistorySample.__struct_fields__
+                                 if f != "live_by_type")
+#: Columns kept as integers (the rings hold what was appended, maybe floats).
+_INTEGERS = frozenset(f.name for f in msgspec.structs.fields(HistorySample) if f.type is int)
 #: Bytes one sampled value costs in a ring: the deque slot and a boxed int or float.
 _VALUE_BYTES = 40
 #: Bytes one lifecycle marker costs (the struct, its strings, the deque slot).
@@ -21,9 +49,13 @@ class HistoryRings:
     def __init__(self, size: int = 600, marker_size: int = 500) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._cols: dict[str, deque[float]] = {c: deque(maxlen=size) for c in _COLUMNS}
+        self._cols: dict[str, deque[float]] = {c: deque(maxlen=size) for c in COLUMNS}
         self._by_type: dict[str, deque[int]] = {}
         self._markers: deque[Marker] = deque(maxlen=marker_size)
+
+    def add(self, sample: HistorySample) -> None:
+        """Add one sample (see :meth:`append`)."""
+        self.append({c: getattr(sample, c) for c in COLUMNS}, sample.live_by_type)
 
     def append(self, values: dict[str, float], live_by_type: dict[str, int]) -> None:
         """Add one sample; a type seen for the first time is back-filled with zeros."""
@@ -72,15 +104,6 @@ class HistoryRings:
             cols = {name: list(ring) for name, ring in self._cols.items()}
             by_type = {name: list(ring) for name, ring in self._by_type.items()}
             markers = list(self._markers)
-        return History(
-            t=cols["t"],
-            rss_bytes=[int(v) for v in cols["rss_bytes"]],
-            tracked_bytes=[int(v) for v in cols["tracked_bytes"]],
-            live_resources=[int(v) for v in cols["live_resources"]],
-            active_workers=[int(v) for v in cols["active_workers"]],
-            cache_bytes=[int(v) for v in cols["cache_bytes"]],
-            event_loop_lag_ms=cols["event_loop_lag_ms"],
-            live_by_type=by_type,
-            markers=markers,
-            inspector_bytes=[int(v) for v in cols["inspector_bytes"]],
-        )
+        columns: dict[str, Any] = {name: [int(v) for v in values] if name in _INTEGERS
+                                   else values for name, values in cols.items()}
+        return History(**columns, live_by_type=by_type, markers=markers)

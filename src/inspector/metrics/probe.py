@@ -4,7 +4,7 @@ A QTimer on the GUI thread stamps the time each time the event loop turns; the l
 GUI thread's Python stack are computed by whoever reads (the sampler, the socket server),
 so both stay current while the GUI thread is frozen. The beat writes one attribute of a plain
 object (10 ns; on a QObject it would cost 150 ns), twenty times a second by default: the hang
-log (``hangs.py``) dates a stall to within half a beat interval (25 ms), or by its CPU time.
+log (``metrics/hangs``) dates a stall to within half a beat interval (25 ms), or by its CPU time.
 """
 
 from __future__ import annotations
@@ -19,8 +19,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 from inspector.resources.orphans import thread_was_terminated
 
-from .hangs import Beat, HangMonitor
-from .stacks import UNREADABLE, MainThreadStack, format_frames, stack_of
+from .hangs.beat import Beat
+from .hangs.frames import format_frames
+from .hangs.monitor import HangMonitor
+from .stacks import UNREADABLE, MainThreadStack, stack_of
 
 #: How long the hang sampler waits for the GUI thread's own signal handler before it reads
 #: the frames from outside (the thread is in C++ and not running Python).

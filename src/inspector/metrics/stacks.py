@@ -25,6 +25,8 @@ from types import FrameType
 
 from inspector.resources.orphans import thread_was_terminated
 
+from .hangs.frames import format_frames, outside_heartbeat
+
 #: What a stack reads as when other threads' frames cannot be read safely.
 UNREADABLE = ["<stacks of other threads are not read: a worker thread was terminated, and "
               "walking threads could crash the process>"]
@@ -33,23 +35,6 @@ UNREADABLE = ["<stacks of other threads are not read: a worker thread was termin
 #: stray one is harmless, and applications almost never use it.
 STACK_SIGNAL = getattr(signal, os.environ.get("RESINSPECT_STACK_SIGNAL", "SIGURG"),
                        signal.SIGURG)
-
-
-def format_frames(frame: FrameType | None, limit: int = 60) -> list[str]:
-    """A stack as ``"function (file:line)"`` strings, innermost last."""
-    if frame is None:
-        return []
-    # A plain walk: traceback's helpers register files with linecache (and may read them),
-    # which is I/O inside a signal handler of a frozen application and memory kept for the
-    # process's life. Names, files and line numbers are all a stack line shows.
-    frames: list[str] = []
-    current: FrameType | None = frame
-    while current is not None and len(frames) < limit:
-        code = current.f_code
-        frames.append(f"{code.co_name} ({code.co_filename}:{current.f_lineno})")
-        current = current.f_back
-    frames.reverse()
-    return frames
 
 
 class MainThreadStack:
@@ -102,9 +87,7 @@ class MainThreadStack:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         # The heartbeat is often the Python code that runs the handler of a thread idle in
         # its event loop: leave it out, the stack is the loop's.
-        while frame is not None and frame.f_code.co_filename in _HEARTBEAT_FILES:
-            frame = frame.f_back
-        self._captured = format_frames(frame)
+        self._captured = format_frames(outside_heartbeat(frame))
         self.served += 1
         self._ready.set()
 
@@ -124,10 +107,6 @@ class MainThreadStack:
                 return None
             return list(self._captured)
 
-
-#: The modules whose frames (the heartbeat's) are left out of the main thread's own stack.
-_HEARTBEAT_FILES = frozenset(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
-                             for name in ("hangs.py", "probe.py"))
 
 #: The reader the handler answers for (at most one; empty while none is installed).
 _active: list[MainThreadStack] = []

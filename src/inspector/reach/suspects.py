@@ -26,7 +26,8 @@ from . import hooks
 if TYPE_CHECKING:
     from inspector.metrics.suspects import SuspectPolicy
 
-    from .tracker import Census, Tracker
+    from .census import Census
+    from .tracker import Tracker
 
 RETAINED_AFTER_CLOSE = "retained_after_close"
 ORPHAN_TIMER = "orphan_timer"

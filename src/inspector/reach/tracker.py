@@ -14,15 +14,14 @@ QThreads are ``worker`` resources (``active_workers`` counts the running ones), 
 An object the application tracks itself is left to it, so nothing is counted twice.
 
 Once a second, on the GUI thread, a tick notes windows shown and closed, takes the census of
-live QObjects by class (``Shiboken.getAllValidWrappers``: about 2 ms at 10,000 objects) and
-of wrappers whose C++ object is gone, and, when a closed window waits for it, runs the full
-collection that confirms a retained one (at most once per 10 s, never again after one that
-took over 100 ms). Nothing here holds a strong reference to an object of the program.
+live and dangling QObject wrappers by class (``census.py``), and, when a closed window waits
+for it, runs the full collection that confirms a retained one (at most once per 10 s, never
+again after one that took over 100 ms). What is kept of each object followed is in
+``records.py``. Nothing here holds a strong reference to an object of the program.
 """
 
 from __future__ import annotations
 
-import atexit
 import collections
 import contextlib
 import gc
@@ -34,198 +33,19 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
-from shiboken6 import Shiboken
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
-from inspector.metrics.snapshot import CensusEntry, QtCensus, QtObjectInfo
+from inspector.metrics.snapshot import QtObjectInfo
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.resources.types import EventKind, LifecycleEvent
 
 from . import hooks
+from .census import Census
+from .records import ClassOwner, Seen, Window, is_window, object_rows, track, window_of
 
 log = logging.getLogger("inspector.reach")
-
-#: Window types that are windows to a user (not menus, tooltips or popups).
-_WINDOW_TYPES = frozenset({Qt.WindowType.Window, Qt.WindowType.Dialog, Qt.WindowType.Sheet,
-                           Qt.WindowType.Drawer, Qt.WindowType.Tool})
-#: Census classes reported in a snapshot (largest first); the rest are summed.
-CENSUS_ROWS = 40
 #: Deleted windows and gone objects still listed, newest kept.
 GONE_KEPT = 50
-#: Rows of ``qt_objects`` in a snapshot at most.
-OBJECT_ROWS = 500
-
-
-def track(service: ResourceManagementService, owner: object, rtype: ResourceType,
-          obj: object, *, name: str, site: str, **extra: Any) -> str:
-    """Track ``obj`` for ``owner``: every resource this package tracks goes through here."""
-    return service.track_resource(owner, rtype, obj, None, extra or None, name=name,
-                                  site=site)
-
-
-class ClassOwner:
-    """The owner standing for a class (or module) whose code started something."""
-
-    __slots__ = ("__weakref__", "name")
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-class Window:
-    """A top-level window or dialog: its component, and when it was shown, closed, deleted."""
-
-    __slots__ = ("class_name", "closed_at", "component_id", "confirmed_at", "deleted_at", "n",
-                 "ref", "resource_id", "seen_at", "shown_at", "site", "title")
-
-    def __init__(self, ref: Callable[[], object], class_name: str, n: int, component_id: str,
-                 site: str, now: float) -> None:
-        self.ref = ref
-        self.class_name = class_name
-        self.n = n
-        self.component_id = component_id
-        self.site = site
-        self.resource_id = ""
-        self.title = ""
-        self.seen_at = now
-        self.shown_at: float | None = None
-        self.closed_at: float | None = None
-        self.deleted_at: float | None = None
-        #: When a full collection that began after the close found it still alive.
-        self.confirmed_at: float | None = None
-
-
-class Seen:
-    """A QThread or QTimer started from Python."""
-
-    __slots__ = ("class_name", "component_id", "kind", "name", "owner", "ref", "resource_id",
-                 "site", "started_at", "window")
-
-    def __init__(self, kind: str, ref: Callable[[], object], resource_id: str,
-                 component_id: str, owner: object, window: Window | None, class_name: str,
-                 name: str, site: str, now: float) -> None:
-        self.kind = kind
-        self.ref = ref
-        self.resource_id = resource_id
-        self.component_id = component_id
-        self.owner = owner  # the owner object, for release (a window or a ClassOwner)
-        self.window = window
-        self.class_name = class_name
-        self.name = name
-        self.site = site
-        self.started_at = now
-
-
-class _Ref(weakref.ref):  # type: ignore[type-arg]
-    __slots__ = ("key",)
-    key: int
-
-
-class Census:
-    """Live QObject wrappers by class and dangling ones (C++ object deleted) by class.
-
-    Every census counts the live wrappers (``getAllValidWrappers`` and a count by type, in C);
-    every ``sweep_every``-th one also finds the wrappers that left the valid set while their
-    Python object lives on (the dangling ones), which costs a set of ids and a set difference.
-    """
-
-    def __init__(self, sweep_every: int = 10) -> None:
-        self.sweep_every = max(1, sweep_every)
-        self._qobject_types: dict[type, bool] = {}
-        self._known: dict[int, _Ref] = {}
-        self._dangling: dict[int, _Ref] = {}
-        self._dead: collections.deque[_Ref] = collections.deque()
-        self._taken = 0
-        self.last: QtCensus | None = None
-        self.history: collections.deque[tuple[float, dict[str, int]]] = collections.deque(
-            maxlen=600)
-        # Weak references to thousands of wrappers still held when the interpreter tears its
-        # modules down crash it (PySide6 6.11, seen at 10,000): forget them before that.
-        atexit.register(self.clear)
-
-    def clear(self) -> None:
-        """Forget every weak reference (at exit, or when the tracker closes)."""
-        self._known.clear()
-        self._dangling.clear()
-        self._dead.clear()
-
-    def take(self, now: float, t: float) -> QtCensus:
-        """One census (GUI thread): O(wrappers), in C but for the periodic sweep."""
-        started = time.perf_counter()
-        wrappers = Shiboken.getAllValidWrappers()
-        by_type = collections.Counter(map(type, wrappers))
-        kinds = self._qobject_types
-        live: dict[str, int] = {}
-        for tp, count in by_type.items():
-            is_q = kinds.get(tp)
-            if is_q is None:
-                is_q = kinds[tp] = issubclass(tp, QObject) and not _own_class(tp)
-            if is_q:
-                live[tp.__name__] = live.get(tp.__name__, 0) + count
-        if self._taken % self.sweep_every == 0:
-            self._sweep(wrappers)
-        self._taken += 1
-        del wrappers
-        dangling: dict[str, int] = {}
-        obj = None
-        for ref in list(self._dangling.values()):
-            obj = ref()
-            if obj is None:
-                continue
-            name = type(obj).__name__
-            dangling[name] = dangling.get(name, 0) + 1
-        del obj
-        rows = sorted(live.items(), key=lambda kv: (-kv[1], kv[0]))
-        entries = [CensusEntry(class_name=name, live=count, dangling=dangling.get(name, 0))
-                   for name, count in rows[:CENSUS_ROWS]]
-        shown = {e.class_name for e in entries}
-        entries += [CensusEntry(class_name=name, live=0, dangling=count)
-                    for name, count in sorted(dangling.items()) if name not in shown]
-        census = QtCensus(t=round(t, 3), duration_ms=round((time.perf_counter() - started)
-                                                           * 1000.0, 3),
-                          live=sum(live.values()), dangling=sum(dangling.values()),
-                          classes=entries)
-        self.last = census
-        self.history.append((now, live))
-        return census
-
-    def _sweep(self, wrappers: list[Any]) -> None:
-        while self._dead:  # weak-reference callbacks only queue; forget them here
-            ref = self._dead.popleft()
-            if self._known.get(ref.key) is ref:
-                del self._known[ref.key]
-            if self._dangling.get(ref.key) is ref:
-                del self._dangling[ref.key]
-        # Built in C (a Python loop over 10,000 wrappers costs more than the listing).
-        by_id = dict(zip(map(id, wrappers), wrappers, strict=True))
-        known = self._known
-        kinds = self._qobject_types
-        on_dead = self._dead.append
-        gone = known.keys() - by_id.keys()
-        w = None
-        for key in by_id.keys() - known.keys():
-            w = by_id[key]
-            if not kinds.get(type(w)):
-                continue
-            try:
-                ref = _Ref(w, on_dead)
-            except TypeError:
-                continue
-            ref.key = key
-            known[key] = ref
-        del by_id, w
-        obj = None
-        for key in gone:  # left the valid set: collected, or dangling if still here
-            ref = known.pop(key)
-            obj = ref()
-            if obj is not None and not shiboken6.isValid(obj):
-                self._dangling[key] = ref
-        del obj
-
-
-def _own_class(tp: type) -> bool:
-    module = getattr(tp, "__module__", "") or ""
-    return module.startswith("inspector.") and not module.startswith("inspector.demo")
 
 
 class Tracker:
@@ -305,7 +125,7 @@ class Tracker:
             return
         try:
             obj = note.ref()
-            if obj is None or not shiboken6.isValid(obj) or not _is_window(obj):
+            if obj is None or not shiboken6.isValid(obj) or not is_window(obj):
                 return
             win = self._window(obj, note.site, note.time)
             self._refresh(win, obj, time.monotonic())
@@ -344,11 +164,11 @@ class Tracker:
                                           type(obj).__name__, name, note.site, note.time)
 
     def _owner(self, obj: Any, note: hooks.Note) -> tuple[object, Window | None, str]:
-        top = _window_of(obj)
+        top = window_of(obj)
         if top is None and note.creator is not None:
             creator = note.creator()
             if isinstance(creator, QObject) and shiboken6.isValid(creator):
-                top = _window_of(creator)
+                top = window_of(creator)
         if top is not None:
             win = self._window(top, "", note.time)
             return top, win, win.component_id
@@ -435,7 +255,7 @@ class Tracker:
         top_levels = getattr(app, "topLevelWidgets", None)
         if top_levels is not None:
             for widget in top_levels():
-                if id(widget) not in self._windows and widget.isVisible() and _is_window(widget):
+                if id(widget) not in self._windows and widget.isVisible() and is_window(widget):
                     self._window(widget, "", now)
         with self._lock:
             windows = list(self._windows.items())
@@ -523,52 +343,4 @@ class Tracker:
 
     def qt_objects(self, now: float) -> list[QtObjectInfo]:
         """Threads, timers and windows with their state now, for a snapshot."""
-        rows: list[QtObjectInfo] = []
-        for seen in self.objects():
-            obj = seen.ref()
-            state, interval = _state(seen.kind, obj)
-            rows.append(QtObjectInfo(
-                resource_id=seen.resource_id, component_id=seen.component_id, kind=seen.kind,
-                class_name=seen.class_name, name=seen.name, site=seen.site, state=state,
-                interval_ms=interval, age_s=round(now - seen.started_at, 3)))
-            del obj
-        for win in self.windows():
-            state = ("deleted" if win.deleted_at is not None
-                     else "closed" if win.closed_at is not None
-                     else "shown" if win.shown_at is not None else "hidden")
-            rows.append(QtObjectInfo(
-                resource_id=win.resource_id, component_id=win.component_id, kind="window",
-                class_name=win.class_name, name=win.title, site=win.site, state=state,
-                age_s=round(now - win.seen_at, 3)))
-        return rows[-OBJECT_ROWS:]
-
-
-def _state(kind: str, obj: Any) -> tuple[str, int]:
-    if obj is None or not shiboken6.isValid(obj):
-        return "deleted", 0
-    if kind == hooks.THREAD:
-        if obj.isRunning():
-            return "running", 0
-        return ("finished" if obj.isFinished() else "not started"), 0
-    return ("active" if obj.isActive() else "stopped"), int(obj.interval())
-
-
-def _is_window(widget: Any) -> bool:
-    try:
-        return bool(widget.isWidgetType() and widget.isWindow()
-                    and widget.windowType() in _WINDOW_TYPES)
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def _window_of(obj: Any) -> Any:
-    """The top-level window ``obj`` lives under (itself, for a window), or None."""
-    o = obj
-    for _ in range(256):
-        if o is None:
-            return None
-        if o.isWidgetType():
-            top = o.window()
-            return top if _is_window(top) else None
-        o = o.parent()
-    return None
+        return object_rows(self.objects(), self.windows(), now)

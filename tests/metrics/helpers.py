@@ -1,0 +1,33 @@
+"""What the metrics tests share: owners and resources of no particular kind, a leak policy
+with short thresholds, and turning a real event loop until something holds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QCoreApplication
+
+from inspector.metrics.suspects import SuspectPolicy
+
+#: Thresholds short enough for a test to cross them.
+FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
+                     growth_windows=3)
+
+
+class Owner:
+    """A component of no particular kind."""
+
+
+class Thing:
+    """A resource of no particular kind (weakly referenceable, unlike ``object()``)."""
+
+
+def pump(until: Callable[[], bool], timeout: float) -> None:
+    """Run the application's event loop until ``until()`` holds or ``timeout`` passes."""
+    app = QCoreApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
