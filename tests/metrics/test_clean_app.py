@@ -59,6 +59,7 @@ def test_a_clean_app_raises_nothing_over_a_minute_of_samples(
     loaders = [Owner(f"Loader#{n}", service, workers=True) for n in (1, 2)]
     workers = [Poller(stop) for _ in loaders]
     for owner, worker in zip(loaders, workers, strict=True):
+        assert isinstance(owner.resources, WorkerResourceCoordinator)
         owner.resources.track_worker(worker, name="poll")
         worker.start()
     lru: OrderedDict[int, tuple[Entry, str]] = OrderedDict()

@@ -214,6 +214,7 @@ def test_orphan_worker_when_a_qobject_owner_dies_while_its_qthread_runs(
 
     ctl = Controller("Doomed", service=service)
     worker = Stubborn()
+    assert isinstance(ctl.resources, WorkerResourceCoordinator)
     ctl.resources.track_worker(worker)
     worker.start()
     ctl.deleteLater()
@@ -268,6 +269,7 @@ def test_no_suspects_on_a_clean_run(
     for round_ in range(4):
         ctl = Controller(f"Clean{round_}", service=service)
         worker = Polite()
+        assert isinstance(ctl.resources, WorkerResourceCoordinator)
         ctl.resources.track_worker(worker)
         worker.start()
         for _ in range(20):
