@@ -140,7 +140,7 @@ class ResourceStore:
         *,
         name: str | None = None,
         site: str | None = None,
-    ) -> str:
+    ) -> str:  # noqa: C901 - the hot path, hand-inlined on purpose (bench_tracking.py)
         """Track ``resource`` as owned by ``component``; return its process-unique id.
 
         ``name`` is shown instead of the bare id (default: the object's class name).
