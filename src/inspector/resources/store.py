@@ -130,7 +130,7 @@ class ResourceStore:
 
     # -- resources: the hot paths ---------------------------------------------------------
 
-    def track_resource(
+    def track_resource(  # noqa: C901 - the hot path, inlined on purpose (bench_tracking.py)
         self,
         component: object,
         resource_type: ResourceType,
@@ -140,7 +140,7 @@ class ResourceStore:
         *,
         name: str | None = None,
         site: str | None = None,
-    ) -> str:  # noqa: C901 - the hot path, hand-inlined on purpose (bench_tracking.py)
+    ) -> str:
         """Track ``resource`` as owned by ``component``; return its process-unique id.
 
         ``name`` is shown instead of the bare id (default: the object's class name).
