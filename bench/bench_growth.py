@@ -134,7 +134,7 @@ def world(seconds: float, *, leak_after: float | None, with_model: bool) -> dict
         wall = time.monotonic() - began
         if model is not None:
             model.close()
-        for worker in workers:
+        for worker in pollers:
             worker.requestInterruption()
             worker.wait(5000)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
