@@ -102,10 +102,10 @@ class SourceFeed:
     def _ask(self, what: str, call: Callable[[], T]) -> T | None:
         """``call()``'s answer, or None when it failed: a failure of any source (a closed
         socket, a model mid-shutdown, a bug) is shown on the status line, never raised into
-        the event loop. (The ``noqa`` names RUF100 until ruff selects BLE.)"""
+        the event loop."""
         try:
             return call()
-        except Exception as exc:  # noqa: BLE001, RUF100 - shown on the status line
+        except Exception as exc:  # noqa: BLE001 - shown on the status line
             self._status.set(f"{what} failed: {exc}")
             return None
 

@@ -28,8 +28,8 @@ class SamplingOwner:
             source.start()
             source.sample()  # a first point now, not one interval later
         # Any source's failure (a bug in it included) is shown on the status line, never
-        # raised into the event loop. (RUF100 is named until ruff selects BLE.)
-        except Exception as exc:  # noqa: BLE001, RUF100
+        # raised into the event loop.
+        except Exception as exc:  # noqa: BLE001
             return f"could not start sampling: {exc}"
         self.owns = True
         return ""
