@@ -249,6 +249,8 @@ def test_3_hostile_names_are_shown_escaped_in_every_text_output(
         start_app: Callable[..., App], runtime_dir: Path, tmp_path: Path) -> None:
     app = start_app(script=HOSTILE_APP)
     pid = str(app.pid)
+    # attach() starts the server two event-loop turns after the app is READY: served first.
+    assert settle(lambda: discovery.socket_accepts(app.socket), 10)
     listed = resinspect(runtime_dir, "ls")
     assert listed.returncode == 0, listed
     assert_clean_text(listed.stdout)
