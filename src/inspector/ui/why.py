@@ -7,6 +7,7 @@ suspect that is no longer the one asked about is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -69,7 +70,8 @@ class WhyLabel(QLabel):
                 text = f"{safe(rid)} is gone."
             except Exception as exc:  # shown, not raised into a thread nobody watches
                 text = f"why {safe(rid)} failed: {type(exc).__name__}: {safe(str(exc))}"
-            ready.emit(rid, text)
+            with contextlib.suppress(RuntimeError):  # the label was deleted meanwhile
+                ready.emit(rid, text)
 
         threading.Thread(target=work, name="resinspect-why", daemon=True).start()
 
