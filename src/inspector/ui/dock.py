@@ -33,7 +33,7 @@ from .controls import DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS
 from .feed import SourceFeed
 from .labels import plain_label
 from .sampling import SamplingOwner
-from .source import MetricsSource
+from .source import ExplainingSource, MetricsSource
 from .status import StatusLine
 
 if TYPE_CHECKING:
@@ -173,7 +173,8 @@ class InspectorDock(QDockWidget):
         controls.export_button.clicked.connect(self._on_export_clicked)
         controls.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
-        self.tables.set_why_source(getattr(self.source, "why", None))
+        source = self.source
+        self.tables.set_why_source(source.why if isinstance(source, ExplainingSource) else None)
         self.tables.currentChanged.connect(self._on_tab_changed)
         self._feed.panel = panel
         # What was set before the widgets existed.

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from .refresh_policy import PlotThrottle, ResourceFeed
-from .source import ClearableSource, MetricsSource
+from .source import ClearableSource, ExplainingSource, FailingSource, MetricsSource
 
 if TYPE_CHECKING:
     from inspector.metrics.snapshot import History, Snapshot
@@ -50,7 +50,8 @@ class SourceFeed:
         self._resources.forget()
         panel = self.panel
         if panel is not None:
-            panel.tables.set_why_source(getattr(source, "why", None))
+            panel.tables.set_why_source(source.why if isinstance(source, ExplainingSource)
+                                        else None)
             panel.summary.clear()
             panel.tables.clear_rows()
             if panel.plots is not None:
@@ -68,7 +69,7 @@ class SourceFeed:
             return
         self._apply(panel, *read, timed=timed)
         # A remote source keeps its last snapshot once the application is gone, and says so.
-        gone = getattr(source, "error", None)
+        gone = source.error if isinstance(source, FailingSource) else None
         if gone:
             self._status.set(f"application gone: {gone}")
         else:

@@ -1,6 +1,6 @@
 """Starting a model's sampling for the dock, and stopping only what the dock started.
 
-A source with ``sampling``, ``start()`` and ``stop()`` (a ``MetricsModel``) that nobody
+A ``SamplingSource`` (a ``MetricsModel``: ``sampling``, ``start``, ``stop``, ``sample``) that nobody
 started is started when the panel is first shown, and stopped when the panel lets go of it;
 one that was already sampling is left as it is.
 """
@@ -8,7 +8,8 @@ one that was already sampling is left as it is.
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from .source import SamplingSource
 
 log = logging.getLogger("inspector.ui.dock")
 
@@ -21,16 +22,11 @@ class SamplingOwner:
 
     def ensure(self, source: object) -> str:
         """Start ``source`` if nobody did; return ``""``, or why starting it failed."""
-        if self.owns or getattr(source, "sampling", True):
-            return ""
-        start = getattr(source, "start", None)
-        if start is None or not callable(getattr(source, "stop", None)):
+        if self.owns or not isinstance(source, SamplingSource) or source.sampling:
             return ""
         try:
-            start()
-            sample: Any = getattr(source, "sample", None)
-            if callable(sample):
-                sample()  # a first point now, not one interval later
+            source.start()
+            source.sample()  # a first point now, not one interval later
         except Exception as exc:  # any source's failure is shown, not raised
             return f"could not start sampling: {exc}"
         self.owns = True
@@ -41,9 +37,8 @@ class SamplingOwner:
         if not self.owns:
             return
         self.owns = False
-        stop = getattr(source, "stop", None)
-        if callable(stop):
+        if isinstance(source, SamplingSource):
             try:
-                stop()
+                source.stop()
             except Exception:
                 log.exception("resinspect dock: stopping the source's sampling failed")
