@@ -100,7 +100,8 @@ class SourceFeed:
         the event loop."""
         try:
             return call()
-        except Exception as exc:
+        # any failure of the source is shown, never raised into the application's loop
+        except Exception as exc:  # noqa: BLE001
             self._status.set(f"{what} failed: {exc}")
             return None
 

@@ -27,7 +27,8 @@ class SamplingOwner:
         try:
             source.start()
             source.sample()  # a first point now, not one interval later
-        except Exception as exc:  # any source's failure is shown, not raised
+        # any source's failure is shown on the status line, never raised into the app
+        except Exception as exc:  # noqa: BLE001
             return f"could not start sampling: {exc}"
         self.owns = True
         return ""
