@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from inspector.metrics.snapshot import WhyLink, WhyResult
@@ -75,3 +77,30 @@ def test_without_a_source_it_says_why_not(qtbot: QtBot) -> None:
     label.source = result
     label.ask("")
     assert label.text() == "No resource to explain."
+
+
+def test_an_answer_for_a_deleted_label_is_dropped_quietly(
+        qapp: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shiboken6
+
+    raised: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    label = WhyLabel()
+    release = threading.Event()
+    workers: list[threading.Thread] = []
+
+    def source(rid: str) -> WhyResult:
+        workers.append(threading.current_thread())
+        release.wait(5)
+        return result(rid)
+
+    label.source = source
+    label.ask("r1")
+    shiboken6.delete(label)  # the panel closed while the heap was being walked
+    release.set()
+    deadline = time.monotonic() + 5
+    while not workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers[0].join(5)
+    assert not workers[0].is_alive()
+    assert raised == []  # nothing raised into a thread nobody watches

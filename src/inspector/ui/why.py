@@ -7,6 +7,7 @@ suspect that is no longer the one asked about is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -70,7 +71,8 @@ class WhyLabel(QLabel):
             # shown, not raised into a thread nobody watches
             except Exception as exc:  # noqa: BLE001
                 text = f"why {safe(rid)} failed: {type(exc).__name__}: {safe(str(exc))}"
-            ready.emit(rid, text)
+            with contextlib.suppress(RuntimeError):  # the label was deleted meanwhile
+                ready.emit(rid, text)
 
         threading.Thread(target=work, name="resinspect-why", daemon=True).start()
 
