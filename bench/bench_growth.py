@@ -25,7 +25,6 @@ import os
 import resource
 import subprocess
 import sys
-import threading
 import time
 from collections import OrderedDict
 from typing import Any
@@ -63,33 +62,30 @@ def world(seconds: float, *, leak_after: float | None, with_model: bool) -> dict
     app = QCoreApplication.instance() or QCoreApplication([])
     service = ResourceManagementService()
 
-    class Owner(QObject):
-        def __init__(self, cid: str, workers: bool = False) -> None:
-            super().__init__()
-            kind = WorkerResourceCoordinator if workers else BaseResourceCoordinator
-            self.resources = kind(cid, service).bind_to_component(self)
+    components: list[QObject] = []  # alive for the whole run, as an app's components are
+
+    def owner(cid: str, kind: type[BaseResourceCoordinator] = BaseResourceCoordinator
+              ) -> BaseResourceCoordinator:
+        components.append(QObject())
+        return kind(cid, service).bind_to_component(components[-1])
 
     class Poller(QThread):
-        def __init__(self, stop: threading.Event) -> None:
-            super().__init__()
-            self.stop = stop
-
-        def cancel(self) -> None:
-            self.stop.set()
+        """A long-running worker that stops when asked to."""
 
         def run(self) -> None:
-            self.stop.wait(600)
+            while not self.isInterruptionRequested():
+                self.msleep(20)
 
-    stop = threading.Event()
-    viewer = Owner("Viewer#1")
-    lru_owner = Owner("ThumbnailCache#1")
-    loaders = [Owner(f"Loader#{n}", workers=True) for n in (1, 2)]
-    pollers = [Poller(stop) for _ in loaders]
-    for owner, poller in zip(loaders, pollers, strict=True):
-        assert isinstance(owner.resources, WorkerResourceCoordinator)
-        owner.resources.track_worker(poller, name="poll")
+    viewer, lru_owner = owner("Viewer#1"), owner("ThumbnailCache#1")
+    pollers: list[QThread] = []
+    for n in (1, 2):  # loaders whose workers run throughout
+        loader = owner(f"Loader#{n}", WorkerResourceCoordinator)
+        assert isinstance(loader, WorkerResourceCoordinator)
+        poller = Poller()
+        loader.track_worker(poller, name="poll")
         poller.start()
-    galleries = [Owner(f"Gallery#{n}") for n in (1, 2)]
+        pollers.append(poller)
+    galleries = [owner(f"Gallery#{n}") for n in (1, 2)]
     leaked: list[Entry] = []
     lru: OrderedDict[int, str] = OrderedDict()
     model = MetricsModel(service, app="growth") if with_model else None
@@ -105,22 +101,22 @@ def world(seconds: float, *, leak_after: float | None, with_model: bool) -> dict
         while (now := time.monotonic()) - began < seconds:
             batch = [Entry(1000) for _ in range(200)]
             for entry in batch:
-                rid = viewer.resources.track(entry, ResourceType.CACHE, size_bytes=1000)
-                viewer.resources.release(rid.resource_id)
+                rid = viewer.track(entry, ResourceType.CACHE, size_bytes=1000)
+                viewer.release(rid.resource_id)
             for _ in range(5):
                 n += 1
                 thumb = Entry(2000)
-                lru[n] = lru_owner.resources.track(thumb, ResourceType.THUMBNAIL,
+                lru[n] = lru_owner.track(thumb, ResourceType.THUMBNAIL,
                                                    size_bytes=2000).resource_id
                 if len(lru) > 50:
                     _, old = lru.popitem(last=False)
-                    lru_owner.resources.release(old)
+                    lru_owner.release(old)
             elapsed = now - began
             if leak_after is not None and elapsed >= leak_after:
                 for gallery in galleries:  # one a turn: 10 a second each
                     thumb = Entry(20_000)
                     leaked.append(thumb)
-                    gallery.resources.track(thumb, ResourceType.THUMBNAIL, size_bytes=20_000)
+                    gallery.track(thumb, ResourceType.THUMBNAIL, size_bytes=20_000)
             app.processEvents()
             turns += 1
             if model is not None and turns % 5 == 0:  # a viewer polling twice a second
@@ -138,9 +134,9 @@ def world(seconds: float, *, leak_after: float | None, with_model: bool) -> dict
         wall = time.monotonic() - began
         if model is not None:
             model.close()
-        stop.set()
-        for poller in pollers:
-            poller.wait(5000)
+        for worker in pollers:
+            worker.requestInterruption()
+            worker.wait(5000)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     return {"suspects": seen, "detect_s": detect_s, "cpu_pct": 100.0 * cpu / wall,
             "wall_s": wall}

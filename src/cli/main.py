@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None, *, readers: Readers | None = None) -
         return _ended_by_click(exc)
     except OSError as err:
         return _os_error(err)
-    except Exception as err:  # the last line of defence: one line, never a traceback
+    except Exception as err:  # noqa: BLE001 - the last line of defence: one line, never a traceback
         return _fail(_describe(err), 1)
     if isinstance(result, int) and not isinstance(result, bool):
         return result

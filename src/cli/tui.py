@@ -40,7 +40,7 @@ class _Inbox:
             for snap in self._snapshots:
                 self._queue.put(snap)
             self._queue.put(None)
-        except BaseException as exc:  # handed to the main thread, which raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, which raises it
             self._queue.put(exc)
 
     def newest(self) -> Snapshot | None:

@@ -243,7 +243,7 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
             model = _start_model(service, name, policy, sample_interval_s,
                                  hang_threshold_ms)
         model.service.store.capture_sites = sites
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - attach() never raises into the app
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
         return
     handle._model = model
@@ -277,7 +277,7 @@ def _finish_with_app(handle: Attachment) -> None:
             _hook_the_exit(handle)
 
         when_app_exists(finish)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - attach() never raises into the app
         log.warning("resinspect: event-loop probe not installed: %s", _one_line(exc))
 
 
@@ -352,7 +352,7 @@ def _start_server(model: MetricsModel, name: str | None) -> InspectorServer | No
         from .server.server import InspectorServer
 
         return InspectorServer(model, app=name).start()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the comment below says why
         # One line, no traceback: a refused runtime directory is a setup matter, not a bug.
         log.warning("resinspect: socket server not started (the dock still works): %s",
                     _one_line(exc))
@@ -370,7 +370,7 @@ def _dock_on(window: QMainWindow, dock: bool | str, app: str) -> InspectorDock |
                         "docking it", mode)
             mode = "docked"
         return dock_panel(window, None, mode=mode, app=app)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - attach() never raises into the app
         log.warning("resinspect: inspector dock not added: %s", _one_line(exc))
         return None
 
@@ -391,7 +391,7 @@ def _hook_the_exit(handle: Attachment) -> None:
         # any interrupted frame (resources/shutdown.py).
         after_loop(handle._at_quit)
         handle._signals = GracefulSignals().install()
-    except Exception as exc:  # pragma: no cover - atexit still closes the server
+    except Exception as exc:  # noqa: BLE001 - atexit still closes the server
         log.debug("resinspect: not hooked to the application's exit: %s", exc)
 
 

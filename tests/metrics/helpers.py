@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication
 
+from inspector.metrics.hangs import WATCHDOG_PERIOD_S, WATCHDOG_TIMEOUT_S
+from inspector.metrics.hangs.monitor import HangMonitor
 from inspector.metrics.suspects import SuspectPolicy
 
 #: Thresholds short enough for a test to cross them.
@@ -31,3 +33,12 @@ def pump(until: Callable[[], bool], timeout: float) -> None:
     while not until() and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.002)
+
+
+def watchdog_fired_only_when_its_rearmer_could_not_run(monitor: HangMonitor,
+                                                       fired: bool) -> bool:
+    """The stall watchdog's design, checked: it fires only when the hang monitor's thread
+    could not re-arm it in time (kept from the GIL by native code, or from any CPU on an
+    overloaded machine), never while that Python thread runs. ``fired``: whether a dump was
+    written or taken."""
+    return not fired or monitor.longest_late_s >= WATCHDOG_TIMEOUT_S - WATCHDOG_PERIOD_S

@@ -84,7 +84,7 @@ def run_threads(target: Callable[[int], None], n: int, timeout: float) -> list[B
     def guarded(i: int) -> None:
         try:
             target(i)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the test thread raises it
             errors.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(n)]
@@ -331,7 +331,7 @@ def _catching(fn: Callable[[int], None], errors: list[BaseException]) -> Callabl
     def run(n: int) -> None:
         try:
             fn(n)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the test thread raises it
             errors.append(exc)
 
     return run

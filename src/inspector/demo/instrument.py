@@ -73,7 +73,8 @@ def instrument(
     if serve:
         try:
             inst.server = InspectorServer(model, app=name).start()
-        except Exception as exc:  # the demo still runs; only `resinspect top` can't see it
+        # the demo still runs; only `resinspect top` can't see it
+        except Exception as exc:  # noqa: BLE001
             log.warning("resinspect demo: socket server not started: %s", exc)
     if window is not None:
         inst.dock = InspectorDock(model, window)

@@ -76,7 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
 
             try:
                 body = self.server.collector.render()
-            except Exception as exc:  # one line in the log and a 500, never a traceback
+            # one line in the log and a 500, never a traceback
+            except Exception as exc:  # noqa: BLE001
                 log.warning("resinspect exporter: scrape failed: %r", exc)
                 self._send(500, f"scrape failed: {type(exc).__name__}\n".encode(),
                            "text/plain; charset=utf-8")

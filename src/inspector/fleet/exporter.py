@@ -231,7 +231,7 @@ class FleetCollector:
         scrape = self.scrape()
         try:
             apps_text = snapshots_to_prometheus(scrape.snapshots).encode()
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure: render one by one
             # One snapshot the exposition cannot take must not cost the others: find it.
             apps_text = self._render_each(scrape)
         registry = CollectorRegistry(auto_describe=False)
@@ -247,7 +247,7 @@ class FleetCollector:
         for snap in scrape.snapshots:
             try:
                 snapshots_to_prometheus([snap]).encode()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure names its app
                 app = apps.get(snap.pid) or AppInfo(pid=snap.pid, app=snap.app,
                                                    socket=Path("?"))
                 scrape.errors.append(ScrapeError(app, "other",

@@ -182,7 +182,7 @@ def _run(body: Any, session: Session | None) -> int:
         body()
     except SystemExit as exc:
         return _exit_status(exc.code)
-    except BaseException as exc:  # what python prints for an uncaught exception
+    except BaseException as exc:  # noqa: BLE001 - what python prints for an uncaught exception
         _print_uncaught(exc)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
     finally:
@@ -213,7 +213,7 @@ def _print_uncaught(exc: BaseException) -> None:
     exc.__traceback__ = tb  # the hook prints the exception's own traceback
     try:
         sys.excepthook(type(exc), exc, tb)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken excepthook still prints
         traceback.print_exception(type(exc), exc, tb)
 
 

@@ -130,7 +130,7 @@ class ResourceStore:
 
     # -- resources: the hot paths ---------------------------------------------------------
 
-    def track_resource(
+    def track_resource(  # noqa: C901 - the hot path, inlined on purpose (bench_tracking.py)
         self,
         component: object,
         resource_type: ResourceType,

@@ -173,7 +173,7 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
                 request_stop(worker)
                 try:  # what it was, while the service still tracks it: the inspector says so
                     info = orphan_info(self._component_id, rid, self._service)
-                except Exception:  # a finaliser must not raise
+                except Exception:  # noqa: BLE001 - a finaliser must not raise
                     info = None
                 holding_area(self._service).hand_over(worker, info)
         self._workers = {}

@@ -67,7 +67,8 @@ class WhyLabel(QLabel):
                 text = format_why(source(rid))
             except LookupError:
                 text = f"{safe(rid)} is gone."
-            except Exception as exc:  # shown, not raised into a thread nobody watches
+            # shown, not raised into a thread nobody watches
+            except Exception as exc:  # noqa: BLE001
                 text = f"why {safe(rid)} failed: {type(exc).__name__}: {safe(str(exc))}"
             ready.emit(rid, text)
 

@@ -70,6 +70,9 @@ class HangMonitor:
         self.samples_taken = 0
         #: The stall watchdog this thread re-arms (None: none).
         self.watchdog: StallWatchdog | None = None
+        #: The longest this thread woke past its time (kept from the GIL or from a CPU): the
+        #: watchdog can fire only after such a delay, which is what tests check it against.
+        self.longest_late_s = 0.0
         self._rearm_at = float("inf")
 
     def set_watchdog(self, watchdog: StallWatchdog | None) -> None:
@@ -105,6 +108,7 @@ class HangMonitor:
         due = 0.0  # the next sample's time while sampling: a fixed pace, whatever each costs
         while not self._stop.is_set():
             now = clock()
+            self.longest_late_s = max(self.longest_late_s, now - expected)
             late = now - expected > LATE_S
             if now >= self._rearm_at:  # first: a dump taken during a stall belongs to it
                 self._feed_watchdog(now)
