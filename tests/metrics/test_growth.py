@@ -9,7 +9,7 @@ from collections.abc import Callable
 from inspector.metrics import MetricsModel
 from inspector.metrics.suspects import GrowthDetector, SuspectPolicy
 from inspector.resources import ResourceManagementService, ResourceType
-from inspector.resources.store import StoreAggregate, TypeCounts
+from inspector.resources.counts import StoreAggregate, TypeCounts
 
 Cells = dict[tuple[str, str], tuple[int, int]]  # (component, type) -> (live, bytes)
 

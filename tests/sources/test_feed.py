@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import msgspec
+
+from inspector.metrics.history import COLUMNS
 from inspector.metrics.snapshot import Marker
 from inspector.sources.feed import HistoryFeed
 from tests.ui.fakes import make_history, make_snapshot
@@ -35,3 +38,17 @@ def test_the_rings_keep_the_newest_samples() -> None:
     for t in range(5):
         feed.add(make_snapshot(uptime_s=float(t)))
     assert feed.to_history().t == [2.0, 3.0, 4.0]
+
+
+def test_every_history_column_is_carried_and_a_missing_one_is_zero() -> None:
+    feed = HistoryFeed(size=10)
+    old = make_history(2)  # an older application: no ``inspector_bytes`` column
+    feed.add_history(old)
+    feed.add_history(msgspec.structs.replace(
+        make_history(1, t0=2.0), inspector_bytes=[7_000]))
+    feed.add(make_snapshot(uptime_s=3.0, inspector_bytes=9_000, cache_bytes=123))
+    history = feed.to_history()
+    assert history.inspector_bytes == [0, 0, 7_000, 9_000]
+    assert history.cache_bytes == [*old.cache_bytes, make_history(1).cache_bytes[0], 123]
+    for column in COLUMNS:
+        assert len(getattr(history, column)) == 4, column

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QApplication, QDockWidget
 
-from inspector.metrics.snapshot import ResourcePage
+from inspector.metrics.snapshot import ResourcePage, WhyResult
 from inspector.ui.feed import SourceFeed
 from inspector.ui.panel import Panel
 from inspector.ui.status import StatusLine
@@ -66,3 +66,31 @@ def test_every_failing_call_is_one_status_line(host: QDockWidget) -> None:
     feed.set_source(None)
     assert status.message == ""
     assert panel.tables.components.model.rowCount() == 0
+
+
+class GoneSource(FakeSource):
+    """A remote-like source: keeps answering its last state, and says why the app is gone."""
+
+    error: str | None = None
+
+    def why(self, resource_id: str) -> WhyResult:
+        raise LookupError(resource_id)
+
+
+def test_a_sources_capabilities_are_used_only_when_it_has_them(host: QDockWidget) -> None:
+    status = StatusLine()
+    panel = Panel(host, status)
+    source = GoneSource()
+    feed = SourceFeed(FakeSource(), status)
+    feed.panel = panel
+    feed.set_source(source)
+    assert panel.tables.why_label.source == source.why  # it can explain: the why view asks it
+    feed.refresh(panel, timed=False)
+    assert status.message == ""
+    source.error = "connection reset by peer"
+    feed.refresh(panel, timed=False)
+    assert status.message == "application gone: connection reset by peer"
+    feed.set_source(FakeSource())  # no ``why``, no ``error``: neither is asked
+    assert panel.tables.why_label.source is None
+    feed.refresh(panel, timed=False)
+    assert status.message == ""

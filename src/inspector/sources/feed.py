@@ -3,8 +3,12 @@ sample and the new markers per snapshot, markers kept once however often they ar
 
 from __future__ import annotations
 
-from ..metrics.history import HistoryRings
+from ..metrics.history import COLUMNS, HistoryRings, HistorySample
 from ..metrics.snapshot import History, Snapshot
+
+#: The gauges a snapshot carries under the history's own column names (all but ``t``, which
+#: a snapshot calls ``uptime_s``).
+_GAUGES = tuple(c for c in COLUMNS if c != "t")
 
 
 class HistoryFeed:
@@ -16,24 +20,19 @@ class HistoryFeed:
 
     def add(self, snap: Snapshot) -> None:
         """One sample of ``snap``, and the markers it carries that are new."""
-        self._rings.append(
-            {"t": snap.uptime_s, "rss_bytes": snap.rss_bytes,
-             "tracked_bytes": snap.tracked_bytes, "live_resources": snap.live_resources,
-             "active_workers": snap.active_workers, "cache_bytes": snap.cache_bytes,
-             "event_loop_lag_ms": snap.event_loop_lag_ms},
-            {name: stats.live for name, stats in snap.by_type.items()})
+        self._rings.add(HistorySample(
+            t=snap.uptime_s, **{c: getattr(snap, c) for c in _GAUGES},
+            live_by_type={name: stats.live for name, stats in snap.by_type.items()}))
         self._mark(snap)
 
     def add_history(self, history: History) -> None:
         """Every sample and marker of ``history`` (an application's own, when attaching)."""
-        for i, t in enumerate(history.t):
+        columns: dict[str, list[float]] = {c: getattr(history, c) for c in COLUMNS}
+        for i in range(len(history.t)):
+            # A column the sender did not fill (``inspector_bytes`` from an older
+            # application) is left to the rings' zero.
             self._rings.append(
-                {"t": t, "rss_bytes": history.rss_bytes[i],
-                 "tracked_bytes": history.tracked_bytes[i],
-                 "live_resources": history.live_resources[i],
-                 "active_workers": history.active_workers[i],
-                 "cache_bytes": history.cache_bytes[i],
-                 "event_loop_lag_ms": history.event_loop_lag_ms[i]},
+                {c: col[i] for c, col in columns.items() if i < len(col)},
                 {name: col[i] for name, col in history.live_by_type.items()})
         self._mark(history)
 

@@ -30,7 +30,7 @@ from inspector.errors import BadInput
 from inspector.fleet.snapshot_file import check_format, format_for, save_snapshot
 
 from .controls import DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS
-from .feed import SourceFeed
+from .feed import SourceFeed, explainer
 from .labels import plain_label
 from .sampling import SamplingOwner
 from .source import MetricsSource
@@ -173,7 +173,7 @@ class InspectorDock(QDockWidget):
         controls.export_button.clicked.connect(self._on_export_clicked)
         controls.filter_edit.textChanged.connect(self.tables.set_filter)
         self.tables.componentSelected.connect(self._on_component_selected)
-        self.tables.set_why_source(getattr(self.source, "why", None))
+        self.tables.set_why_source(explainer(self.source))
         self.tables.currentChanged.connect(self._on_tab_changed)
         self._feed.panel = panel
         # What was set before the widgets existed.

@@ -14,18 +14,24 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from .refresh_policy import PlotThrottle, ResourceFeed
-from .source import ClearableSource, MetricsSource
+from .source import ClearableSource, ExplainingSource, FailingSource, MetricsSource
 
 if TYPE_CHECKING:
     from inspector.metrics.snapshot import History, Snapshot
 
     from .panel import Panel
     from .status import StatusLine
+    from .why import WhySource
 
 T = TypeVar("T")
 
 #: How many resources of the selected component are listed.
 RESOURCE_PAGE = 500
+
+
+def explainer(source: MetricsSource | None) -> WhySource | None:
+    """What the *why* view asks, for a source that can explain (None for one that cannot)."""
+    return source.why if isinstance(source, ExplainingSource) else None
 
 
 class SourceFeed:
@@ -50,7 +56,7 @@ class SourceFeed:
         self._resources.forget()
         panel = self.panel
         if panel is not None:
-            panel.tables.set_why_source(getattr(source, "why", None))
+            panel.tables.set_why_source(explainer(source))
             panel.summary.clear()
             panel.tables.clear_rows()
             if panel.plots is not None:
@@ -68,7 +74,7 @@ class SourceFeed:
             return
         self._apply(panel, *read, timed=timed)
         # A remote source keeps its last snapshot once the application is gone, and says so.
-        gone = getattr(source, "error", None)
+        gone = source.error if isinstance(source, FailingSource) else None
         if gone:
             self._status.set(f"application gone: {gone}")
         else:
@@ -99,7 +105,7 @@ class SourceFeed:
         the event loop."""
         try:
             return call()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - shown on the status line
             self._status.set(f"{what} failed: {exc}")
             return None
 

@@ -1,14 +1,15 @@
 """Starting a model's sampling for the dock, and stopping only what the dock started.
 
-A source with ``sampling``, ``start()`` and ``stop()`` (a ``MetricsModel``) that nobody
-started is started when the panel is first shown, and stopped when the panel lets go of it;
-one that was already sampling is left as it is.
+A ``SamplingSource`` (a ``MetricsModel``) that nobody started is started when the panel is
+first shown, and stopped when the panel lets go of it; one that was already sampling is left
+as it is, and a source that cannot sample on its own is never touched.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from .source import SamplingSource
 
 log = logging.getLogger("inspector.ui.dock")
 
@@ -21,17 +22,14 @@ class SamplingOwner:
 
     def ensure(self, source: object) -> str:
         """Start ``source`` if nobody did; return ``""``, or why starting it failed."""
-        if self.owns or getattr(source, "sampling", True):
-            return ""
-        start = getattr(source, "start", None)
-        if start is None or not callable(getattr(source, "stop", None)):
+        if self.owns or not isinstance(source, SamplingSource) or source.sampling:
             return ""
         try:
-            start()
-            sample: Any = getattr(source, "sample", None)
-            if callable(sample):
-                sample()  # a first point now, not one interval later
-        except Exception as exc:  # any source's failure is shown, not raised
+            source.start()
+            source.sample()  # a first point now, not one interval later
+        # Any source's failure (a bug in it included) is shown on the status line, never
+        # raised into the event loop.
+        except Exception as exc:  # noqa: BLE001
             return f"could not start sampling: {exc}"
         self.owns = True
         return ""
@@ -41,9 +39,10 @@ class SamplingOwner:
         if not self.owns:
             return
         self.owns = False
-        stop = getattr(source, "stop", None)
-        if callable(stop):
+        if isinstance(source, SamplingSource):
             try:
-                stop()
+                source.stop()
+            # Called while the panel closes or the app quits: a failing stop is logged with
+            # its traceback, never raised into the closing.
             except Exception:
                 log.exception("resinspect dock: stopping the source's sampling failed")
