@@ -146,6 +146,15 @@ def parse_rule(text: str, *, source: str = "--fail-on") -> Rule:
         raise bad(f"{operator!r} is not a budget: a rule says when to fail, with > or >= "
                   "(e.g. live>0)")
     left, right = text[:found.start()].strip(), text[found.end():].strip()
+    metric, spec, target = _parse_subject(left, bad)
+    limit, delta = _parse_limit(right, metric, spec, bad)
+    return Rule(text=text.strip(), metric=metric, target=target or None,
+                operator=">" if operator == ">" else ">=", limit=limit, delta=delta)
+
+
+def _parse_subject(left: str, bad: Callable[[str], BadRule]) -> tuple[str, MetricSpec, str]:
+    """``METRIC[:NAME]``, the left of the operator: the metric (lower-cased), its spec and
+    the name (``""`` for none); ``bad`` makes the error of a rule that cannot be read."""
     metric, colon, target = (part.strip() for part in left.partition(":"))
     metric = metric.lower()
     if not metric:
@@ -157,27 +166,39 @@ def parse_rule(text: str, *, source: str = "--fail-on") -> Rule:
         raise bad(f"nothing after ':' (name a {' or '.join(spec.targets) or 'total'})")
     if target and not spec.targets:
         raise bad(f"{metric} is a total and takes no ':NAME'")
+    return metric, spec, target
+
+
+def _parse_limit(right: str, metric: str, spec: MetricSpec,
+                 bad: Callable[[str], BadRule]) -> tuple[int, bool]:
+    """``[+]NUMBER[UNIT]``, the right of the operator: the limit as a whole number (of
+    bytes, for a byte metric) and whether it limits growth (``+``)."""
     limit_match = _LIMIT.fullmatch(right)
     if limit_match is None:
         if right.startswith("-"):
             raise bad("a limit is never negative: +N limits growth, N the value in B")
         raise bad(f"bad limit {right!r}: expected [+]NUMBER[UNIT], e.g. 0, +100 or +10MB")
     number, unit = limit_match.group("number"), limit_match.group("unit")
-    if unit is not None:
-        if not spec.is_bytes:
-            raise bad(f"{metric} counts {spec.help}; it takes no unit ({unit!r})")
-        factor = UNITS.get(unit.lower())
-        if factor is None:
-            raise bad(f"unknown unit {unit!r} (one of: {_UNIT_NAMES})")
-    else:
-        factor = 1
-    value = float(number) * factor
+    value = float(number) * _unit_factor(unit, metric, spec, bad)
+    # A fraction of a count (or of a byte) is no limit anyone means: say so rather than
+    # round it silently.
     if value != int(value):
         raise bad(f"{metric} limit must be a whole number{' of bytes' if spec.is_bytes else ''}"
                   f", not {number}{unit or ''}")
-    return Rule(text=text.strip(), metric=metric, target=target or None,
-                operator=">" if operator == ">" else ">=", limit=int(value),
-                delta=limit_match.group("plus") is not None)
+    return int(value), limit_match.group("plus") is not None
+
+
+def _unit_factor(unit: str | None, metric: str, spec: MetricSpec,
+                 bad: Callable[[str], BadRule]) -> int:
+    """What ``unit`` multiplies a limit by: 1 without one; only byte metrics take one."""
+    if unit is None:
+        return 1
+    if not spec.is_bytes:
+        raise bad(f"{metric} counts {spec.help}; it takes no unit ({unit!r})")
+    factor = UNITS.get(unit.lower())
+    if factor is None:
+        raise bad(f"unknown unit {unit!r} (one of: {_UNIT_NAMES})")
+    return factor
 
 
 def parse_rules(texts: list[str] | tuple[str, ...], *, source: str = "--fail-on"

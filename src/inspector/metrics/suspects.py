@@ -140,30 +140,32 @@ class GrowthDetector:
                 ) -> None:
         """Feed one sample (every 1 s or so) and re-judge every series."""
         self._last = now
-        values: dict[_Key, list[int]] = {}
-        for cid, rtype, live, size in agg.cells:
-            values[("component", cid, rtype)] = [live, size]
-            group = group_of(cid)
-            if group != cid:
-                sums = values.setdefault(("class", group, rtype), [0, 0])
-                sums[0] += live
-                sums[1] += size
-        for t, counts in agg.by_type.items():
-            if counts.created:
-                values[("type", "*", t.value)] = [counts.live, counts.bytes]
-        keep = max(self._policy.growth_window_s * (self._policy.growth_windows + 1),
-                   HISTORY_S)
+        values = _sample(agg)
+        self._record(values, now)
+        rising = self._flag(now)
+        self._suspects = self._name(rising, values, now, newest)
+
+    def _record(self, values: dict[_Key, list[int]], now: float) -> None:
+        """Append this sample to each series, trim their history, and drop the series of
+        keys no longer sampled (an owner or type gone)."""
+        policy = self._policy
+        keep = max(policy.growth_window_s * (policy.growth_windows + 1), HISTORY_S)
         for key, (live, size) in values.items():
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = _Series()
             series.samples.append((now, live, size))
-            while len(series.samples) > self._policy.growth_windows + 1 and (
+            # Never below the window's samples; else older than ``keep``, or too many (a
+            # caller sampling far faster than every second).
+            while len(series.samples) > policy.growth_windows + 1 and (
                     now - series.samples[0][0] > keep
-                    or len(series.samples) > max(4 * self._policy.growth_windows, 1024)):
+                    or len(series.samples) > max(4 * policy.growth_windows, 1024)):
                 series.samples.popleft()
         for gone in set(self._series) - set(values):
             del self._series[gone]
+
+    def _flag(self, now: float) -> set[_Key]:
+        """The keys rising now; each keeps when its rise began, cleared once it stops."""
         rising = {key for key, series in self._series.items() if self._rising(series, now)}
         for key, series in self._series.items():
             if key in rising:
@@ -171,6 +173,14 @@ class GrowthDetector:
                     series.flagged_since = series.samples[0][0]
             else:
                 series.flagged_since = None
+        return rising
+
+    def _name(self, rising: set[_Key], values: dict[_Key, list[int]], now: float,
+              newest: Callable[[str, str], tuple[str, str, str, str]],
+              ) -> list[tuple[str, str, str, float, int, str, str]]:
+        """One row per rise, named as narrowly as possible: a component, else its class
+        (unless one of its components is named), else the type (unless anything of that
+        type is named), so one leak is one row."""
         suspects: list[tuple[str, str, str, float, int, str, str]] = []
         named_types: set[str] = set()
         named_classes: set[tuple[str, str]] = set()
@@ -190,7 +200,7 @@ class GrowthDetector:
                 named_classes.add((group_of(name), rtype))
                 since = series.flagged_since if series.flagged_since is not None else now
                 suspects.append((name, rtype, rid, since, series.samples[-1][2], rname, site))
-        self._suspects = suspects
+        return suspects
 
     def suspects(self, now: float) -> list[LeakSuspect]:
         """Growth suspects as of the last sample."""
@@ -231,6 +241,24 @@ class GrowthDetector:
 MIN_TREND = 0.6
 #: Seconds of samples kept per series, to know the highest it reached before a window.
 HISTORY_S = 30.0
+
+
+def _sample(agg: StoreAggregate) -> dict[_Key, list[int]]:
+    """``[live, bytes]`` now of each component and type, and each class summed over its
+    components (``Dialog`` for ``Dialog#1``, ``Dialog#2``: one leak spread thin over many
+    instances); a type only once anything of it was created."""
+    values: dict[_Key, list[int]] = {}
+    for cid, rtype, live, size in agg.cells:
+        values[("component", cid, rtype)] = [live, size]
+        group = group_of(cid)
+        if group != cid:
+            sums = values.setdefault(("class", group, rtype), [0, 0])
+            sums[0] += live
+            sums[1] += size
+    for t, counts in agg.by_type.items():
+        if counts.created:
+            values[("type", "*", t.value)] = [counts.live, counts.bytes]
+    return values
 
 
 def _buckets(samples: deque[tuple[float, int, int]], now: float, length: float, count: int

@@ -251,12 +251,24 @@ class Tracker:
             log.log(level, "resinspect: %s failed", what, exc_info=True)
 
     def _scan_windows(self, now: float) -> None:
+        """Adopt windows shown since, follow known ones, and drop what has gone."""
+        self._adopt_windows(now)
+        self._follow_windows(now)
+        self._drop_dead_objects()
+        self._trim_known_starts()
+
+    def _adopt_windows(self, now: float) -> None:
+        """Record visible top-level windows not known yet (shown without a hook's note)."""
         app = QCoreApplication.instance()
         top_levels = getattr(app, "topLevelWidgets", None)
-        if top_levels is not None:
-            for widget in top_levels():
-                if id(widget) not in self._windows and widget.isVisible() and is_window(widget):
-                    self._window(widget, "", now)
+        if top_levels is None:  # no QApplication (yet): no widgets to adopt
+            return
+        for widget in top_levels():
+            if id(widget) not in self._windows and widget.isVisible() and is_window(widget):
+                self._window(widget, "", now)
+
+    def _follow_windows(self, now: float) -> None:
+        """Refresh each known window; retire those whose C++ object is gone."""
         with self._lock:
             windows = list(self._windows.items())
         for key, win in windows:
@@ -266,14 +278,22 @@ class Tracker:
                     # The wrapper went; the C++ window may live on under a parent, which its
                     # component's `destroyed` will tell.
                     continue
-                with self._lock:
-                    if self._windows.get(key) is win:
-                        del self._windows[key]
-                        if self._by_cid.get(win.component_id) is win:
-                            del self._by_cid[win.component_id]
-                        self._gone.append(win)
+                self._retire_window(key, win)
                 continue
             self._refresh(win, widget, now)
+
+    def _retire_window(self, key: int, win: Window) -> None:
+        """Forget a deleted window (unless replaced meanwhile), keeping it among the gone."""
+        with self._lock:
+            if self._windows.get(key) is win:
+                del self._windows[key]
+                if self._by_cid.get(win.component_id) is win:
+                    del self._by_cid[win.component_id]
+                self._gone.append(win)
+
+    def _drop_dead_objects(self) -> None:
+        """Forget started objects whose wrapper or C++ object is gone, keeping them among
+        the gone."""
         obj = None
         with self._lock:
             for key, seen in list(self._objects.items()):
@@ -281,8 +301,12 @@ class Tracker:
                 if obj is None or not shiboken6.isValid(obj):
                     del self._objects[key]
                     self._gone.append(seen)
-        del obj
-        if len(hooks.known) > 1024:  # forget the starts of objects that are gone
+        del obj  # the last object looked at is not kept alive by this frame
+
+    @staticmethod
+    def _trim_known_starts() -> None:
+        """Forget the starts of objects that are gone, once there are many to look through."""
+        if len(hooks.known) > 1024:
             for key, ref in list(hooks.known.items()):
                 if ref() is None:
                     hooks.known.pop(key, None)

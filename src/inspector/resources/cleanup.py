@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .records import QOBJECT_FLAG, Component, Record
+from .records import QOBJECT_FLAG, Callback, Component, Record
 from .types import CallbackRun, EventKind
 
 if TYPE_CHECKING:
@@ -20,18 +21,45 @@ if TYPE_CHECKING:
 log = logging.getLogger("inspector.resources")
 
 
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """What a cleanup took from its owner under the lock, before any callback runs."""
+
+    callbacks: list[Callback]
+    owned: list[Record]
+    qaddrs: dict[str, int]
+    created_before: int
+    live_before: int
+
+
 def run(store: ResourceStore, comp: Component, *, reason: str, unregister: bool) -> int:
     """Run ``comp``'s callbacks once each, release its resources, return how many were
     released (by its callbacks or here); ``unregister`` forgets the owner afterwards."""
+    begun = _begin(store, comp, unregister=unregister)
+    if begun is None:
+        return 0
+    try:
+        runs = _run_callbacks(comp, begun.callbacks)
+    finally:
+        # Even when a callback raised past the one-bad-callback guard (KeyboardInterrupt,
+        # say): the owner must not stay marked as cleaning, nor its resources unreleased.
+        released, count = _release_rest(store, comp, begun, unregister=unregister)
+    _announce(store, comp, released, count, runs, reason=reason, unregister=unregister)
+    store._liveness.after()
+    return count
+
+
+def _begin(store: ResourceStore, comp: Component, *, unregister: bool) -> _Begun | None:
+    """Mark ``comp`` as cleaning and take its callbacks, under the lock; None if it is
+    being cleaned already (it is still unregistered, when asked)."""
     with store._lock:
         if comp.cleaning:  # a callback re-entered, or another thread is cleaning it
             if unregister:
                 unregister_locked(store, comp)
-            return 0
+            return None
         comp.cleaning = True
-        created_before, live_before = comp.created, len(comp.rids)
         # Whoever releases them during this cleanup (a coordinator's callback, or the
-        # loop below), these are watched afterwards for leaks.
+        # release of the rest), these are watched afterwards for leaks.
         owned = [store._records[rid] for rid in comp.rids if rid in store._records]
         # Their C++ addresses now: a release drops the address from the index, and the
         # watch needs it to tell a live QObject from a wrapper whose object is deleted.
@@ -41,48 +69,63 @@ def run(store: ResourceStore, comp: Component, *, reason: str, unregister: bool)
         # cleanup (a coordinator re-arming) runs at the next one.
         callbacks = sorted(comp.callbacks, key=lambda c: (-c.priority, c.seq))
         comp.callbacks = []
+        return _Begun(callbacks=callbacks, owned=owned, qaddrs=qaddrs,
+                      created_before=comp.created, live_before=len(comp.rids))
+
+
+def _run_callbacks(comp: Component, callbacks: list[Callback]) -> list[CallbackRun]:
+    """Run each callback whose target is alive, outside the lock; how each went."""
     runs: list[CallbackRun] = []
+    for cb in callbacks:
+        fn = cb.resolve()
+        if fn is None:  # its owner was collected: nothing left to clean
+            continue
+        started = time.perf_counter()
+        error = None
+        try:
+            fn()
+        except Exception as exc:  # one bad callback must not stop the others
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("cleanup callback %s of %s raised", cb.name, comp.cid)
+        runs.append(CallbackRun(cb.name, cb.priority, len(runs),
+                                (time.perf_counter() - started) * 1000.0, error))
+    return runs
+
+
+def _release_rest(store: ResourceStore, comp: Component, begun: _Begun, *,
+                  unregister: bool) -> tuple[list[Record], int]:
+    """Release what ``comp`` still owns and watch what it owned, under the lock; what was
+    released here, and how many were released during the whole cleanup."""
     released: list[Record] = []
-    try:
-        for cb in callbacks:
-            fn = cb.resolve()
-            if fn is None:  # its owner was collected: nothing left to clean
-                continue
-            started = time.perf_counter()
-            error = None
-            try:
-                fn()
-            except Exception as exc:  # one bad callback must not stop the others
-                error = f"{type(exc).__name__}: {exc}"
-                log.exception("cleanup callback %s of %s raised", cb.name, comp.cid)
-            runs.append(CallbackRun(cb.name, cb.priority, len(runs),
-                                    (time.perf_counter() - started) * 1000.0, error))
-    finally:
-        with store._lock:
-            now = time.monotonic()
-            for rid in list(comp.rids):
-                rec = store._release_locked(rid)
-                if rec is not None:
-                    released.append(rec)
-            for rec in owned:
-                if rec.rid not in store._records:
-                    store._watch.add_locked(rec, now, owner_dead=unregister,
-                                            qaddr=qaddrs.get(rec.rid, 0))
-            # Released during this cleanup, by callbacks or here, counting any tracked
-            # while the callbacks ran.
-            count = comp.created - created_before + live_before - len(comp.rids)
-            comp.cleaning = False
-            if unregister:
-                unregister_locked(store, comp)
+    with store._lock:
+        now = time.monotonic()
+        for rid in list(comp.rids):
+            rec = store._release_locked(rid)
+            if rec is not None:
+                released.append(rec)
+        for rec in begun.owned:
+            if rec.rid not in store._records:
+                store._watch.add_locked(rec, now, owner_dead=unregister,
+                                        qaddr=begun.qaddrs.get(rec.rid, 0))
+        # Released during this cleanup, by callbacks or here, counting any tracked
+        # while the callbacks ran.
+        count = comp.created - begun.created_before + begun.live_before - len(comp.rids)
+        comp.cleaning = False
+        if unregister:
+            unregister_locked(store, comp)
+    return released, count
+
+
+def _announce(store: ResourceStore, comp: Component, released: list[Record], count: int,
+              runs: list[CallbackRun], *, reason: str, unregister: bool) -> None:
+    """The events of a finished cleanup, sent outside the lock."""
     if store._resource_events:
         for rec in released:
             store._events.resource(EventKind.RESOURCE_RELEASED, rec, "cleanup")
     store._events.component(EventKind.CLEANUP_PERFORMED, comp, reason=reason,
-                          released=count, callbacks=tuple(runs))
+                            released=count, callbacks=tuple(runs))
     if unregister:
         store._events.component(EventKind.COMPONENT_UNREGISTERED, comp, reason=reason)
-    store._liveness.after()
-    return count
 
 
 def unregister_locked(store: ResourceStore, comp: Component) -> None:

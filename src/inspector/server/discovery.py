@@ -147,11 +147,33 @@ def list_apps(runtime: Path | None = None) -> list[AppInfo]:
     """
     directory = socket_dir(runtime)
     if runtime is None and not os.environ.get("XDG_RUNTIME_DIR"):
-        # The <tmp>/resinspect-<uid> fallback sits in a world-writable directory: as strict
-        # as the server is when it starts (someone else's, or open to all, is refused).
-        base = runtime_base()
-        if os.path.lexists(base):
-            check_runtime_dir(base)
+        _check_fallback_base()
+    names = _list_socket_dir(directory)
+    apps = []
+    for entry in names:
+        sock = directory / entry
+        if _is_app_socket(sock) and socket_accepts(sock):
+            apps.append(read_sidecar(sock))
+    return sorted(apps, key=lambda a: a.pid)
+
+
+def _check_fallback_base() -> None:
+    """Check the ``<tmp>/resinspect-<uid>`` fallback base, when it exists.
+
+    It sits in a world-writable directory: listing is as strict as the server is when it
+    starts (someone else's, or open to all, is refused).
+    """
+    base = runtime_base()
+    if os.path.lexists(base):
+        check_runtime_dir(base)
+
+
+def _list_socket_dir(directory: Path) -> list[str]:
+    """The entries of the socket directory, checked first; none when it does not exist.
+
+    One that cannot be read raises :class:`AccessDenied`; an unsafe one
+    :class:`UnsafeRuntimeDirectory`.
+    """
     try:
         os.lstat(directory)
     except FileNotFoundError:
@@ -160,23 +182,21 @@ def list_apps(runtime: Path | None = None) -> list[AppInfo]:
         raise AccessDenied(f"cannot read {directory}: {err.strerror or err}") from None
     check_runtime_dir(directory)
     try:
-        names = os.listdir(directory)
+        return os.listdir(directory)
     except OSError as err:
         raise AccessDenied(f"cannot read {directory}: {err.strerror or err}") from None
-    apps = []
-    for entry in names:
-        stem, dot, suffix = entry.rpartition(".")
-        if not dot or suffix != "sock" or pid_from_name(stem) is None:
-            continue
-        sock = directory / entry
-        try:
-            if not stat.S_ISSOCK(os.lstat(sock).st_mode):
-                continue
-        except OSError:
-            continue  # closed between listdir and lstat
-        if socket_accepts(sock):
-            apps.append(read_sidecar(sock))
-    return sorted(apps, key=lambda a: a.pid)
+
+
+def _is_app_socket(sock: Path) -> bool:
+    """Whether ``sock`` is named ``<ascii pid>.sock`` and is a socket (not yet whether it
+    accepts)."""
+    stem, dot, suffix = sock.name.rpartition(".")
+    if not dot or suffix != "sock" or pid_from_name(stem) is None:
+        return False
+    try:
+        return stat.S_ISSOCK(os.lstat(sock).st_mode)
+    except OSError:
+        return False  # closed between listdir and lstat
 
 
 def remove_stale(runtime: Path | None = None) -> list[Path]:

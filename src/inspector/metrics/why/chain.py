@@ -95,45 +95,63 @@ def _edges(objs: list[object]) -> list[WhyLink]:
     links: list[WhyLink] = []
     i = 0
     while i < len(objs) - 1:
-        holder, held = objs[i], objs[i + 1]
         after = objs[i + 2] if i + 2 < len(objs) else None
-        if isinstance(holder, dict):
-            key = key_of(holder, held)
-            kind = "dict key" if key is MISSING else "dict value"
-            links.append(WhyLink(kind=kind, name=f"[{key!r}]" if kind == "dict value"
-                                 else repr(held)[:80]))
-        elif isinstance(held, dict) and after is not None and instance_dict(holder, held):
-            key = key_of(held, after)
-            links.append(WhyLink(kind="attribute", name=f"{type(holder).__name__}.{key}"))
-            i += 1
-        elif isinstance(holder, types.FunctionType):
-            links.append(_function_link(holder, held, after))
-            if isinstance(held, tuple) and after is not None:
-                i += 1  # the closure tuple and its cell are one link
-                if isinstance(after, types.CellType):
-                    i += 1
-        elif isinstance(holder, types.CellType):
-            links.append(WhyLink(kind="closure", name="cell"))
-        elif isinstance(holder, (list, tuple)):
-            index = next((n for n, v in enumerate(holder) if v is held), -1)
-            kind = "list item" if isinstance(holder, list) else "tuple item"
-            links.append(WhyLink(kind=kind, name=f"{type(holder).__name__}[{index}]"))
-        elif isinstance(holder, (set, frozenset)):
-            links.append(WhyLink(kind="set item", name=type(holder).__name__))
-        elif isinstance(holder, types.MethodType):
-            fn_name, fn_site, _ = callable_info(holder)
-            links.append(WhyLink(kind="bound method", name=fn_name, site=fn_site))
-        elif isinstance(holder, partial):
-            fn_name, fn_site, _ = callable_info(holder)
-            links.append(WhyLink(kind="partial", name=fn_name, site=fn_site))
-        else:
-            attr = attribute_of(holder, held)
-            if attr:
-                links.append(WhyLink(kind="attribute", name=f"{type(holder).__name__}.{attr}"))
-            else:
-                links.append(WhyLink(kind="reference", name=type(holder).__name__))
-        i += 1
+        link, folded = _edge(objs[i], objs[i + 1], after)
+        links.append(link)
+        i += 1 + folded
     return links
+
+
+def _edge(holder: object, held: object, after: object) -> tuple[WhyLink, int]:
+    """The link by which ``holder`` holds ``held``, and how many objects after ``held`` it
+    folds in (``after`` is the next one, None at the end): a reader thinks of an instance's
+    ``__dict__`` or a function's closure tuple and cell as part of one reference."""
+    if isinstance(holder, dict):
+        return _dict_link(holder, held), 0
+    if isinstance(held, dict) and after is not None and instance_dict(holder, held):
+        key = key_of(held, after)
+        return WhyLink(kind="attribute", name=f"{type(holder).__name__}.{key}"), 1
+    if isinstance(holder, types.FunctionType):
+        return _function_link(holder, held, after), _closure_folded(held, after)
+    return _plain_link(holder, held), 0
+
+
+def _dict_link(holder: dict[object, object], held: object) -> WhyLink:
+    """A dict holding ``held`` as a value (named by its key) or as a key (shown itself)."""
+    key = key_of(holder, held)
+    kind = "dict key" if key is MISSING else "dict value"
+    return WhyLink(kind=kind, name=f"[{key!r}]" if kind == "dict value" else repr(held)[:80])
+
+
+def _closure_folded(held: object, after: object) -> int:
+    """How many objects a function's link folds in after ``held``: its closure tuple and
+    the cell in it are one link with the function."""
+    if not isinstance(held, tuple) or after is None:
+        return 0
+    return 2 if isinstance(after, types.CellType) else 1
+
+
+def _plain_link(holder: object, held: object) -> WhyLink:
+    """The link from a holder that folds nothing in: a cell, a container, a bound method,
+    a partial, or any object by the attribute that holds ``held`` (if one does)."""
+    if isinstance(holder, types.CellType):
+        return WhyLink(kind="closure", name="cell")
+    if isinstance(holder, (list, tuple)):
+        index = next((n for n, v in enumerate(holder) if v is held), -1)
+        kind = "list item" if isinstance(holder, list) else "tuple item"
+        return WhyLink(kind=kind, name=f"{type(holder).__name__}[{index}]")
+    if isinstance(holder, (set, frozenset)):
+        return WhyLink(kind="set item", name=type(holder).__name__)
+    if isinstance(holder, types.MethodType):
+        fn_name, fn_site, _ = callable_info(holder)
+        return WhyLink(kind="bound method", name=fn_name, site=fn_site)
+    if isinstance(holder, partial):
+        fn_name, fn_site, _ = callable_info(holder)
+        return WhyLink(kind="partial", name=fn_name, site=fn_site)
+    attr = attribute_of(holder, held)
+    if attr:
+        return WhyLink(kind="attribute", name=f"{type(holder).__name__}.{attr}")
+    return WhyLink(kind="reference", name=type(holder).__name__)
 
 
 def _function_link(fn: types.FunctionType, held: object, after: object) -> WhyLink:
