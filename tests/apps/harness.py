@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.server.processes import socket_accepts
 from tests.conftest import APPS, PYTHON, ROOT, python_env
 
 TRACKED_APP = APPS / "tracked_app.py"
@@ -45,6 +46,17 @@ class App:
         assert self.pid == self.proc.pid
         #: Where its inspector socket is.
         self.socket = runtime / "resinspect" / f"{self.pid}.sock"
+        self._await_served(10.0)
+
+    def _await_served(self, timeout: float) -> None:
+        """Return once the app's socket accepts: attach() starts its server a couple of
+        event-loop turns after the app printed READY, and a test that asks at once would
+        race it. An app that never serves is the test's own finding, not this one's."""
+        deadline = time.monotonic() + timeout
+        while not socket_accepts(self.socket) and time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return
+            time.sleep(0.01)
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
