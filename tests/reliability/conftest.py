@@ -209,6 +209,15 @@ def native_threads(pid: int | None = None) -> int:
     return len(os.listdir(f"/proc/{pid or os.getpid()}/task"))
 
 
+def native_thread_names(pid: int | None = None) -> list[str]:
+    """The OS threads' names (``comm``), to say which thread a count found too many."""
+    names = []
+    for tid in sorted(os.listdir(f"/proc/{pid or os.getpid()}/task")):
+        with contextlib.suppress(OSError):
+            names.append(Path(f"/proc/{pid or os.getpid()}/task/{tid}/comm").read_text().strip())
+    return names
+
+
 def settle(predicate: Callable[[], bool], timeout: float = 5.0, step: float = 0.01) -> bool:
     """Poll ``predicate`` until it holds or ``timeout`` passes; return whether it held."""
     deadline = time.monotonic() + timeout

@@ -22,7 +22,7 @@ from inspector.server import InspectorServer
 from inspector.server.discovery import stall_for
 from tests.metrics.helpers import watchdog_fired_only_when_its_rearmer_could_not_run
 
-from .conftest import native_threads, open_fds, open_sockets, settle
+from .conftest import native_thread_names, native_threads, open_fds, open_sockets, settle
 
 SUBSCRIBE = b'{"id": 1, "method": "subscribe", "params": {"interval": 0.05}}\n'
 UNSUBSCRIBE = b'{"id": 2, "method": "unsubscribe"}\n'
@@ -116,6 +116,7 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
     gc.collect()
     watchdog_off()
     fds_before, threads_before = open_fds(), native_threads()
+    names_before = native_thread_names()
     assert model.watch_stalls(stall_file)
     assert settle(lambda: (r := read_stall_file(stall_file)) is not None
                   and r.stalled_for() < 1.0)
@@ -156,7 +157,8 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
     assert server.running
     # No socket of the run is left (awaited: the server closes its ends on its own thread).
     assert settle(lambda: open_sockets() <= sockets_before), open_sockets() - sockets_before
-    assert (threads_after, threading.active_count()) == (threads_before, py_threads_before)
+    assert (threads_after, threading.active_count()) == (threads_before, py_threads_before), \
+        (names_before, native_thread_names())
     assert growth < 256 * 1024, "\n".join(str(stat) for stat in top)
     assert server.stats()["accepted"] >= warmup + cycles
 
