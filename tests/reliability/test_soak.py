@@ -147,7 +147,10 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
     assert watchdog_fired_only_when_its_rearmer_could_not_run(monitor, fired), \
         monitor.longest_late_s
     watchdog_off()
-    settle(lambda: native_threads() <= threads_before)  # its C thread exits
+    # Back to the baseline at some moment: a thread leaked per cycle never is, while an armed
+    # stall watchdog anywhere in the process replaces its C thread every 0.4 s, so one reading
+    # can catch the old one still exiting beside the new (seen twice under load).
+    threads_back = settle(lambda: native_threads() <= threads_before)
     fds_after, threads_after = open_fds(), native_threads()
     figure("cycles", cycles)
     figure("seconds", elapsed)
@@ -157,8 +160,8 @@ def test_soak_1000_connect_subscribe_disconnect_cycles(
     assert server.running
     # No socket of the run is left (awaited: the server closes its ends on its own thread).
     assert settle(lambda: open_sockets() <= sockets_before), open_sockets() - sockets_before
-    assert (threads_after, threading.active_count()) == (threads_before, py_threads_before), \
-        (names_before, native_thread_names())
+    assert threads_back, (names_before, native_thread_names())
+    assert threading.active_count() == py_threads_before
     assert growth < 256 * 1024, "\n".join(str(stat) for stat in top)
     assert server.stats()["accepted"] >= warmup + cycles
 
