@@ -382,8 +382,11 @@ def test_gui_stack_is_taken_by_the_gui_thread_itself(qapp: Any,
         asker.start()
 
         def busy_in_python() -> None:
+            # Waits on a list, not asker.is_alive(): that is a Python frame in threading.py,
+            # and the signal may land inside it.
             inside.set()
-            while asker.is_alive():
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
                 time.sleep(0.01)
 
         busy_in_python()
