@@ -2,6 +2,13 @@
 
 Every benchmark compares against a bare baseline measured in the same run, interleaved
 round by round, so machine noise hits both sides alike; ratios are what we record.
+
+On a shared 2-core machine a sample is sometimes preempted or lands on a garbage
+collection, so a ratio is the median of per-round ratios over many short rounds, after
+warm-up rounds that are thrown away, with the order of the cases rotated each round (no
+case always runs first, or always right after the same neighbour); the spread of those
+per-round ratios is recorded next to it (:func:`spread`), and every result file records the
+load average at the start and the end of its run.
 """
 
 from __future__ import annotations
@@ -18,13 +25,54 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: The load average when the benchmark started (this module is imported at its start).
+LOAD_AT_START = os.getloadavg()
+
+
+def load_average() -> dict[str, list[float]]:
+    """The 1, 5 and 15 minute load averages at the start of the run and now."""
+    return {"start": [round(x, 2) for x in LOAD_AT_START],
+            "end": [round(x, 2) for x in os.getloadavg()]}
+
+
+def sample_rounds(cases: dict[str, Callable[[], float]], count: int, *, warmup: int = 0,
+                  rotate: bool = False) -> dict[str, list[float]]:
+    """Every sample of each case, one per round, over ``count`` rounds.
+
+    ``warmup`` rounds run first and are thrown away (first calls fill caches, grow dicts
+    and specialise bytecode). With ``rotate`` the order of the cases shifts by one each
+    round, so position effects (running first, or right after a case that left garbage
+    behind) hit every case alike.
+    """
+    names = list(cases)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(warmup + count):
+        shift = index % len(names) if rotate else 0
+        for name in names[shift:] + names[:shift]:
+            value = cases[name]()
+            if index >= warmup:
+                samples[name].append(value)
+    return samples
+
+
+def ratios(samples: dict[str, list[float]], baseline: str) -> dict[str, list[float]]:
+    """Each case's per-round ratios to ``baseline`` (samples taken in the same rounds)."""
+    base = samples[baseline]
+    return {name: [v / b for v, b in zip(values, base, strict=True)]
+            for name, values in samples.items()}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median, quartiles and extremes of ``values``, rounded for a result file."""
+    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return {"median": round(statistics.median(values), 3), "q1": round(q1, 3),
+            "q3": round(q3, 3), "min": round(min(values), 3), "max": round(max(values), 3),
+            "n": len(values)}
+
 
 def interleaved(cases: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
     """Run each case once per round, in turn; return each case's median."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, case in cases.items():
-            samples[name].append(case())
+    samples = sample_rounds(cases, rounds)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
@@ -35,15 +83,10 @@ def paired(cases: dict[str, Callable[[], float]], rounds: int, baseline: str
     A ratio taken within one round compares runs made moments apart, so drifts in machine
     load (other processes on a 2-core machine) cancel out instead of landing on one side.
     """
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, case in cases.items():
-            samples[name].append(case())
+    samples = sample_rounds(cases, rounds)
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    ratios = {name: statistics.median(v / b for v, b in zip(values, samples[baseline],
-                                                            strict=True))
-              for name, values in samples.items()}
-    return medians, ratios
+    per_round = ratios(samples, baseline)
+    return medians, {name: statistics.median(values) for name, values in per_round.items()}
 
 
 def per_op_us(fn: Callable[[], None], ops: int) -> float:
@@ -71,12 +114,14 @@ def record(name: str, figures: dict[str, Any], checks: dict[str, tuple[float, st
         ok = ok and passed
         rows.append({"check": label, "value": round(value, 3), "budget": f"{op} {budget}",
                      "pass": passed})
+    load = load_average()
     out = {"benchmark": name, "machine": machine(),
            "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-           "figures": figures, "checks": rows}
+           "load_average": load, "figures": figures, "checks": rows}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"\n== {name} ==")
+    print(f"\n== {name} ==  (load average {load['start'][0]} at the start, "
+          f"{load['end'][0]} at the end)")
     for key, value in figures.items():
         print(f"  {key:48} {value}")
     for row in rows:

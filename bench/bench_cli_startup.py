@@ -1,7 +1,8 @@
 """Benchmark how fast ``resinspect snapshot`` answers, against the bare cost of its libraries.
 
-Measured as wall time of whole processes, as a user sees it, medians of interleaved rounds
-(so drift hits both alike):
+Measured as wall time of whole processes, as a user sees it, over interleaved rounds whose
+order rotates; the ratio is the median of per-round ratios (so drift in machine load hits
+both alike, and a round that another process disturbed is one of many):
 
 * ``baseline``: ``python -c "import click, rich.live"`` - the interpreter plus the two
   libraries a rich click tool cannot do without (0.10 s; docs/architecture.md, "Measured facts").
@@ -18,6 +19,7 @@ Run: ``.venv/bin/python bench/bench_cli_startup.py [--rounds N]``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -29,6 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import load_average, ratios, sample_rounds, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "cli_startup.json"
@@ -83,12 +89,10 @@ def main() -> int:
     if started is not None:
         cases["snapshot"] = [*RESINSPECT, "snapshot", "--socket", str(started[1])]
     try:
-        for cmd in cases.values():  # warm the page cache and .pyc files
-            wall(cmd, env)
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(args.rounds):
-            for name, cmd in cases.items():
-                times[name].append(wall(cmd, env))
+        # The first round warms the page cache and .pyc files and is thrown away.
+        times = sample_rounds({name: functools.partial(wall, cmd, env)
+                               for name, cmd in cases.items()},
+                              args.rounds, warmup=1, rotate=True)
     finally:
         if started is not None:
             started[0].terminate()
@@ -97,7 +101,8 @@ def main() -> int:
 
     medians = {name: statistics.median(ts) for name, ts in times.items()}
     measured = "snapshot" if "snapshot" in medians else "version"
-    ratio = medians[measured] / medians["baseline"]
+    per_round = ratios(times, "baseline")[measured]
+    ratio = statistics.median(per_round)
     result: dict[str, Any] = {
         "benchmark": "cli_startup",
         "python": platform.python_version(),
@@ -108,6 +113,8 @@ def main() -> int:
         "min_s": {name: round(min(ts), 4) for name, ts in times.items()},
         "measured": measured,
         "ratio": round(ratio, 3),
+        "per_round_ratios": spread(per_round),
+        "load_average": load_average(),
         "target_ratio": TARGET_RATIO,
         "ok": ratio <= TARGET_RATIO,
         "commands": {name: " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))

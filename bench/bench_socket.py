@@ -40,11 +40,13 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.dirname(__file__))
 
 import msgspec
 import PySide6
 from PySide6.QtCore import QCoreApplication
 
+from _harness import load_average
 from inspector.metrics import History, MetricsModel, ResourcePage, Snapshot
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
@@ -331,6 +333,7 @@ def main() -> int:
         "pyside6": PySide6.__version__,
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
         "runs": runs,
+        "load_average": load_average(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")

@@ -7,6 +7,10 @@ Budgets (issues 2, 3 and 18):
 * pympler ClassTracker.track_object >= 4x the service with the model
 * QObject delete with 10,000 tracked QObjects alive within 1.2x of the cost with 100 alive
 
+Each check is the median of per-round ratios (bench/_harness.py): the cases run in rotated
+order, round after round, after warm-up rounds; the spread of the per-round ratios is
+recorded with the figures.
+
 Run: python bench/bench_tracking.py   (writes bench/results/tracking.json)
 """
 
@@ -16,6 +20,7 @@ import functools
 import gc
 import itertools
 import os
+import statistics
 import sys
 import threading
 import time
@@ -28,12 +33,19 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 
-from _harness import interleaved, paired, per_op_us, record
+from _harness import per_op_us, ratios, record, sample_rounds, spread
 from inspector.metrics import MetricsModel
 from inspector.resources import ResourceManagementService, ResourceType
 
-N = 20_000
-ROUNDS = 41
+# Many short samples rather than a few long ones: a sample that a preemption or a garbage
+# collection lands on is one of many, and the median of per-round ratios ignores it.
+N = 5_000  # track+release pairs per sample (about 10 ms)
+ROUNDS = 151
+WARMUP = 5
+PYMPLER_OBJECTS = 2_000
+PYMPLER_ROUNDS = 31
+DELETED = 2_000
+DELETE_ROUNDS = 9
 
 
 class Thing:
@@ -104,6 +116,48 @@ def loop(track, release, owner: object, things: list[Thing]):  # type: ignore[no
     return run
 
 
+def pympler_case(few: list[Thing]) -> Callable[[], float]:
+    """Microseconds per ``ClassTracker.track_object`` over ``few``, on one tracker cleared
+    after each sample (as an application would keep one tracker)."""
+    from pympler.classtracker import ClassTracker
+
+    tracker = ClassTracker()
+
+    def run() -> float:
+        start = time.perf_counter_ns()
+        for t in few:
+            tracker.track_object(t)
+        elapsed = (time.perf_counter_ns() - start) / len(few) / 1000.0
+        tracker.clear()
+        return elapsed
+
+    return run
+
+
+def delete_cost(alive: int) -> float:
+    """Microseconds to delete one tracked QObject (destroyed-driven release), ``alive``
+    others tracked meanwhile."""
+    svc = ResourceManagementService()
+    parent = QObject()
+    svc.register_component(parent, "Parent")
+    keep = [QObject() for _ in range(alive)]
+    for q in keep:
+        svc.track_resource(parent, ResourceType.QOBJECT, q)
+    victims = [QObject() for _ in range(DELETED)]
+    for q in victims:
+        svc.track_resource(parent, ResourceType.QOBJECT, q)
+    del q  # the loop variable would keep the last victim alive
+    gc.collect()
+    start = time.perf_counter_ns()
+    while victims:
+        victims.pop()  # Python owns them: dropping deletes them, `destroyed` fires
+    elapsed = (time.perf_counter_ns() - start) / DELETED / 1000.0
+    live = svc.get_statistics()["by_type"]["qobject"]["live"]
+    assert live == alive, (live, alive)
+    del keep
+    return elapsed
+
+
 def main() -> int:
     app = QCoreApplication.instance() or QCoreApplication([])
     things = [Thing() for _ in range(N)]
@@ -128,50 +182,24 @@ def main() -> int:
     }
     timed: dict[str, Callable[[], float]] = {
         name: functools.partial(per_op_us, fn, N) for name, fn in cases.items()}
-    for fn in cases.values():  # warm up
-        fn()
-    medians, ratios = paired(timed, ROUNDS, baseline="realistic_store")
+    gc.collect()
+    samples = sample_rounds(timed, ROUNDS, warmup=WARMUP, rotate=True)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    tracking = ratios(samples, "realistic_store")
 
-    from pympler.classtracker import ClassTracker
-
-    tracker = ClassTracker()
-    few = things[:2000]
-
-    def pympler_run() -> float:
-        start = time.perf_counter_ns()
-        for t in few:
-            tracker.track_object(t)
-        elapsed = (time.perf_counter_ns() - start) / len(few) / 1000.0
-        tracker.clear()
-        return elapsed
-
-    pympler_us = interleaved({"pympler": pympler_run}, 5)["pympler"]
+    # pympler against the service with the model, paired round by round in the same run
+    gc.collect()
+    versus = sample_rounds({"service+model": timed["service+model"],
+                            "pympler": pympler_case(things[:PYMPLER_OBJECTS])},
+                           PYMPLER_ROUNDS, warmup=2, rotate=True)
+    pympler = ratios(versus, "service+model")["pympler"]
     model.close()
 
     # destroyed-driven cleanup: cost of deleting one tracked QObject with few or many alive
-    def delete_cost(alive: int) -> float:
-        svc = ResourceManagementService()
-        parent = QObject()
-        svc.register_component(parent, "Parent")
-        keep = [QObject() for _ in range(alive)]
-        for q in keep:
-            svc.track_resource(parent, ResourceType.QOBJECT, q)
-        victims = [QObject() for _ in range(2000)]
-        for q in victims:
-            svc.track_resource(parent, ResourceType.QOBJECT, q)
-        del q  # the loop variable would keep the last victim alive
-        gc.collect()
-        start = time.perf_counter_ns()
-        while victims:
-            victims.pop()  # Python owns them: dropping deletes them, `destroyed` fires
-        elapsed = (time.perf_counter_ns() - start) / 2000 / 1000.0
-        live = svc.get_statistics()["by_type"]["qobject"]["live"]
-        assert live == alive, (live, alive)
-        del keep
-        return elapsed
-
-    deletes = interleaved({"100": lambda: delete_cost(100), "10000": lambda: delete_cost(10_000)},
-                          5)
+    deletes = sample_rounds({"100": lambda: delete_cost(100),
+                             "10000": lambda: delete_cost(10_000)},
+                            DELETE_ROUNDS, warmup=1, rotate=True)
+    delete_ratio = ratios(deletes, "100")["10000"]
 
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     del app
@@ -180,16 +208,27 @@ def main() -> int:
         "track+release service (us)": round(medians["service"], 3),
         "track+release service, sites off (us)": round(medians["service, sites off"], 3),
         "track+release service+model (us)": round(medians["service+model"], 3),
-        "pympler track_object (us)": round(pympler_us, 3),
-        "QObject delete, 100 alive (us)": round(deletes["100"], 3),
-        "QObject delete, 10000 alive (us)": round(deletes["10000"], 3),
+        "pympler track_object (us)": round(statistics.median(versus["pympler"]), 3),
+        "QObject delete, 100 alive (us)": round(statistics.median(deletes["100"]), 3),
+        "QObject delete, 10000 alive (us)": round(statistics.median(deletes["10000"]), 3),
+        "rounds": {"tracking": ROUNDS, "pympler": PYMPLER_ROUNDS, "delete": DELETE_ROUNDS,
+                   "ops per tracking sample": N},
+        "per-round ratios": {
+            "service / realistic store": spread(tracking["service"]),
+            "service, sites off / realistic store": spread(tracking["service, sites off"]),
+            "service+model / realistic store": spread(tracking["service+model"]),
+            "pympler / service+model": spread(pympler),
+            "delete 10000 alive / 100 alive": spread(delete_ratio),
+        },
     }
     checks = {
-        "service / realistic store": (ratios["service"], "<=", 1.5),
-        "service, sites off / realistic store": (ratios["service, sites off"], "<=", 1.3),
-        "service+model / realistic store": (ratios["service+model"], "<=", 1.6),
-        "pympler / service+model": (pympler_us / medians["service+model"], ">=", 4.0),
-        "delete 10000 alive / 100 alive": (deletes["10000"] / deletes["100"], "<=", 1.2),
+        "service / realistic store": (statistics.median(tracking["service"]), "<=", 1.5),
+        "service, sites off / realistic store":
+            (statistics.median(tracking["service, sites off"]), "<=", 1.3),
+        "service+model / realistic store":
+            (statistics.median(tracking["service+model"]), "<=", 1.6),
+        "pympler / service+model": (statistics.median(pympler), ">=", 4.0),
+        "delete 10000 alive / 100 alive": (statistics.median(delete_ratio), "<=", 1.2),
     }
     return 0 if record("tracking", figures, checks) else 1
 
