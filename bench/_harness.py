@@ -64,7 +64,8 @@ def ratios(samples: dict[str, list[float]], baseline: str) -> dict[str, list[flo
 
 def spread(values: list[float]) -> dict[str, float]:
     """Median, quartiles and extremes of ``values``, rounded for a result file."""
-    q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    q1, _, q3 = (statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1
+                 else [values[0]] * 3)
     return {"median": round(statistics.median(values), 3), "q1": round(q1, 3),
             "q3": round(q3, 3), "min": round(min(values), 3), "max": round(max(values), 3),
             "n": len(values)}

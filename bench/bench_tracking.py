@@ -40,10 +40,13 @@ from inspector.resources import ResourceManagementService, ResourceType
 # Many short samples rather than a few long ones: a sample that a preemption or a garbage
 # collection lands on is one of many, and the median of per-round ratios ignores it.
 N = 5_000  # track+release pairs per sample (about 10 ms)
+# Objects alive during the run, as before samples were shortened: pympler's cost includes the
+# full collections its own allocations set off, which grow with the heap.
+THINGS = 20_000
 ROUNDS = 151
 WARMUP = 5
 PYMPLER_OBJECTS = 2_000
-PYMPLER_ROUNDS = 31
+PYMPLER_ROUNDS = 61
 DELETED = 2_000
 DELETE_ROUNDS = 9
 
@@ -160,7 +163,7 @@ def delete_cost(alive: int) -> float:
 
 def main() -> int:
     app = QCoreApplication.instance() or QCoreApplication([])
-    things = [Thing() for _ in range(N)]
+    things = [Thing() for _ in range(THINGS)]
     owner = Owner()
 
     baseline = RealisticStore()
@@ -173,12 +176,13 @@ def main() -> int:
     model = MetricsModel(watched, app="bench")
     model.start()
 
+    few = things[:N]
     cases = {
-        "realistic_store": loop(baseline.track, baseline.release, owner, things),
-        "service": loop(bare.track_resource, bare.release_resource, owner, things),
+        "realistic_store": loop(baseline.track, baseline.release, owner, few),
+        "service": loop(bare.track_resource, bare.release_resource, owner, few),
         "service, sites off": loop(siteless.track_resource, siteless.release_resource, owner,
-                                   things),
-        "service+model": loop(watched.track_resource, watched.release_resource, owner, things),
+                                   few),
+        "service+model": loop(watched.track_resource, watched.release_resource, owner, few),
     }
     timed: dict[str, Callable[[], float]] = {
         name: functools.partial(per_op_us, fn, N) for name, fn in cases.items()}

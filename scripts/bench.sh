@@ -21,7 +21,9 @@ failed=()
 for bench in "${benches[@]}"; do
   file="${bench%.py}.py"
   [ -f "$file" ] || { echo "bench.sh: no benchmark $file" >&2; exit 2; }
-  echo "bench.sh: $file"
+  # Benchmarks compare against a baseline in the same run, but a busy machine still widens
+  # their spread: say how busy it was (each result file records it too).
+  echo "bench.sh: $file (load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown))"
   python "$file" || failed+=("$file")
 done
 if [ ${#failed[@]} -gt 0 ]; then
