@@ -1,7 +1,8 @@
 """Benchmark a snapshot round trip through InspectorServer against a bare AF_UNIX echo.
 
-Measured in one process, client and servers on their own threads, medians of interleaved
-rounds (so drift hits every case alike):
+Measured in one process, client and servers on their own threads, medians of calls
+interleaved one at a time in rotating order (so drift and thread wake-up regimes hit every
+case alike):
 
 * ``bare``: a plain thread server that answers each request line with a precomputed reply
   of exactly the bytes the inspector sends for a snapshot: the floor for moving those bytes.
@@ -195,12 +196,22 @@ def timed(fn: Callable[[], object], n: int) -> list[float]:
 
 def run_cases(cases: dict[str, Callable[[], object]], rounds: int, per_round: int,
               warmup: int) -> dict[str, list[float]]:
+    """``rounds * per_round`` timed calls of each case, interleaved one call at a time in
+    an order that rotates: a round trip's time depends on how fast the other thread wakes
+    (which core, how idle it was), and in blocks of a hundred calls per case those regimes
+    landed on one case and not another (a bare median of 47 us in one block, 127 in the next)."""
     for fn in cases.values():
         timed(fn, warmup)
+    names = list(cases)
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(rounds):
-        for name, fn in cases.items():
-            samples[name] += timed(fn, per_round)
+    clock = time.perf_counter
+    for index in range(rounds * per_round):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            fn = cases[name]
+            t0 = clock()
+            fn()
+            samples[name].append((clock() - t0) * 1e6)
     return samples
 
 

@@ -28,6 +28,10 @@ def test_pages_are_in_tracking_order_and_rows_are_made_by_the_caller() -> None:
     total, rows = store.resource_rows(1, 2, make=lambda *f: f)
     assert total == 6
     assert [r[0] for r in rows] == rids[1:3]
+    assert [r[11] for r in rows] == ["", ""]  # no thread names given
+    me = threading.get_ident()
+    _, named = store.resource_rows(0, 6, make=lambda *f: f, thread_names={me: "here"})
+    assert [(r[5], r[11]) for r in named] == [(me, "here")] * 6
     total, infos = store.resources(component_id="A")
     assert total == 3
     assert [i.resource_id for i in infos] == [rids[1], rids[3], rids[5]]

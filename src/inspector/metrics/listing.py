@@ -16,24 +16,24 @@ def resource_page(service: ResourceManagementService, offset: int, limit: int,
     """A page of the listing (the model's one O(resources) call)."""
     if offset < 0 or limit < 0:
         raise ValueError("offset and limit must not be negative")
-    total, items = service.store.resource_rows(offset, limit, component_id, ResourceEntry)
-    return ResourcePage(total=total, offset=offset, items=_with_thread_names(service, items))
+    # Each row is named by the thread that tracked it as it is built, and only worker rows,
+    # named by their own thread, are copied after.
+    names = {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+    total, items = service.store.resource_rows(offset, limit, component_id, ResourceEntry,
+                                               thread_names=names)
+    return ResourcePage(total=total, offset=offset, items=_workers_named(service, items))
 
 
-def _with_thread_names(service: ResourceManagementService, items: list[ResourceEntry]
-                       ) -> list[ResourceEntry]:
-    """Name each row's thread: a worker's own, else the one that tracked it."""
-    if not items:
-        return items
-    names = {t.ident: t.name for t in threading.enumerate()}
+def _workers_named(service: ResourceManagementService, items: list[ResourceEntry]
+                   ) -> list[ResourceEntry]:
+    """Name each worker's row by the worker's own thread."""
+    worker = ResourceType.WORKER.value
     workers = service.store.worker_objects(
-        [e.resource_id for e in items if e.resource_type == ResourceType.WORKER.value])
-    out = []
-    for e in items:
-        worker = workers.get(e.resource_id)
-        name = own_thread_name(worker) if worker is not None else names.get(e.thread_id, "")
-        out.append(msgspec.structs.replace(e, thread_name=name) if name else e)
-    return out
+        [e.resource_id for e in items if e.resource_type == worker])
+    if not workers:
+        return items
+    return [e if (w := workers.get(e.resource_id)) is None
+            else msgspec.structs.replace(e, thread_name=own_thread_name(w)) for e in items]
 
 
 def own_thread_name(worker: object) -> str:

@@ -8,7 +8,7 @@ embedder's service that has the methods.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .counts import StoreAggregate, WorkerState
@@ -93,8 +93,10 @@ class StoreReader(Protocol):
 
     def resource_rows(self, offset: int = 0, limit: int = 500,
                       component_id: str | None = None,
-                      make: Callable[..., R] = ...) -> tuple[int, list[R]]:
-        """One page of the tracked resources (rows made by ``make``) and the total."""
+                      make: Callable[..., R] = ...,
+                      thread_names: Mapping[int, str] | None = None) -> tuple[int, list[R]]:
+        """One page of the tracked resources (rows made by ``make``, each with the name
+        ``thread_names`` gives its thread) and the total."""
         ...
 
     def worker_objects(self, resource_ids: list[str]) -> dict[str, object]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -134,17 +134,21 @@ def resource_rows(
     limit: int = 500,
     component_id: str | None = None,
     make: Callable[..., R] = _row,  # type: ignore[assignment]
+    thread_names: Mapping[int, str] | None = None,
 ) -> tuple[int, list[R]]:
     """One page of the tracked resources, oldest first, and how many there are in all.
 
     Each row is ``make(resource_id, component_id, type value, size_bytes, age_s,
-    thread_id, type name, alive, metadata or None, name, site)``; metadata values that are not
-    JSON scalars come as their ``repr``. Rows are built in one pass under the lock with
-    the caller's constructor: an export of 100k resources must cost about what building
-    and encoding them does.
+    thread_id, type name, alive, metadata or None, name, site, thread name)``; metadata
+    values that are not JSON scalars come as their ``repr``; the thread name is
+    ``thread_names[thread_id]`` ("" when not given). Rows are built in one pass under the
+    lock with the caller's constructor: an export of 100k resources must cost about what
+    building and encoding them does (a second pass that copied each row to add its thread's
+    name cost the export as much again as the rows themselves).
     """
     store._liveness.after()
     meta_flag = META_FLAG
+    thread_name = ({} if thread_names is None else thread_names).get
     with store._lock:
         now = _monotonic()
         if component_id is None:
@@ -155,6 +159,7 @@ def resource_rows(
             total = len(matching)
             page = matching[offset:offset + limit]
         metadata = store._metadata
+        any_metadata = bool(metadata)  # most stores have none: one test a row, not two
         texts = SITE_TEXT
         code_type = CodeType
         rows: list[R] = [
@@ -162,13 +167,16 @@ def resource_rows(
                  round(now - rec.created, 3), rec.thread,
                  type_name := "" if (obj := rec()) is None else type(obj).__name__,
                  obj is not None,
-                 _plain(metadata.get(rec.rid)) if rec.flags & meta_flag else None,
+                 _plain(metadata.get(rec.rid)) if any_metadata and rec.flags & meta_flag
+                 else None,
                  rec.name or type_name,
                  # site_of's common case inline (a site seen before): a call per row
-                 # would cost this listing a third more
+                 # would cost this listing a third more. The key is the code's address
+                 # plus the offset, so a hit whose code is this one has this offset too.
                  known[2] if type(code := getattr(rec, "site", None)) is code_type
                  and (known := texts.get(id(code) + rec.lasti)) is not None
-                 and known[0] is code and known[1] == rec.lasti else site_of(rec))
+                 and known[0] is code else site_of(rec),
+                 thread_name(rec.thread, ""))
             for rec in page]
         obj = None
     return total, rows
@@ -179,7 +187,7 @@ def resources(store: ResourceStore, offset: int = 0, limit: int = 500,
     """One page of the tracked resources, oldest first, and how many there are in all."""
     rows: list[tuple[Any, ...]]
     total, rows = resource_rows(store, offset, limit, component_id)
-    return total, [ResourceInfo(r[0], r[1], ResourceType(r[2]), *r[3:]) for r in rows]
+    return total, [ResourceInfo(r[0], r[1], ResourceType(r[2]), *r[3:11]) for r in rows]
 
 
 def newest_resource(store: ResourceStore, component_id: str,
