@@ -49,3 +49,41 @@ def test_the_freezes_tab_lists_stalls_and_marks_them_on_the_lag_plot(
     assert "(native code held the GIL)" in text
     assert "evil\\x1b[2J (app.py:78)" in text
     assert "\x1b" not in text
+
+
+def test_a_long_summary_wraps_instead_of_widening_the_panel(
+        dock: InspectorDock, source: FakeSource) -> None:
+    source.snap = make_snapshot(
+        hangs=[hang(3.0, 300.0, "stall_300ms (app.py:70)")],
+        hang_count=12345, hang_total_ms=4_500_000.0, hang_max_ms=3_000_000.0)
+    dock.refresh()
+    summary = dock.freezes.summary
+    assert summary.wordWrap()
+    # One line of it would be wider than the panel's default width (460 px).
+    assert summary.fontMetrics().horizontalAdvance(summary.text()) > 460
+    assert summary.minimumSizeHint().width() < 460
+
+
+def test_unchanged_stalls_leave_the_lag_plot_marks_alone(
+        dock: InspectorDock, source: FakeSource) -> None:
+    source.snap = make_snapshot(hangs=[hang(3.0, 300.0, "stall_300ms (app.py:70)")],
+                                hang_count=1, hang_total_ms=300.0, hang_max_ms=300.0)
+    dock.refresh()
+    marks = dock.freezes._marks
+    assert marks is not None  # the fixture's dock is shown: its plots are built
+    calls: list[object] = []
+    original = marks.setData
+
+    def counted(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        original(*args, **kwargs)
+
+    marks.setData = counted
+    dock.refresh()  # the same stalls: setData (a repaint of the lag plot) is not called
+    assert calls == []
+    source.snap = make_snapshot(hangs=[hang(3.0, 300.0, "stall_300ms (app.py:70)"),
+                                       hang(5.0, 400.0, "stall_400ms (app.py:71)")],
+                                hang_count=2, hang_total_ms=700.0, hang_max_ms=400.0)
+    dock.refresh()
+    assert len(calls) == 1
+    assert dock.freezes.marks() == ([3.0, 5.0], [300.0, 400.0])
