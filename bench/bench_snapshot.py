@@ -6,6 +6,9 @@ Budgets (issue 3):
   same records with msgspec alone, in the same run
 * memory per tracked resource, service + model (tracemalloc) <= 400 bytes
 
+Times are the main thread's CPU time (bench/_harness.py), export ratios medians of
+per-round ratios.
+
 Run: python bench/bench_snapshot.py   (writes bench/results/snapshot.json)
 """
 
@@ -24,12 +27,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 import msgspec
 from PySide6.QtCore import QCoreApplication
 
-from _harness import interleaved, ratios, record, sample_rounds, spread
+from _harness import clock_ns, interleaved, ratios, record, sample_rounds, spread
 from inspector.metrics import MetricsModel, ResourceEntry, ResourcePage
 from inspector.resources import ResourceManagementService, ResourceType
 
 N = 100_000
-EXPORT_ROUNDS = 15
+EXPORT_ROUNDS = 21
 
 
 class Thing:
@@ -66,9 +69,9 @@ def main() -> int:
     per_resource = sum(s.size_diff for s in after.compare_to(before, "filename")) / N
 
     def snapshot_ms() -> float:
-        start = time.perf_counter_ns()
+        start = clock_ns()
         model.snapshot()
-        return (time.perf_counter_ns() - start) / 1e6
+        return (clock_ns() - start) / 1e6
 
     # the baseline: the same records (12 fields, the thread's name included) built from
     # plain values and encoded by msgspec alone
@@ -79,19 +82,19 @@ def main() -> int:
     encoder = msgspec.json.Encoder()
 
     def baseline_ms() -> float:
-        start = time.perf_counter_ns()
+        start = clock_ns()
         # positional construction: the fastest msgspec offers, so the ratio is honest
         items = [ResourceEntry(r[0], r[1], r[2], r[3], round(now - r[4], 3), r[5], r[6], r[7],
                                r[8], r[9], r[10], r[11]) for r in raw]
         encoder.encode(ResourcePage(total=N, offset=0, items=items))
-        return (time.perf_counter_ns() - start) / 1e6
+        return (clock_ns() - start) / 1e6
 
     def export_ms() -> float:
-        start = time.perf_counter_ns()
+        start = clock_ns()
         page = model.resources(0, N)
         encoder.encode(page)
         assert page.total == N
-        return (time.perf_counter_ns() - start) / 1e6
+        return (clock_ns() - start) / 1e6
 
     snap = interleaved({"snapshot": snapshot_ms}, 50)
     # Each export allocates 100k records with the collector on, so a full collection lands

@@ -6,7 +6,7 @@ import threading
 
 import msgspec
 
-from inspector.resources import ResourceManagementService, ResourceType
+from inspector.resources import ResourceManagementService
 
 from .snapshot import ResourceEntry, ResourcePage
 
@@ -26,10 +26,9 @@ def resource_page(service: ResourceManagementService, offset: int, limit: int,
 
 def _workers_named(service: ResourceManagementService, items: list[ResourceEntry]
                    ) -> list[ResourceEntry]:
-    """Name each worker's row by the worker's own thread."""
-    worker = ResourceType.WORKER.value
-    workers = service.store.worker_objects(
-        [e.resource_id for e in items if e.resource_type == worker])
+    """Name each worker's row by the worker's own thread (a store without live workers
+    costs no pass over the rows)."""
+    workers = {rid: worker for worker, _, rid in service.store.tracked_workers()}
     if not workers:
         return items
     return [e if (w := workers.get(e.resource_id)) is None

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .bridge import is_running
 from .counts import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
-from .records import META_FLAG
-from .sites import SITE_TEXT, site_of
+from .records import META_FLAG, Record
+from .sites import site_of
 from .types import ResourceType
 
 if TYPE_CHECKING:
@@ -160,8 +160,20 @@ def resource_rows(
             page = matching[offset:offset + limit]
         metadata = store._metadata
         any_metadata = bool(metadata)  # most stores have none: one test a row, not two
-        texts = SITE_TEXT
+        # This listing's sites by instruction offset, a small int that hashes for free (the
+        # shared cache's key, the code's address plus the offset, costs an id() call and a
+        # big int a row); a hit is one whose code is this record's.
+        by_offset: dict[int, tuple[CodeType, str]] = {}
+        site_at = by_offset.get
         code_type = CodeType
+
+        def remember(rec: Record) -> str:
+            text = site_of(rec)
+            code = getattr(rec, "site", None)
+            if type(code) is code_type:
+                by_offset[rec.lasti] = (code, text)
+            return text
+
         rows: list[R] = [
             make(rec.rid, rec.comp.cid, rec.cell.name, rec.size,
                  round(now - rec.created, 3), rec.thread,
@@ -170,12 +182,11 @@ def resource_rows(
                  _plain(metadata.get(rec.rid)) if any_metadata and rec.flags & meta_flag
                  else None,
                  rec.name or type_name,
-                 # site_of's common case inline (a site seen before): a call per row
-                 # would cost this listing a third more. The key is the code's address
-                 # plus the offset, so a hit whose code is this one has this offset too.
-                 known[2] if type(code := getattr(rec, "site", None)) is code_type
-                 and (known := texts.get(id(code) + rec.lasti)) is not None
-                 and known[0] is code else site_of(rec),
+                 # a site seen before, inline: a call per row would cost this listing a
+                 # third more
+                 known[1] if type(code := getattr(rec, "site", None)) is code_type
+                 and (known := site_at(rec.lasti)) is not None
+                 and known[0] is code else remember(rec),
                  thread_name(rec.thread, ""))
             for rec in page]
         obj = None
