@@ -17,10 +17,11 @@ import tempfile
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ri-config-")
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pytest
 
@@ -127,21 +128,39 @@ def run_cli_fixture(cli_seams: CliSeams) -> Run:
     return run
 
 
+class Stoppable(Protocol):
+    """A process a test started: ``stop()`` ends it (and is harmless when it has ended)."""
+
+    def stop(self) -> None: ...
+
+
+P = TypeVar("P", bound=Stoppable)
+
+
+@contextlib.contextmanager
+def stopping(make: Callable[..., P]) -> Iterator[Callable[..., P]]:
+    """``make`` as a starter whose every process is stopped when the block ends."""
+    made: list[P] = []
+
+    def start(*args: object, **kwargs: object) -> P:
+        process = make(*args, **kwargs)
+        made.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in made:
+            process.stop()
+
+
 @pytest.fixture
 def start_app(runtime_dir: Path) -> Iterator[Callable[..., App]]:
     """``start_app(*args, script=...)``: a real app process, stopped at the end of the test."""
     from tests.apps.harness import App
 
-    apps: list[App] = []
-
-    def start(*args: str, **kwargs: object) -> App:
-        app = App(runtime_dir, *args, **kwargs)  # type: ignore[arg-type]
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
+    with stopping(lambda *args, **kwargs: App(runtime_dir, *args, **kwargs)) as start:
+        yield start
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import threading
 
 import msgspec
 
-from inspector.resources import ResourceManagementService
+from inspector.resources import InspectedService
 
 from .snapshot import ResourceEntry, ResourcePage
 
 
-def resource_page(service: ResourceManagementService, offset: int, limit: int,
+def resource_page(service: InspectedService, offset: int, limit: int,
                   component_id: str | None) -> ResourcePage:
     """A page of the listing (the model's one O(resources) call)."""
     if offset < 0 or limit < 0:
@@ -24,7 +24,7 @@ def resource_page(service: ResourceManagementService, offset: int, limit: int,
     return ResourcePage(total=total, offset=offset, items=_workers_named(service, items))
 
 
-def _workers_named(service: ResourceManagementService, items: list[ResourceEntry]
+def _workers_named(service: InspectedService, items: list[ResourceEntry]
                    ) -> list[ResourceEntry]:
     """Name each worker's row by the worker's own thread (a store without live workers
     costs no pass over the rows)."""

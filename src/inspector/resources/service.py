@@ -73,7 +73,6 @@ class ResourceManagementService(QObject):
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
         self._listeners: list[tuple[Callable[[], Callable[[LifecycleEvent], None] | None],
                                     bool]] = []
-        self._resource_listeners = 0
         self._store = store = ResourceStore(self._dispatch, bridge=QtBridge, ids=ids)
         store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
