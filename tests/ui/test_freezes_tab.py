@@ -80,6 +80,12 @@ def test_unchanged_stalls_leave_the_lag_plot_marks_alone(
 
     marks.setData = counted
     dock.refresh()  # the same stalls: setData (a repaint of the lag plot) is not called
+    # A second later, whose timestamp - uptime (the history's t = 0) moved by a microsecond,
+    # as a real model's does: the same stalls still.
+    source.snap = make_snapshot(hangs=[hang(3.0, 300.0, "stall_300ms (app.py:70)")],
+                                hang_count=1, hang_total_ms=300.0, hang_max_ms=300.0,
+                                timestamp=1_700_000_001.000001, uptime_s=13.5)
+    dock.refresh()
     assert calls == []
     source.snap = make_snapshot(hangs=[hang(3.0, 300.0, "stall_300ms (app.py:70)"),
                                        hang(5.0, 400.0, "stall_400ms (app.py:71)")],

@@ -103,7 +103,7 @@ class FreezesView(QWidget):
         layout.addWidget(split, 1)
         self._hangs: dict[float, Hang] = {}
         self._marks: Any = None
-        self._marks_shown: tuple[list[float], list[float]] | None = None
+        self._marks_shown: list[tuple[float, float]] | None = None
         self._tabs: QTabWidget | None = None
         self._t0 = 0.0
         self.table.view.selectionModel().selectionChanged.connect(self._on_selection)
@@ -151,13 +151,16 @@ class FreezesView(QWidget):
     def _show_marks(self) -> None:
         if self._marks is not None:
             hangs = list(self._hangs.values())
-            shown = ([h.started - self._t0 for h in hangs], [h.duration_ms for h in hangs])
-            # Only when they changed: setData repaints the lag plot, and an idle panel's
-            # plots otherwise redraw every 10 s (the marks redrew them at every refresh:
-            # +1.4 % of a core, bench_attach.py).
+            # Only when the stalls changed: setData repaints the lag plot, and an idle
+            # panel's plots otherwise redraw every 10 s (the marks redrew them at every
+            # refresh: +1.4 % of a core, bench_attach.py). Keyed by the stalls, not by their
+            # positions: the history's t = 0 (timestamp - uptime) moves by microseconds from
+            # one snapshot to the next.
+            shown = [(h.started, h.duration_ms) for h in hangs]
             if shown != self._marks_shown:
                 self._marks_shown = shown
-                self._marks.setData(*shown)
+                self._marks.setData([h.started - self._t0 for h in hangs],
+                                    [h.duration_ms for h in hangs])
 
     def marks(self) -> tuple[list[float], list[float]]:
         """The stall marks on the lag plot: (history times, durations in ms)."""
