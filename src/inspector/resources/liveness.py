@@ -62,7 +62,7 @@ class Liveness:
         self._release(store, rec.rid, "collected")
 
     def component_collected(self, ref: KeyedRef) -> None:
-        """An owner was garbage collected: clean it up (on its home thread)."""
+        """An owner was garbage collected: have it cleaned up later, on its home thread."""
         store = self._store()
         if store is None:
             return
@@ -170,8 +170,8 @@ class Liveness:
     def _qobject_gone(store: ResourceStore, dead: QObjectDestroyed) -> None:
         if dead.rid is not None:
             Liveness._release(store, dead.rid, "destroyed")
-        if dead.comp is not None:
-            cleanup.run(store, dead.comp, reason="destroyed", unregister=True)
+        if dead.comp is not None:  # user callbacks: deferred, as a collected owner's
+            cleanup.clean_destroyed(store, dead.comp)
 
 
 def _pop_owner(store: ResourceStore, ref: KeyedRef) -> Component | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
-from ._qt import QtBridge
+from ._qt import QtBridge, run_deferred
 from .counts import StoreAggregate, WorkerState
 from .exits import EXIT_CLEANUPS, ExitCleanups
 from .janitor import JANITOR, Janitor
@@ -263,6 +263,10 @@ class ResourceManagementService(QObject):
                 return 0
             self._exited = True
         try:
+            # First what finalisers handed to the main loop and the loop never ran (this
+            # store's collected owners among them, and dropped coordinators' cleanups, which
+            # release through their services); each runs once, whoever gets to it first.
+            run_deferred()
             return self._store.cleanup_all()
         except Exception:  # at exit, logging is all that is left to do
             log.exception("cleanup at exit failed")
