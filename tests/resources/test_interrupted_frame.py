@@ -104,7 +104,8 @@ def test_a_cleanup_the_loop_never_reached_runs_once_at_exit(
     drop = _collected_owner(service, lambda: ran.append("cleanup"), [])
     before = deferred_count()
     drop()
-    assert deferred_count() == before + 1 and ran == []
+    assert deferred_count() == before + 1
+    assert ran == []
     service._exit_cleanup()  # what aboutToQuit's after_loop and interpreter exit call
     assert ran == ["cleanup"]
     assert run_deferred() == 0  # nothing left for the process's own exit hook

@@ -123,7 +123,7 @@ class _MainThreadCalls(QObject):
     the exit clean-up (:func:`run_deferred`) finds it if the loop never turns again.
     """
 
-    posted = Signal(int)
+    posted = Signal(object)  # not int: a C++ int would overflow after 2**31 calls
 
     def __init__(self) -> None:
         super().__init__()
@@ -132,7 +132,7 @@ class _MainThreadCalls(QObject):
         # frame the collection interrupted.
         self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(int)
+    @Slot(object)
     def _run(self, token: int) -> None:
         _run_deferred_call(token)
 
@@ -143,14 +143,17 @@ class _MainThreadCalls(QObject):
 _deferred: dict[int, Callable[[], object]] = {}
 _tokens = itertools.count(1)
 _calls: list[_MainThreadCalls] = []  # made once, on first need
-_calls_lock = threading.Lock()
+# Re-entrant: the receiver may first be needed inside a finaliser, and a collection while
+# this thread makes it would need it again.
+_calls_lock = threading.RLock()
 
 
 def prepare() -> None:
     """Make the main thread's call receiver now, if an application exists.
 
-    The bridge calls this when a service is made, in ordinary code, so that the first
-    deferred call does not have to make a QObject inside the frame a collection interrupted.
+    The bridge (when a service is made) and the service's ``hook_application`` call this,
+    in ordinary code, so that the first deferred call does not have to make a QObject inside
+    the frame a collection interrupted.
     """
     app = QCoreApplication.instance()
     if app is not None:
