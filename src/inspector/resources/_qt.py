@@ -187,8 +187,9 @@ def call_at_home(home: int | None, fn: Callable[[], object]) -> bool:
     would hold the owner's resources until exit; a thread of our own would run a worker's
     cleanup on the wrong thread (Qt refuses to stop a timer from another thread) and could
     be cut short by the interpreter's exit. A worker thread's own event loop, when it runs
-    one, has no receiver that a finaliser could post to without making a QObject inside the
-    interrupted frame. docs/architecture.md, "The interrupted-frame rule", says so too.
+    one, has no receiver a finaliser could post to: one would have to be made inside the
+    interrupted frame, or in advance for every thread that registers an owner (most run no
+    loop). docs/architecture.md, "The interrupted-frame rule", says so too.
     """
     app = QCoreApplication.instance()
     if app is None or home != threading.main_thread().ident:
