@@ -142,6 +142,7 @@ class _MainThreadCalls(QObject):
 #: a collection interrupted may hold any lock, our own included.
 _deferred: dict[int, Callable[[], object]] = {}
 _tokens = itertools.count(1)
+_EXIT_ROUNDS = 100
 _calls: list[_MainThreadCalls] = []  # made once, on first need
 # Re-entrant: the receiver may first be needed inside a finaliser, and a collection while
 # this thread makes it would need it again.
@@ -217,8 +218,13 @@ def run_deferred() -> int:
     thread's loop; return how many ran. The exit clean-up calls this: a loop that never
     turns again must not lose a cleanup, and one the loop runs later finds it gone."""
     ran = 0
-    while _deferred:  # a cleanup run here may defer another (an owner it dropped)
-        for token in sorted(list(_deferred)):  # list(): one atomic copy of the keys
+    # A cleanup run here may defer another (an owner it dropped): rounds until none is
+    # left, bounded so that one that defers itself for ever cannot hold the exit.
+    for _ in range(_EXIT_ROUNDS):
+        tokens = sorted(list(_deferred))  # list(): one atomic copy of the keys
+        if not tokens:
+            break
+        for token in tokens:
             ran += _run_deferred_call(token)
     return ran
 
