@@ -4,12 +4,15 @@ never runs inside the frame that dropped it, which may hold a lock the cleanup n
 Each case drops an owner while holding a plain ``threading.Lock`` that its cleanup takes.
 Run inside the drop, the cleanup would deadlock on it (it tries for a bounded time instead,
 and records that it could not get it); deferred to the event loop, it takes the lock once
-the dropping code has released it.
+the dropping code has released it. Another has the collection run inside a buffered
+stream's flush, and the cleanup print to that stream.
 """
 
 from __future__ import annotations
 
 import gc
+import io
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -95,6 +98,44 @@ def test_a_cleanup_needing_a_lock_the_dropping_code_holds_runs_after_it_is_relea
     pump(lambda: bool(got), 5.0)
     assert got == [True]  # ran once the loop turned, and the lock was free by then
     assert service.get_statistics()["live_resources"] == 0
+
+
+class _CollectingRaw(io.RawIOBase):
+    """A raw stream whose next write runs a garbage collection, as an allocation inside a
+    buffered writer's flush may: the writer holds its lock meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = bytearray()
+        self.collect_next = False
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        if self.collect_next:
+            self.collect_next = False
+            gc.collect()
+        self.data += bytes(b)
+        return len(b)
+
+
+def test_a_cleanup_printing_to_the_stream_whose_write_was_interrupted_prints_after_it(
+        service: ResourceManagementService, caplog: pytest.LogCaptureFixture) -> None:
+    # Run inside the collection, the print would raise "reentrant call inside
+    # <_io.BufferedWriter>" (logged by the cleanup's guard) and print nothing.
+    raw = _CollectingRaw()
+    stream = io.TextIOWrapper(io.BufferedWriter(raw), write_through=True)
+    drop = _collected_owner(service, lambda: print("cleaned", file=stream, flush=True), [])
+    del drop  # gc.collect itself: the stream's flush runs the collection
+    stream.write("before\n")
+    raw.collect_next = True
+    with caplog.at_level(logging.ERROR, logger="inspector.resources"):
+        stream.flush()
+        assert raw.data == b"before\n"
+        pump(lambda: b"cleaned" in raw.data, 5.0)
+    assert raw.data == b"before\ncleaned\n"
+    assert "reentrant" not in caplog.text
 
 
 def test_a_cleanup_the_loop_never_reached_runs_once_at_exit(
