@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
 from inspector.resources import BaseResourceCoordinator, ResourceManagementService, ResourceType
-from inspector.resources._qt import deferred_count, run_deferred
 from tests.conftest import pump
 
 
@@ -143,12 +142,11 @@ def test_a_cleanup_the_loop_never_reached_runs_once_at_exit(
     # The exit clean-up and a late loop turn both reach the deferred cleanup: it runs once.
     ran: list[str] = []
     drop = _collected_owner(service, lambda: ran.append("cleanup"), [])
-    before = deferred_count()
     drop()
-    assert deferred_count() == before + 1
+    assert len(service.store._deferred) == 1
     assert ran == []
     service._exit_cleanup()  # what aboutToQuit's after_loop and interpreter exit call
     assert ran == ["cleanup"]
-    assert run_deferred() == 0  # nothing left for the process's own exit hook
-    pump(lambda: False, 0.05)  # the posted call arrives now and finds it done
+    assert service.store._deferred == {}
+    QCoreApplication.sendPostedEvents()  # the posted call arrives now and finds it done
     assert ran == ["cleanup"]

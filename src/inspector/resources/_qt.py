@@ -229,9 +229,4 @@ def run_deferred() -> int:
     return ran
 
 
-def deferred_count() -> int:
-    """How many calls wait for the main thread's loop (for tests and diagnostics)."""
-    return len(_deferred)
-
-
 atexit.register(run_deferred)  # for calls no service's exit clean-up ran (a bare coordinator)
