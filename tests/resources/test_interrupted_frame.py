@@ -22,6 +22,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject
 
 from inspector.resources import BaseResourceCoordinator, ResourceManagementService, ResourceType
+from inspector.resources._qt import run_deferred
 from tests.conftest import pump
 
 
@@ -150,3 +151,20 @@ def test_a_cleanup_the_loop_never_reached_runs_once_at_exit(
     assert service.store._deferred == {}
     QCoreApplication.sendPostedEvents()  # the posted call arrives now and finds it done
     assert ran == ["cleanup"]
+
+
+def test_a_dropped_coordinators_cleanup_runs_once_at_exit_if_the_loop_never_does(
+        service: ResourceManagementService) -> None:
+    # Its owner lives on (as a Qt owner's does while PySide frees its attributes): only the
+    # call the coordinator's __del__ recorded can clean its resource up.
+    owner, thing = Owner(), Thing()
+    closed: list[object] = []
+    box = [BaseResourceCoordinator("Alone", service).bind_to_component(owner)]
+    box[0].track(thing, cleanup=closed.append)
+    box.clear()
+    assert closed == []
+    assert run_deferred() >= 1  # what the exit clean-up runs first
+    assert closed == [thing]
+    QCoreApplication.sendPostedEvents()  # the loop's turn, late: nothing left to run
+    assert closed == [thing]
+    assert service.get_statistics()["live_resources"] == 0
