@@ -193,12 +193,22 @@ def call_at_home(home: int | None, fn: Callable[[], object]) -> bool:
     loop). docs/architecture.md, "The interrupted-frame rule", says so too.
     """
     app = QCoreApplication.instance()
-    if app is None or home != threading.main_thread().ident:
+    if app is None or home != threading.main_thread().ident or _exited:
         fn()
         return True
+    receiver = _receiver(app)
     token = next(_tokens)  # next() on a count is atomic
     _deferred[token] = fn
-    _receiver(app).posted.emit(token)
+    try:
+        receiver.posted.emit(token)
+    except RuntimeError:
+        # The receiver's C++ object is gone: only PySide's own clean-up at interpreter exit
+        # deletes it (with every parentless QObject Python owns), and no loop turns any
+        # more. Nothing could run the call later: now, as with no application (once).
+        if _deferred.pop(token, None) is None:
+            return False
+        fn()
+        return True
     return False
 
 
@@ -229,4 +239,13 @@ def run_deferred() -> int:
     return ran
 
 
-atexit.register(run_deferred)  # for calls no service's exit clean-up ran (a bare coordinator)
+_exited = False  # set at interpreter exit: from then on no loop turns, calls run at once
+
+
+@atexit.register
+def _at_exit() -> None:
+    """Run the calls no service's exit clean-up ran (a bare coordinator's, say); what is
+    dropped after this (PySide deleting the application's objects) is cleaned up at once."""
+    global _exited  # noqa: PLW0603 - one flag, written once, read by every call_at_home
+    _exited = True
+    run_deferred()
