@@ -108,6 +108,20 @@ def python_env(runtime: Path | None = None) -> dict[str, str]:
 PYTHON = sys.executable
 
 
+def pump(until: Callable[[], bool], timeout: float) -> None:
+    """Run the application's event loop until ``until()`` holds or ``timeout`` passes."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
+
+
 @pytest.fixture
 def cli_seams() -> CliSeams:
     """The fakes ``run_cli`` passes to the CLI (none unless a test sets them)."""

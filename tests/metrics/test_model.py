@@ -35,7 +35,7 @@ from inspector.resources import (
 )
 from inspector.resources.interfaces import OrphanReader
 
-from .helpers import FAST, Owner, Thing
+from .helpers import FAST, Owner, Thing, pump
 
 SCHEMA_FILE = (__import__("pathlib").Path(__file__).resolve().parents[2]
                / "src" / "inspector" / "metrics" / "snapshot.schema.json")
@@ -225,7 +225,7 @@ def test_orphan_worker_when_a_qobject_owner_dies_while_its_qthread_runs(
     worker.start()
     ctl.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    time.sleep(0.15)
+    pump(lambda: any(s.reason == ORPHAN_WORKER for s in model.snapshot().leak_suspects), 5.0)
     snap = model.snapshot()
     orphans = [s for s in snap.leak_suspects if s.reason == ORPHAN_WORKER]
     assert [(s.component_id, s.resource_type) for s in orphans] == [("Doomed", "worker")]
@@ -307,6 +307,7 @@ def test_history_rings_are_bounded_and_markers_recorded(
     service.cleanup_component(owner)
     del owner
     gc.collect()
+    pump(lambda: not service.store._deferred, 5.0)  # its cleanup: at the next loop turn
     history = model.history()
     assert len(history.t) == 10
     assert history.live_resources[-1] == 25

@@ -18,7 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
-from ._qt import QtBridge
+from ._qt import QtBridge, run_deferred
+from ._qt import prepare as prepare_main_loop_calls
 from .counts import StoreAggregate, WorkerState
 from .exits import EXIT_CLEANUPS, ExitCleanups
 from .janitor import JANITOR, Janitor
@@ -237,6 +238,8 @@ class ResourceManagementService(QObject):
         """
         if not self._hooked:
             self._hooked = after_loop(self._exit_cleanup)
+            if self._hooked:  # an application now exists: make the main loop's receiver here
+                prepare_main_loop_calls()
         return self._hooked
 
     def periodic_cleanup(self) -> None:
@@ -263,6 +266,10 @@ class ResourceManagementService(QObject):
                 return 0
             self._exited = True
         try:
+            # First what finalisers handed to the main loop and the loop never ran (this
+            # store's collected owners among them, and dropped coordinators' cleanups, which
+            # release through their services); each runs once, whoever gets to it first.
+            run_deferred()
             return self._store.cleanup_all()
         except Exception:  # at exit, logging is all that is left to do
             log.exception("cleanup at exit failed")
