@@ -85,3 +85,59 @@ def test_only_the_largest_classes_are_rows(qapp: QApplication,
         del markers
     finally:
         census.clear()
+
+
+def _dangling_markers(census: Census, censuses: int) -> int:
+    taken = None
+    for _ in range(censuses):
+        taken = census.take(time.monotonic(), 0.0)
+    assert taken is not None
+    return next((c.dangling for c in taken.classes if c.class_name == "Marker"), 0)
+
+
+def test_each_census_sweeps_a_share_and_a_pass_finds_every_dangling_wrapper(
+        qapp: QApplication) -> None:
+    census = Census(sweep_every=10)
+    try:
+        parent = Marker()
+        children = [Marker(parent) for _ in range(300)]
+        assert _dangling_markers(census, 1) == 0
+        late = [Marker(parent) for _ in range(50)]  # made mid-pass, anywhere in memory
+        assert _dangling_markers(census, 10) == 0  # a pass: every address range was seen
+        del parent  # the C++ children go; their wrappers, held here, dangle
+        # One census checks a share of what it follows, not all: the sweep is spread...
+        assert _dangling_markers(census, 1) < 350
+        # ...and within two passes every one was found.
+        assert _dangling_markers(census, 19) == 350
+        del children, late
+        assert _dangling_markers(census, 1) == 0
+    finally:
+        census.clear()
+
+
+def test_a_listing_out_of_address_order_is_swept_whole(
+        qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    from shiboken6 import Shiboken
+
+    shuffle = random.Random(13).shuffle
+
+    class Shuffled:
+        @staticmethod
+        def getAllValidWrappers() -> list[object]:
+            wrappers = Shiboken.getAllValidWrappers()
+            shuffle(wrappers)
+            return wrappers
+
+    monkeypatch.setattr(census_module, "Shiboken", Shuffled)
+    census = Census(sweep_every=10)
+    try:
+        parent = Marker()
+        children = [Marker(parent) for _ in range(300)]
+        assert _dangling_markers(census, 10) == 0
+        del parent
+        assert _dangling_markers(census, 10) == 300
+        del children
+    finally:
+        census.clear()
