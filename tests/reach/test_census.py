@@ -97,18 +97,20 @@ def _dangling_markers(census: Census, censuses: int) -> int:
 
 def test_each_census_sweeps_a_share_and_a_pass_finds_every_dangling_wrapper(
         qapp: QApplication) -> None:
-    census = Census(sweep_every=10)
+    # A pass of 100 censuses: one census checks at most a hundredth of the wrappers it
+    # follows (64 at least), however many QObjects earlier tests left in this process.
+    census = Census(sweep_every=100)
     try:
         parent = Marker()
         children = [Marker(parent) for _ in range(300)]
         assert _dangling_markers(census, 1) == 0
         late = [Marker(parent) for _ in range(50)]  # made mid-pass, anywhere in memory
-        assert _dangling_markers(census, 10) == 0  # a pass: every address range was seen
+        assert _dangling_markers(census, 100) == 0  # a pass: every address range was seen
         del parent  # the C++ children go; their wrappers, held here, dangle
         # One census checks a share of what it follows, not all: the sweep is spread...
         assert _dangling_markers(census, 1) < 350
         # ...and within two passes every one was found.
-        assert _dangling_markers(census, 19) == 350
+        assert _dangling_markers(census, 199) == 350
         del children, late
         assert _dangling_markers(census, 1) == 0
     finally:

@@ -28,7 +28,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from types import FrameType, ModuleType
+from types import CodeType, FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,19 +52,35 @@ CLOSED = "closed"
 
 
 class Note:
-    """What a patch heard: a start or a window, where, and by whose method."""
+    """What a patch heard: a start or a window, where, and by whose method.
 
-    __slots__ = ("creator", "creator_class", "kind", "ref", "site", "thread", "time")
+    Made inside the program's call, so it keeps only what must be read then (the caller's
+    code and line, the object whose method it was); the site's text is made when the tracker
+    first reads it.
+    """
 
-    def __init__(self, kind: str, ref: Callable[[], object], site: str,
+    __slots__ = ("_site", "code", "creator", "creator_class", "kind", "line", "ref", "time")
+
+    def __init__(self, kind: str, ref: Callable[[], object], code: CodeType | None, line: int,
                  creator: Callable[[], object] | None, creator_class: str) -> None:
         self.kind = kind
         self.ref = ref
-        self.site = site
+        self.code = code
+        self.line = line
         self.creator = creator
         self.creator_class = creator_class
         self.time = time.monotonic()
-        self.thread = threading.get_ident()
+        self._site: str | None = None
+
+    @property
+    def site(self) -> str:
+        """Where it was heard: ``"function (file:line)"`` ("" when no frame was given)."""
+        site = self._site
+        if site is None:
+            code = self.code
+            site = self._site = ("" if code is None
+                                 else f"{code.co_name} ({code.co_filename}:{self.line})")
+        return site
 
 
 Sink = Callable[[Note], None]
@@ -155,23 +171,55 @@ def set_sink(sink: Sink | None) -> list[Note]:
 # -- hearing -------------------------------------------------------------------------------------
 
 
-def _internal(module: str) -> bool:
-    return module.startswith(_INTERNAL)
+#: What a frame's module is to :func:`_heard`: the inspector's own (a start under it is not
+#: the program's), what runs the program (nothing further down is looked at), or other code.
+_OWN, _BOTTOM, _OTHER = 0, 1, 2
+#: Modules below the program's code when ``resinspect run`` runs it.
+_RUNNERS = frozenset({"inspector.reach.runner", "runpy", "cli.entry"})
+#: The verdict per module name, found once (a dict lookup instead of prefix tests per frame).
+_verdicts: dict[str, int] = {}
+
+
+def _verdict(module: str) -> int:
+    verdict = (_OWN if module.startswith(_INTERNAL) else _BOTTOM if module in _RUNNERS
+               else _OTHER)
+    if len(_verdicts) < 4096:  # module names; exec'd code may invent any number of them
+        _verdicts[module] = verdict
+    return verdict
+
+
+def _inspectors_own(frame: FrameType | None) -> bool:
+    """Whether the inspector's code is on the stack at ``frame`` (its own timers, threads and
+    windows), looking no further down than where the program's code ends."""
+    f = frame
+    verdicts = _verdicts
+    for _ in range(_INTERNAL_DEPTH):
+        if f is None:
+            return False
+        module = f.f_globals.get("__name__", "")
+        verdict = verdicts.get(module)
+        if verdict is None:
+            verdict = _verdict(str(module))
+        if verdict != _OTHER:
+            return verdict == _OWN
+        f = f.f_back
+    return False
 
 
 def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
-    """Record a start or a window (never raises into the program)."""
+    """Record a start or a window (never raises into the program).
+
+    This runs inside the program's call to ``start()``/``show()``, so it does the least it
+    can: a restart of a known object returns at once; otherwise a short walk up the stack
+    (to tell the inspector's own starts, ending where the program's code ends) and a
+    :class:`Note`. The rest (the site's text, owners, tracking) is the tracker's, later.
+    """
     try:
         ref = known.get(id(obj))
         if ref is not None and ref() is obj and kind != CLOSED:
             return
-        f = frame
-        for _ in range(_INTERNAL_DEPTH):
-            if f is None:
-                break
-            if _internal(f.f_globals.get("__name__", "")):
-                return  # the inspector's own timer or thread
-            f = f.f_back
+        if _inspectors_own(frame):
+            return
         note = make_note(kind, obj, frame)
         if kind in (THREAD, TIMER):
             known[id(obj)] = note.ref  # a restart before the tracker's next tick is no news
@@ -188,21 +236,22 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
 
 
 def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
-    """The note of ``obj`` heard at ``frame``: the site, and the object whose method it is
-    (a method of ``obj`` itself looks one caller further)."""
-    site = ""
+    """The note of ``obj`` heard at ``frame``: the caller's code and line, and the object
+    whose method it is (a method of ``obj`` itself looks one caller further)."""
+    code: CodeType | None = None
+    line = 0
     creator: object = None
     if frame is not None:
         code = frame.f_code
-        site = f"{code.co_name} ({code.co_filename}:{frame.f_lineno})"
+        line = frame.f_lineno
         f: FrameType | None = frame
         for _ in range(4):  # the method's `self`; a method of the object itself looks further
             if f is None:
                 break
-            code = f.f_code
-            if not code.co_argcount or code.co_varnames[0] not in ("self", "cls"):
+            fcode = f.f_code
+            if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
                 break
-            candidate = f.f_locals.get(code.co_varnames[0])
+            candidate = f.f_locals.get(fcode.co_varnames[0])
             if candidate is not None and candidate is not obj:
                 creator = candidate
                 break
@@ -218,7 +267,7 @@ def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
             creator_ref = None
     elif frame is not None:
         creator_class = _module_owner(frame.f_globals)
-    return Note(kind, weakref.ref(obj), site, creator_ref, creator_class)
+    return Note(kind, weakref.ref(obj), code, line, creator_ref, creator_class)
 
 
 def _module_owner(globals_: dict[str, Any]) -> str:
