@@ -14,7 +14,6 @@ import contextlib
 import linecache
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -285,6 +284,8 @@ def _finish_with_app(handle: Attachment) -> None:
 def _loop_to_come() -> bool:
     """Whether a Qt application exists whose event loop has not started yet, and this is
     its thread: then the inspector's work can wait for the loop's first turns."""
+    import sys
+
     if "PySide6.QtCore" not in sys.modules:
         return False
     from PySide6.QtCore import QCoreApplication, QThread
@@ -306,17 +307,14 @@ def _rss() -> int:
 
 @contextlib.contextmanager
 def sources_not_cached() -> Iterator[None]:
-    """Keep the modules the inspector imports from costing their source text.
+    """Keep ``linecache`` from holding the source of the modules the inspector imports.
 
-    PySide6 reads the source of every module imported after it: its ``__feature__`` check
-    asks whether the text contains "PySide6" through ``inspect.getsource``, which splits the
-    file into lines, and ``linecache`` keeps them. For the inspector's modules and their
-    dependencies that kept 3.3-3.6 MiB, the largest single part of what attaching cost, and
-    the reading itself about 1 MiB more (freed, but not given back to the system). Meanwhile
-    the check reads the file's bytes instead (:func:`_uses_pyside_check`: the same answer),
-    and files that ``linecache`` reads anyway are dropped from it; tracebacks read them again
-    when they need them. Other threads importing in the same moments get the same treatment,
-    which costs them nothing but a re-read.
+    PySide6 reads the source of every module imported after it (its ``__feature__`` check
+    calls ``inspect.getsource``), and ``linecache`` keeps what was read: 3.6 MiB for the
+    inspector's modules and their dependencies, the largest single part of what attaching
+    cost. Files read meanwhile are dropped from the cache; tracebacks read them again when
+    they need them. Files another thread reads in the same moments are dropped too, which
+    costs that thread nothing but a re-read.
     """
     before = set(linecache.cache)
     original = linecache.getlines
@@ -328,45 +326,10 @@ def sources_not_cached() -> Iterator[None]:
         return lines
 
     linecache.getlines = getlines
-    feature = sys.modules.get("shibokensupport.feature")
-    check = getattr(feature, "_mod_uses_pyside", None)
-    quick = _uses_pyside_check(check)
-    if quick is not None:
-        feature._mod_uses_pyside = quick  # type: ignore[union-attr]
     try:
         yield
     finally:
         linecache.getlines = original
-        if quick is not None and getattr(feature, "_mod_uses_pyside", None) is quick:
-            feature._mod_uses_pyside = check  # type: ignore[union-attr]
-
-
-def _uses_pyside_check(check: object) -> Callable[[object], bool] | None:
-    """PySide6's "does this module use PySide" check, made by reading the file's bytes.
-
-    Only for the check this replaces: ``"PySide6" in inspect.getsource(module)``, False when
-    there is no source (the function shiboken 6.x ships; anything else is left alone). A
-    module with a ``.py`` file gets the same answer from its bytes, whose ASCII "PySide6" any
-    source encoding Python reads keeps as is; anything else goes to the original.
-    """
-    code = getattr(check, "__code__", None)
-    if (code is None or "PySide6" not in code.co_consts
-            or code.co_names != ("inspect", "getsource", "TypeError", "OSError",
-                                 "SyntaxError")):
-        return None
-    original: Callable[[object], bool] = check  # type: ignore[assignment]
-
-    def uses_pyside(module: object) -> bool:
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.endswith(".py"):
-            try:
-                with open(path, "rb") as f:
-                    return b"PySide6" in f.read()
-            except OSError:
-                pass
-        return original(module)
-
-    return uses_pyside
 
 
 def _start_model(service: IResourceManagementService | None, name: str | None,

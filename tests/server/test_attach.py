@@ -237,38 +237,3 @@ def test_attach_before_the_event_loop_starts_its_parts_in_the_first_turns(
     finally:
         handle.close()
         window.deleteLater()
-
-
-def test_pysides_source_check_is_answered_from_the_files_bytes_while_attaching() -> None:
-    import _json
-    import json
-    import linecache
-
-    import PySide6.QtCore
-
-    from inspector.reach import tracker
-
-    attach_module = sys.modules["inspector.attach"]  # the package's `attach` is the function
-
-    feature = sys.modules["shibokensupport.feature"]
-    original = feature._mod_uses_pyside
-    quick = attach_module._uses_pyside_check(original)
-    assert quick is not None
-    # Same answers: a source that names PySide6, one that does not, a built-in, extensions.
-    for module in (tracker, json, sys, _json, PySide6.QtCore):
-        assert quick(module) == original(module), module
-    assert quick(tracker)
-    assert not quick(json)
-    assert attach_module._uses_pyside_check(lambda module: True) is None  # not PySide's own
-
-    import json.decoder as module  # its file is read below
-
-    assert module.__file__ is not None
-    linecache.cache.pop(module.__file__, None)
-    with attach_module.sources_not_cached():
-        assert feature._mod_uses_pyside is not original
-        assert not feature._mod_uses_pyside(module)  # as PySide6 asks of each new import
-    assert feature._mod_uses_pyside is original
-    assert module.__file__ not in linecache.cache
-    assert not original(module)
-    assert module.__file__ in linecache.cache  # what the original keeps
