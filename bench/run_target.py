@@ -14,8 +14,11 @@ import shiboken6
 from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-TICKS = 30_000
-THREAD_EVERY = 100  # ticks between QThread starts: 300 threads in the loop
+#: About a second of work on a quiet machine: long enough to take in the inspector's
+#: once-a-second work (the tracker's tick and census, the sampler), which a 0.2 s loop
+#: mostly missed.
+TICKS = 150_000
+THREAD_EVERY = 100  # ticks between QThread starts: 1,500 threads in the loop
 
 
 class Job(QThread):

@@ -128,7 +128,7 @@ def test_a_listing_out_of_address_order_is_swept_whole(
     class Shuffled:
         @staticmethod
         def getAllValidWrappers() -> list[object]:
-            wrappers = Shiboken.getAllValidWrappers()
+            wrappers: list[object] = list(Shiboken.getAllValidWrappers())
             shuffle(wrappers)
             return wrappers
 
@@ -143,3 +143,23 @@ def test_a_listing_out_of_address_order_is_swept_whole(
         del children
     finally:
         census.clear()
+
+
+def test_any_run_of_a_pass_of_censuses_sees_every_address_across_new_splits() -> None:
+    import random
+
+    k = 5
+    census = Census(sweep_every=k)
+    objects = sorted((object() for _ in range(600)), key=id)  # stand-ins, in address order
+    pick = random.Random(7)
+    listings, shares = [], []
+    for _ in range(8 * k):  # the mix shifts every census, so each pass splits elsewhere
+        listing = sorted(pick.sample(objects, 300), key=id)
+        listings.append(listing)
+        shares.append({id(o) for o in census._share_of(listing)})
+        census._taken += 1
+    for first in range(len(listings) - k + 1):
+        window = range(first, first + k)
+        always = set.intersection(*({id(o) for o in listings[i]} for i in window))
+        seen = set().union(*(shares[i] for i in window))
+        assert always <= seen, f"censuses {first}..{first + k - 1} missed some"

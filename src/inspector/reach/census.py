@@ -67,8 +67,10 @@ class Census:
         self._survivors: list[_Ref] = []
         self._dangling: dict[int, _Ref] = {}
         self._dead: collections.deque[_Ref] = collections.deque()
-        #: Where the address ranges of one pass split (``sweep_every - 1`` addresses).
+        #: Where the address ranges of this pass and the last split (``sweep_every - 1``
+        #: addresses each).
         self._bounds: list[int] = []
+        self._last_bounds: list[int] = []
         self._taken = 0
         self.last: QtCensus | None = None
         self.history: collections.deque[tuple[float, dict[str, int]]] = collections.deque(
@@ -86,6 +88,7 @@ class Census:
         self._dangling.clear()
         self._dead.clear()
         self._bounds = []
+        self._last_bounds = []
 
     def take(self, now: float, t: float) -> QtCensus:
         """One census (GUI thread): the listing and counts in C, a bounded share in Python."""
@@ -142,20 +145,28 @@ class Census:
         """This census's share of the listing: the wrappers in its address range.
 
         ``getAllValidWrappers`` lists the wrappers in address order (shiboken keeps them in
-        a ``std::set`` of pointers; ``id`` is that address), so a range is found by bisection
-        and a pass of ``sweep_every`` censuses covers every address once, whatever is made or
-        deleted meanwhile. A listing found out of order is taken whole.
+        a ``std::set`` of pointers; ``id`` is that address), so a range is two bisections.
+        Each pass splits the addresses anew, into ranges of about as many wrappers. A range
+        ends at the later of its new and its last pass's end: so any ``sweep_every``
+        censuses in a row, across a new split too, see every address, and a wrapper is
+        followed within ``sweep_every`` censuses of being made. A listing found out of
+        order is taken whole.
         """
         k = self.sweep_every
         phase = self._taken % k
         if phase == 0:
             n = len(wrappers)
+            self._last_bounds = self._bounds
             self._bounds = [id(wrappers[i * n // k]) for i in range(1, k)] if n else []
-        bounds = self._bounds
+        bounds, last = self._bounds, self._last_bounds
         if len(bounds) != k - 1:
             return wrappers  # the listing was empty when the pass began: no ranges
         start = bisect_left(wrappers, bounds[phase - 1], key=id) if phase else 0
-        end = bisect_left(wrappers, bounds[phase], key=id) if phase < k - 1 else len(wrappers)
+        if phase == k - 1:
+            end = len(wrappers)
+        else:
+            until = max(bounds[phase], last[phase]) if len(last) == k - 1 else bounds[phase]
+            end = bisect_left(wrappers, until, key=id)
         share = wrappers[start:end]
         ids = list(map(id, share))
         if ids != sorted(ids):

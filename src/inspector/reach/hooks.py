@@ -72,6 +72,14 @@ class Note:
         self.time = time.monotonic()
         self._site: str | None = None
 
+    @classmethod
+    def of_start(cls, start: Start) -> Note:
+        """The note of a start the patch kept as a :data:`Start` tuple."""
+        kind, ref, code, lasti, creator, creator_class, when = start
+        note = cls(kind, ref, code, _line(code, lasti), creator, creator_class)
+        note.time = when
+        return note
+
     @property
     def site(self) -> str:
         """Where it was heard: ``"function (file:line)"`` ("" when no frame was given)."""
@@ -84,6 +92,19 @@ class Note:
 
 
 Sink = Callable[[Note], None]
+#: A QThread or QTimer start as the patch keeps it, inside the program's call: (kind, weak
+#: reference, the caller's code, its instruction offset, the weak reference and class name
+#: of the object whose method started it, monotonic time). The tracker makes the rest.
+Start = tuple[str, Callable[[], object], CodeType, int, Callable[[], object] | None, str, float]
+
+
+def _line(code: CodeType, lasti: int) -> int:
+    """The line of instruction offset ``lasti`` in ``code``."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            return lineno if lineno is not None else line
+    return line
 
 
 class _State:
@@ -97,8 +118,12 @@ class _State:
 
 
 _lock = threading.RLock()
+_monotonic = time.monotonic
 _state = _State()
 _pending: deque[Note] = deque(maxlen=PENDING_LIMIT)
+#: Starts heard and not yet taken by the tracker's tick, oldest first (bounded, like
+#: ``_pending``, for as long as no tracker takes them).
+started: deque[Start] = deque(maxlen=PENDING_LIMIT)
 #: Objects the tracker already knows, by id: a timer restarted a thousand times is noted once.
 known: dict[int, Callable[[], object]] = {}
 _app_waiters: list[Callable[[Any], None]] = []
@@ -117,6 +142,7 @@ def _forget() -> None:
     with _lock:
         known.clear()
         _pending.clear()
+        started.clear()
         _state.last_app = None
 
 
@@ -235,39 +261,61 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
 
 
+def _started(kind: str, obj: object, frame: FrameType) -> None:
+    """Record a QThread or QTimer start (never raises into the program).
+
+    The least that must be read inside the program's call: a restart of a known object
+    returns at once; otherwise the stack is looked at (the inspector's own starts are not
+    the program's) and a :data:`Start` is queued for the tracker, with the caller's code and
+    offset (the site's text is made later) and the object whose method it was.
+    """
+    try:
+        ref = known.get(id(obj))
+        if ref is not None and ref() is obj:
+            return  # a restart before the tracker's next tick is no news
+        if _inspectors_own(frame):
+            return
+        ref = weakref.ref(obj)
+        known[id(obj)] = ref
+        creator, creator_class = _creator(obj, frame)
+        started.append((kind, ref, frame.f_code, frame.f_lasti, creator, creator_class,
+                        _monotonic()))
+    except Exception:  # the program must never see the inspector fail
+        log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
+
+
+def _creator(obj: object, frame: FrameType) -> tuple[Callable[[], object] | None, str]:
+    """The object whose method started ``obj`` at ``frame`` (a method of ``obj`` itself
+    looks one caller further), weakly, and its class's name; else the module's name."""
+    creator: object = None
+    f: FrameType | None = frame
+    for _ in range(4):
+        if f is None:
+            break
+        fcode = f.f_code
+        if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
+            break
+        candidate = f.f_locals.get(fcode.co_varnames[0])
+        if candidate is not None and candidate is not obj:
+            creator = candidate
+            break
+        f = f.f_back
+    if creator is None:
+        return None, _module_owner(frame.f_globals)
+    creator_class = creator.__name__ if isinstance(creator, type) else type(creator).__name__
+    try:
+        return weakref.ref(creator), creator_class
+    except TypeError:  # not weakly referenceable: its class is all we keep
+        return None, creator_class
+
+
 def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
     """The note of ``obj`` heard at ``frame``: the caller's code and line, and the object
     whose method it is (a method of ``obj`` itself looks one caller further)."""
-    code: CodeType | None = None
-    line = 0
-    creator: object = None
-    if frame is not None:
-        code = frame.f_code
-        line = frame.f_lineno
-        f: FrameType | None = frame
-        for _ in range(4):  # the method's `self`; a method of the object itself looks further
-            if f is None:
-                break
-            fcode = f.f_code
-            if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
-                break
-            candidate = f.f_locals.get(fcode.co_varnames[0])
-            if candidate is not None and candidate is not obj:
-                creator = candidate
-                break
-            f = f.f_back
-    creator_ref: Callable[[], object] | None = None
-    creator_class = ""
-    if creator is not None:
-        creator_class = (creator.__name__ if isinstance(creator, type)
-                         else type(creator).__name__)
-        try:
-            creator_ref = weakref.ref(creator)
-        except TypeError:  # not weakly referenceable: its class is all we keep
-            creator_ref = None
-    elif frame is not None:
-        creator_class = _module_owner(frame.f_globals)
-    return Note(kind, weakref.ref(obj), code, line, creator_ref, creator_class)
+    if frame is None:
+        return Note(kind, weakref.ref(obj), None, 0, None, "")
+    creator, creator_class = _creator(obj, frame)
+    return Note(kind, weakref.ref(obj), frame.f_code, frame.f_lineno, creator, creator_class)
 
 
 def _module_owner(globals_: dict[str, Any]) -> str:
@@ -329,7 +377,7 @@ def _start_patch(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
         def start(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            _heard(kind, self, getframe(1))
+            _started(kind, self, getframe(1))
             return result
         return start
     return make

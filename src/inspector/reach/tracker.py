@@ -134,6 +134,13 @@ class Tracker:
 
     def drain(self) -> None:
         """Track the threads and timers heard since the last tick (GUI thread)."""
+        started = hooks.started
+        while True:  # what the patches kept inside the program's calls, made notes here
+            try:
+                start = started.popleft()
+            except IndexError:
+                break
+            self._queue.append(hooks.Note.of_start(start))
         while True:
             try:
                 note = self._queue.popleft()
