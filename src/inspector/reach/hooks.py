@@ -59,7 +59,8 @@ class Note:
     first reads it.
     """
 
-    __slots__ = ("_site", "code", "creator", "creator_class", "kind", "line", "ref", "time")
+    __slots__ = ("_site", "code", "creator", "creator_class", "kind", "lasti", "line", "ref",
+                 "time")
 
     def __init__(self, kind: str, ref: Callable[[], object], code: CodeType | None, line: int,
                  creator: Callable[[], object] | None, creator_class: str) -> None:
@@ -70,13 +71,16 @@ class Note:
         self.creator = creator
         self.creator_class = creator_class
         self.time = time.monotonic()
+        self.lasti = -1
         self._site: str | None = None
 
     @classmethod
     def of_start(cls, start: Start) -> Note:
-        """The note of a start the patch kept as a :data:`Start` tuple."""
+        """The note of a start the patch kept as a :data:`Start` tuple (its line is found
+        when its site is first read)."""
         kind, ref, code, lasti, creator, creator_class, when = start
-        note = cls(kind, ref, code, _line(code, lasti), creator, creator_class)
+        note = cls(kind, ref, code, -1, creator, creator_class)
+        note.lasti = lasti
         note.time = when
         return note
 
@@ -86,8 +90,12 @@ class Note:
         site = self._site
         if site is None:
             code = self.code
-            site = self._site = ("" if code is None
-                                 else f"{code.co_name} ({code.co_filename}:{self.line})")
+            if code is None:
+                site = ""
+            else:
+                line = self.line if self.line >= 0 else _line(code, self.lasti)
+                site = f"{code.co_name} ({code.co_filename}:{line})"
+            self._site = site
         return site
 
 
