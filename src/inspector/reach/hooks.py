@@ -205,17 +205,19 @@ def set_sink(sink: Sink | None) -> list[Note]:
 # -- hearing -------------------------------------------------------------------------------------
 
 
-#: What a frame's module is to :func:`_heard`: the inspector's own (a start under it is not
-#: the program's), what runs the program (nothing further down is looked at), or other code.
-_OWN, _BOTTOM, _OTHER = 0, 1, 2
-#: Modules below the program's code when ``resinspect run`` runs it.
-_RUNNERS = frozenset({"inspector.reach.runner", "runpy", "cli.entry"})
+#: What a frame's module is to :func:`_inspectors_own`: the inspector's own (what it starts
+#: is not the program's), a library its panel starts timers through (look at its caller),
+#: or other code: the program's, which starts its own.
+_OWN, _VIA, _OTHER = 0, 1, 2
+#: The libraries the inspector's panel starts timers through (its plots' own timers).
+_VIA_LIBRARIES = ("pyqtgraph.",)
 #: The verdict per module name, found once (a dict lookup instead of prefix tests per frame).
 _verdicts: dict[str, int] = {}
 
 
 def _verdict(module: str) -> int:
-    verdict = (_OWN if module.startswith(_INTERNAL) else _BOTTOM if module in _RUNNERS
+    verdict = (_OWN if module.startswith(_INTERNAL)
+               else _VIA if module == "pyqtgraph" or module.startswith(_VIA_LIBRARIES)
                else _OTHER)
     if len(_verdicts) < 4096:  # module names; exec'd code may invent any number of them
         _verdicts[module] = verdict
@@ -223,8 +225,13 @@ def _verdict(module: str) -> int:
 
 
 def _inspectors_own(frame: FrameType | None) -> bool:
-    """Whether the inspector's code is on the stack at ``frame`` (its own timers, threads and
-    windows), looking no further down than where the program's code ends."""
+    """Whether what is started at ``frame`` is the inspector's own: its code is the caller,
+    or called the library that is (the panel's plots start timers inside pyqtgraph).
+
+    Code of the program decides at once, whatever called it: a start in the program's code
+    is the program's (even in a callback the inspector runs), and most starts are found out
+    in one look at one frame.
+    """
     f = frame
     verdicts = _verdicts
     for _ in range(_INTERNAL_DEPTH):
@@ -234,7 +241,7 @@ def _inspectors_own(frame: FrameType | None) -> bool:
         verdict = verdicts.get(module)
         if verdict is None:
             verdict = _verdict(str(module))
-        if verdict != _OTHER:
+        if verdict != _VIA:
             return verdict == _OWN
         f = f.f_back
     return False
