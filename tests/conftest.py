@@ -17,10 +17,11 @@ import tempfile
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ri-config-")
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import pytest
 
@@ -107,6 +108,20 @@ def python_env(runtime: Path | None = None) -> dict[str, str]:
 PYTHON = sys.executable
 
 
+def pump(until: Callable[[], bool], timeout: float) -> None:
+    """Run the application's event loop until ``until()`` holds or ``timeout`` passes."""
+    import time
+
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    assert app is not None
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.002)
+
+
 @pytest.fixture
 def cli_seams() -> CliSeams:
     """The fakes ``run_cli`` passes to the CLI (none unless a test sets them)."""
@@ -127,21 +142,39 @@ def run_cli_fixture(cli_seams: CliSeams) -> Run:
     return run
 
 
+class Stoppable(Protocol):
+    """A process a test started: ``stop()`` ends it (and is harmless when it has ended)."""
+
+    def stop(self) -> None: ...
+
+
+P = TypeVar("P", bound=Stoppable)
+
+
+@contextlib.contextmanager
+def stopping(make: Callable[..., P]) -> Iterator[Callable[..., P]]:
+    """``make`` as a starter whose every process is stopped when the block ends."""
+    made: list[P] = []
+
+    def start(*args: object, **kwargs: object) -> P:
+        process = make(*args, **kwargs)
+        made.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in made:
+            process.stop()
+
+
 @pytest.fixture
 def start_app(runtime_dir: Path) -> Iterator[Callable[..., App]]:
     """``start_app(*args, script=...)``: a real app process, stopped at the end of the test."""
     from tests.apps.harness import App
 
-    apps: list[App] = []
-
-    def start(*args: str, **kwargs: object) -> App:
-        app = App(runtime_dir, *args, **kwargs)  # type: ignore[arg-type]
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
+    with stopping(lambda *args, **kwargs: App(runtime_dir, *args, **kwargs)) as start:
+        yield start
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .metrics.model import MetricsModel
     from .metrics.suspects import SuspectPolicy
-    from .resources import IResourceManagementService
+    from .resources import InspectedService, IResourceManagementService, ResourceManagementService
     from .resources.shutdown import GracefulSignals
     from .server.server import InspectorServer
     from .ui import InspectorDock
@@ -51,6 +51,7 @@ class Attachment:
         self._model = model
         self._server = server
         self._dock = dock
+        self._service: ResourceManagementService | None = None
         self._pending: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -62,6 +63,13 @@ class Attachment:
         """The metrics model (None when off or failed)."""
         self.finish()
         return self._model
+
+    @property
+    def service(self) -> ResourceManagementService | None:
+        """The resource service the model inspects, when it is a ``ResourceManagementService``
+        (the model itself reads only its ``InspectedService`` members)."""
+        self.finish()
+        return self._service
 
     @property
     def server(self) -> InspectorServer | None:
@@ -243,6 +251,7 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
             model = _start_model(service, name, policy, sample_interval_s,
                                  hang_threshold_ms)
         model.service.store.capture_sites = sites
+        handle._service = _ours(model.service)
     except Exception as exc:  # noqa: BLE001 - attach() never raises into the app
         log.warning("resinspect: inspector not attached: %s", _one_line(exc))
         return
@@ -273,7 +282,8 @@ def _finish_with_app(handle: Attachment) -> None:
             if handle._closed or model is None:
                 return
             model.probe.start()
-            model.service.hook_application()
+            if handle._service is not None:
+                handle._service.hook_application()
             _hook_the_exit(handle)
 
         when_app_exists(finish)
@@ -332,14 +342,26 @@ def sources_not_cached() -> Iterator[None]:
         linecache.getlines = original
 
 
+def _ours(service: InspectedService) -> ResourceManagementService | None:
+    """The service as a ``ResourceManagementService`` (whose exit cleanup attach hooks and
+    whose store ``resinspect run`` writes to), else None: an embedder's own service keeps
+    its own exit path."""
+    from .resources import ResourceManagementService
+
+    return service if isinstance(service, ResourceManagementService) else None
+
+
 def _start_model(service: IResourceManagementService | None, name: str | None,
                  policy: SuspectPolicy | None, sample_interval_s: float,
                  hang_threshold_ms: float = 200.0) -> MetricsModel:
     from .metrics.model import MetricsModel
-    from .resources import IResourceManagementService, get_service
+    from .resources import InspectedService, IResourceManagementService, get_service
 
     if service is None:
         service = get_service(IResourceManagementService)
+    if not isinstance(service, InspectedService):
+        raise TypeError("attach() inspects a service with a store (an InspectedService, "
+                        f"such as ResourceManagementService); got {type(service).__name__}")
     model = MetricsModel(service, app=name, policy=policy,
                          sample_interval_s=sample_interval_s,
                          hang_threshold_ms=hang_threshold_ms)

@@ -85,9 +85,9 @@ def main() -> int:
     # Closing the first tab the ordinary way: out of the widget, unparented, cleaned up.
     tabs.removeTab(tabs.indexOf(first))
     first.setParent(None)
-    assert handle.model is not None
-    handle.model.service.cleanup_component(first_controller)
-    handle.model.service.cleanup_component(thumb_owner)
+    assert handle.service is not None
+    handle.service.cleanup_component(first_controller)
+    handle.service.cleanup_component(thumb_owner)
     del first, first_controller, thumb
 
     signal.signal(signal.SIGTERM, lambda *_: app.quit())

@@ -66,9 +66,10 @@ def labelled(found: Series, name: str, component: str) -> float:
 
 
 @pytest.fixture
-def app(model: MetricsModel, server: InspectorServer) -> Tabs:
+def app(service: ResourceManagementService, model: MetricsModel, server: InspectorServer
+        ) -> Tabs:
     """The application: the test's service and model, served on a real socket."""
-    return Tabs(model.service)
+    return Tabs(service)
 
 
 def test_an_exporter_scrape_has_as_many_series_after_1000_tabs_as_after_10(

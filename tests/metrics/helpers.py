@@ -3,14 +3,13 @@ with short thresholds, and turning a real event loop until something holds."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
-from PySide6.QtCore import QCoreApplication
-
 from inspector.metrics.hangs import WATCHDOG_PERIOD_S, WATCHDOG_TIMEOUT_S
 from inspector.metrics.hangs.monitor import HangMonitor
 from inspector.metrics.suspects import SuspectPolicy
+from tests.conftest import pump
+
+__all__ = ["FAST", "Owner", "Thing", "pump",
+           "watchdog_fired_only_when_its_rearmer_could_not_run"]
 
 #: Thresholds short enough for a test to cross them.
 FAST = SuspectPolicy(retained_after_s=0.2, orphan_grace_s=0.1, growth_window_s=0.0,
@@ -23,16 +22,6 @@ class Owner:
 
 class Thing:
     """A resource of no particular kind (weakly referenceable, unlike ``object()``)."""
-
-
-def pump(until: Callable[[], bool], timeout: float) -> None:
-    """Run the application's event loop until ``until()`` holds or ``timeout`` passes."""
-    app = QCoreApplication.instance()
-    assert app is not None
-    deadline = time.monotonic() + timeout
-    while not until() and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.002)
 
 
 def watchdog_fired_only_when_its_rearmer_could_not_run(monitor: HangMonitor,

@@ -6,7 +6,7 @@ import gc
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jsonschema
@@ -24,12 +24,18 @@ from inspector.metrics import (
 from inspector.metrics.snapshot import json_schema
 from inspector.resources import (
     BaseController,
+    LifecycleEvent,
     ResourceManagementService,
     ResourceType,
+    StoreAggregate,
+    StoreReader,
+    WatchedResource,
     WorkerResourceCoordinator,
+    WorkerState,
 )
+from inspector.resources.interfaces import OrphanReader
 
-from .helpers import FAST, Owner, Thing
+from .helpers import FAST, Owner, Thing, pump
 
 SCHEMA_FILE = (__import__("pathlib").Path(__file__).resolve().parents[2]
                / "src" / "inspector" / "metrics" / "snapshot.schema.json")
@@ -219,7 +225,7 @@ def test_orphan_worker_when_a_qobject_owner_dies_while_its_qthread_runs(
     worker.start()
     ctl.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    time.sleep(0.15)
+    pump(lambda: any(s.reason == ORPHAN_WORKER for s in model.snapshot().leak_suspects), 5.0)
     snap = model.snapshot()
     orphans = [s for s in snap.leak_suspects if s.reason == ORPHAN_WORKER]
     assert [(s.component_id, s.resource_type) for s in orphans] == [("Doomed", "worker")]
@@ -301,6 +307,7 @@ def test_history_rings_are_bounded_and_markers_recorded(
     service.cleanup_component(owner)
     del owner
     gc.collect()
+    pump(lambda: not service.store._deferred, 5.0)  # its cleanup: at the next loop turn
     history = model.history()
     assert len(history.t) == 10
     assert history.live_resources[-1] == 25
@@ -314,8 +321,66 @@ def test_history_rings_are_bounded_and_markers_recorded(
 
 
 def test_model_rejects_a_foreign_service() -> None:
-    with pytest.raises(TypeError, match="ResourceManagementService"):
+    with pytest.raises(TypeError, match="InspectedService"):
         MetricsModel(object())  # type: ignore[arg-type]
+
+
+class EmbeddersService:
+    """An application's own service that keeps a ResourceManagementService inside and shows
+    the inspector only the members ``InspectedService`` names: no inheritance."""
+
+    def __init__(self, inner: ResourceManagementService) -> None:
+        self._inner = inner
+
+    @property
+    def store(self) -> StoreReader:
+        return self._inner.store
+
+    @property
+    def orphans(self) -> OrphanReader:
+        return self._inner.orphans
+
+    def add_listener(self, listener: Callable[[LifecycleEvent], None], *,
+                     resource_events: bool = False) -> None:
+        self._inner.add_listener(listener, resource_events=resource_events)
+
+    def remove_listener(self, listener: Callable[[LifecycleEvent], None]) -> None:
+        self._inner.remove_listener(listener)
+
+    def aggregate(self) -> StoreAggregate:
+        return self._inner.aggregate()
+
+    def workers(self) -> list[WorkerState]:
+        return self._inner.workers()
+
+    def watched(self) -> list[WatchedResource]:
+        return self._inner.watched()
+
+
+def test_the_model_reads_any_inspected_service_through_the_protocol_alone(
+        service: ResourceManagementService) -> None:
+    owner = Owner()
+    service.register_component(owner, "Embedded")
+    kept = [Thing() for _ in range(3)]
+    for thing in kept:
+        service.track_resource(owner, ResourceType.CACHE, thing, 10, name="entry")
+    embedded = EmbeddersService(service)
+    assert not isinstance(embedded, ResourceManagementService)
+    model = MetricsModel(embedded, app="embedded")
+    try:
+        model.sample()
+        snap = model.snapshot()
+        assert snap.live_resources == 3
+        assert snap.by_type["cache"].bytes == 30
+        assert [(c.id, c.live) for c in snap.components] == [("Embedded", 3)]
+        page = model.resources(component_id="Embedded")
+        assert page.total == 3
+        assert {item.name for item in page.items} == {"entry"}
+        service.cleanup_component(owner)  # the model hears it through the protocol's listener
+        assert model.snapshot().live_resources == 0
+        assert "Embedded" in [m.component_id for m in model.history().markers]
+    finally:
+        model.close()
 
 
 def test_retained_after_a_coordinators_own_cleanup(

@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stopping
 from tests.reach.helpers import RunApp
 
 
 @pytest.fixture
 def run_app(runtime_dir: Path) -> Iterator[Callable[..., RunApp]]:
     """``run_app(*args)``: ``resinspect run *args``, killed at the end if still running."""
-    apps: list[RunApp] = []
-
-    def start(*args: str, **kwargs: object) -> RunApp:
-        app = RunApp(runtime_dir, *args, **kwargs)  # type: ignore[arg-type]
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.stop()
+    with stopping(lambda *args, **kwargs: RunApp(runtime_dir, *args, **kwargs)) as start:
+        yield start

@@ -20,6 +20,7 @@ from inspector.metrics.suspects import SuspectPolicy
 from inspector.reach import hooks, suspects
 from inspector.reach.tracker import Tracker
 from inspector.resources import ResourceManagementService, ResourceType
+from tests.conftest import pump
 
 
 class Sleeper(QThread):
@@ -173,13 +174,17 @@ def test_a_reused_dialog_raises_nothing(qapp: QApplication, tracker: Tracker,
 
 
 def test_a_collected_window_is_deleted_not_retained(
-        qapp: QApplication, tracker: Tracker, model: MetricsModel) -> None:
+        qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
+        model: MetricsModel) -> None:
     first = Report()
     _show(tracker, first)
     first.close()
     tracker.tick()
     del first  # no reference left: the wrapper, then the C++ dialog, go
     gc.collect()  # at once, or at the collection that follows (a wrapper may sit in a cycle)
+    # Its owner's cleanup (and the "unregistered" event the tracker hears) runs from the
+    # event loop, not inside the collection.
+    pump(lambda: not service.store._deferred, 5.0)
     second = Report()
     _show(tracker, second)
     tracker.tick()

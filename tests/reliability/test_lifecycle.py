@@ -26,7 +26,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 
 from inspector.resources import BaseResourceCoordinator, ResourceManagementService, ResourceType
-from tests.conftest import PYTHON, python_env
+from tests.conftest import PYTHON, pump, python_env
 
 from .live import LIFECYCLE_APP, QT_NOISE, LiveApp
 
@@ -451,6 +451,8 @@ def test_an_owner_deleted_by_qt_still_runs_its_coordinators_cleanups(
     del controller  # the application lets go; Qt deletes it on the next turn
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     try:
+        # The cleanups run from the loop, a turn after `destroyed`, not inside it.
+        pump(lambda: ran == ["x"], 5.0)
         assert service.get_statistics()["components"] == 0
         assert handle.closed, "the file handle was not closed"
         assert not timer.isActive(), "the timer still runs"

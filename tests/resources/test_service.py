@@ -18,6 +18,7 @@ from inspector.resources import (
     get_service,
     register_service,
 )
+from tests.conftest import pump
 
 
 class Owner:
@@ -110,6 +111,8 @@ def test_plain_component_cleaned_up_when_collected(service: ResourceManagementSe
     service.track_resource(owner, ResourceType.CUSTOM, [1])
     del owner
     gc.collect()
+    assert ran == []  # nothing ran inside the collection
+    pump(lambda: ran == ["cb"], 5.0)
     assert ran == ["cb"]
     stats = service.get_statistics()
     assert stats["components"] == 0
@@ -123,6 +126,8 @@ def test_qobject_component_cleaned_up_when_destroyed(service: ResourceManagement
     service.register_cleanup(owner, lambda: ran.append("cb"))
     service.track_resource(owner, ResourceType.CUSTOM, {"k": 1})
     delete_later(owner)
+    assert ran == []  # not inside the deletion: one loop turn later
+    pump(lambda: ran == ["cb"], 5.0)
     assert ran == ["cb"]
     assert service.get_statistics()["components"] == 0
     assert service.get_statistics()["live_resources"] == 0
@@ -230,6 +235,7 @@ def test_totals_by_type_outlive_the_components_that_made_them(
             kept.append(owner)
         del owner
     gc.collect()
+    pump(lambda: not store._deferred, 5.0)  # the collected owners' cleanups
     survivor = Owner()
     held = service.track_resource(survivor, ResourceType.CACHE, [0], 7)
     stats = service.get_statistics()
@@ -245,6 +251,7 @@ def test_totals_by_type_outlive_the_components_that_made_them(
                for c in components.values() if c.component_id != service.component_id(survivor))
     del kept
     gc.collect()
+    pump(lambda: not store._deferred, 5.0)
     assert service.release_resource(survivor, held)
     stats = service.get_statistics()
     assert stats["by_type"]["cache"] == {"live": 0, "created": 201, "destroyed": 201,
@@ -312,6 +319,7 @@ def test_every_lifecycle_signal_fires(qapp: Any) -> None:
     service.release_resource(owner, rid)
     del owner
     gc.collect()
+    pump(lambda: "component_unregistered" in kinds, 5.0)
     service.periodic_cleanup()
     assert kinds == ["component_registered", "resource_tracked", "resource_released",
                      "cleanup_performed", "component_unregistered", "memory_warning"]

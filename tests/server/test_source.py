@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from inspector.metrics import MetricsModel
+from inspector.server import source as protocols
 from inspector.server.source import (
-    ClearableSource,
-    ExplainingSource,
-    FailingSource,
-    HangSource,
     MetricsSource,
-    NamedSource,
     ProbedSource,
-    SamplingSource,
     ServicedSource,
     StallWatchingSource,
 )
 from inspector.sources import RecordingSource
 from tests.ui.fakes import FakeSource, make_snapshot
 
-CAPABILITIES = (ClearableSource, ExplainingSource, FailingSource, HangSource, NamedSource,
-                ProbedSource, SamplingSource, ServicedSource, StallWatchingSource)
+CAPABILITIES = (protocols.ClearableSource, protocols.ExplainingSource,
+                protocols.FailingSource, protocols.HangSource, protocols.NamedSource,
+                ProbedSource, protocols.SamplingSource, ServicedSource, StallWatchingSource)
 
 
 def _capabilities(source: object) -> set[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from inspector.resources import ResourceManagementService, ResourceType
+from inspector.resources import InspectedService, ResourceType
 from inspector.resources.counts import StoreAggregate
 
 from .gcwatch import WATCH
@@ -23,7 +23,7 @@ SuspectFilter = Callable[[list[LeakSuspect], float], list[LeakSuspect]]
 class LeakFinder:
     """The leak detector's state for one service (the growth windows), and its findings."""
 
-    def __init__(self, service: ResourceManagementService, policy: SuspectPolicy) -> None:
+    def __init__(self, service: InspectedService, policy: SuspectPolicy) -> None:
         self.service = service
         self._policy = policy
         self._growth = GrowthDetector(policy)

@@ -6,12 +6,12 @@ import threading
 
 import msgspec
 
-from inspector.resources import ResourceManagementService, ResourceType
+from inspector.resources import InspectedService, ResourceType
 
 from .snapshot import ResourceEntry, ResourcePage
 
 
-def resource_page(service: ResourceManagementService, offset: int, limit: int,
+def resource_page(service: InspectedService, offset: int, limit: int,
                   component_id: str | None) -> ResourcePage:
     """A page of the listing (the model's one O(resources) call)."""
     if offset < 0 or limit < 0:
@@ -20,7 +20,7 @@ def resource_page(service: ResourceManagementService, offset: int, limit: int,
     return ResourcePage(total=total, offset=offset, items=_with_thread_names(service, items))
 
 
-def _with_thread_names(service: ResourceManagementService, items: list[ResourceEntry]
+def _with_thread_names(service: InspectedService, items: list[ResourceEntry]
                        ) -> list[ResourceEntry]:
     """Name each row's thread: a worker's own, else the one that tracked it."""
     if not items:

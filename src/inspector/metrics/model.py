@@ -24,11 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector._appname import default_app_name
-from inspector.resources import (
-    IResourceManagementService,
-    ResourceManagementService,
-    process_memory,
-)
+from inspector.resources import InspectedService, process_memory
 
 from .freezes import Freezes
 from .history import HistoryRings
@@ -56,14 +52,16 @@ __all__ = ["MetricsModel", "default_app_name"]
 class MetricsModel:
     """The inspector's view of one service: counters, history, lag, suspects and audits.
 
-    ``service`` is passed in (tests build their own). Call :meth:`start` to run the
-    sampler thread and the GUI heartbeat; :meth:`sample` takes one sample now. Stalls of the
-    GUI thread longer than ``hang_threshold_ms`` go to the hang log (:meth:`hangs`).
+    ``service`` is passed in (tests build their own): a ``ResourceManagementService`` or
+    anything else that is an ``InspectedService``, the only members the model reads. Call
+    :meth:`start` to run the sampler thread and the GUI heartbeat; :meth:`sample` takes one
+    sample now. Stalls of the GUI thread longer than ``hang_threshold_ms`` go to the hang
+    log (:meth:`hangs`).
     """
 
     def __init__(
         self,
-        service: IResourceManagementService,
+        service: InspectedService,
         *,
         app: str | None = None,
         sample_interval_s: float = 1.0,
@@ -74,9 +72,9 @@ class MetricsModel:
         audit_size: int = 100,
         hang_threshold_ms: float = 200.0,
     ) -> None:
-        if not isinstance(service, ResourceManagementService):
-            raise TypeError("MetricsModel reads a ResourceManagementService's counters; "
-                            f"got {type(service).__name__}")
+        if not isinstance(service, InspectedService):
+            raise TypeError("MetricsModel reads an InspectedService's counters (a "
+                            f"ResourceManagementService is one); got {type(service).__name__}")
         self.service = service
         self.app = app or default_app_name()
         self.pid = os.getpid()

@@ -8,7 +8,7 @@ import threading
 import time
 
 from inspector.resources import (
-    ResourceManagementService,
+    InspectedService,
     ResourceType,
     WorkerState,
     process_memory,
@@ -26,7 +26,7 @@ log = logging.getLogger("inspector.metrics")
 CACHE_TYPES = (ResourceType.CACHE, ResourceType.THUMBNAIL)
 
 
-def held_orphans(service: ResourceManagementService, workers: list[WorkerState]
+def held_orphans(service: InspectedService, workers: list[WorkerState]
                  ) -> list[OrphanInfo]:
     """Workers the service's orphan holding area still runs that are not among ``workers``
     (tracked): they count as active workers in the history and in snapshots alike."""
@@ -37,7 +37,7 @@ def held_orphans(service: ResourceManagementService, workers: list[WorkerState]
 class HistorySampler:
     """Takes one sample of the gauges into the rings; :meth:`start` does it periodically."""
 
-    def __init__(self, service: ResourceManagementService, probe: LoopProbe,
+    def __init__(self, service: InspectedService, probe: LoopProbe,
                  rings: HistoryRings, leaks: LeakFinder, started_mono: float,
                  interval_s: float = 1.0) -> None:
         self.service = service

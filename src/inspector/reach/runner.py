@@ -85,10 +85,10 @@ class Session:
         from .tracker import Tracker
 
         handle = self.handle = attach(None, name=self.name, dock=False)
-        model = handle.model
-        if model is None:
+        model, service = handle.model, handle.service
+        if model is None or service is None:  # off, failed, or an embedder's own service
             return
-        tracker = self.tracker = Tracker(model.service,
+        tracker = self.tracker = Tracker(service,
                                          on_main_window=self._dock_on if self.dock else None)
         model.extend(
             part=lambda now: {"qt_objects": tracker.qt_objects(now),

@@ -12,6 +12,8 @@ per object costs 27-47 µs and grows with that number; docs/architecture.md, "Me
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -33,6 +35,7 @@ class QtBridge:
         # isinstance(x, QObject) costs 161 ns through shiboken's metatype; a dict hit 28 ns.
         self.known_types: dict[type, bool] = {}
         self._watcher = _DestroyedWatcher(on_destroyed)
+        prepare()
 
     def is_qobject(self, obj: object) -> bool:
         """True when ``obj`` is a QObject (answer cached per type)."""
@@ -114,43 +117,135 @@ def _warm_up_destroyed_conversion() -> None:
 
 
 class _MainThreadCalls(QObject):
-    """Runs callables on the main thread: ``posted`` is queued there from any other thread."""
+    """Runs deferred calls on the main thread, from its event loop.
 
-    posted = Signal(object)
+    ``posted`` carries a call's token, never the call: the call stays in ``_deferred``, where
+    the exit clean-up (:func:`run_deferred`) finds it if the loop never turns again.
+    """
+
+    posted = Signal(object)  # not int: a C++ int would overflow after 2**31 calls
 
     def __init__(self) -> None:
         super().__init__()
-        self.posted.connect(self._run)
+        # Queued, explicitly: an automatic connection emitted on the receiver's own thread
+        # (a collection on the main thread) would run the call at once, inside the very
+        # frame the collection interrupted.
+        self.posted.connect(self._run, Qt.ConnectionType.QueuedConnection)
 
     @Slot(object)
-    def _run(self, fn: Callable[[], object]) -> None:
-        try:
-            fn()
-        except Exception:  # one failed call must not reach the event loop
-            log.exception("a call handed to the main thread failed")
+    def _run(self, token: int) -> None:
+        _run_deferred_call(token)
 
 
+#: Calls handed to the main thread's loop and not yet run, by token. Written from inside
+#: finalisers, so with single dict operations (atomic under the GIL) and no lock: the frame
+#: a collection interrupted may hold any lock, our own included.
+_deferred: dict[int, Callable[[], object]] = {}
+_tokens = itertools.count(1)
+_EXIT_ROUNDS = 100
 _calls: list[_MainThreadCalls] = []  # made once, on first need
-_calls_lock = threading.Lock()
+# Re-entrant: the receiver may first be needed inside a finaliser, and a collection while
+# this thread makes it would need it again.
+_calls_lock = threading.RLock()
+
+
+def prepare() -> None:
+    """Make the main thread's call receiver now, if an application exists.
+
+    The bridge (when a service is made) and the service's ``hook_application`` call this,
+    in ordinary code, so that the first deferred call does not have to make a QObject inside
+    the frame a collection interrupted.
+    """
+    app = QCoreApplication.instance()
+    if app is not None:
+        _receiver(app)
+
+
+def _receiver(app: QCoreApplication) -> _MainThreadCalls:
+    if not _calls:
+        with _calls_lock:
+            if not _calls:
+                calls = _MainThreadCalls()  # made here, so pushed to the main thread from here
+                calls.moveToThread(app.thread())
+                _calls.append(calls)
+    return _calls[0]
 
 
 def call_at_home(home: int | None, fn: Callable[[], object]) -> bool:
     """Run ``fn`` for something made on thread ``home``; return whether it ran now.
 
-    Cleanups stop timers and close widgets, which Qt allows only from their own thread, yet
-    the last reference to an owner may drop, and the cyclic collector run, on any thread.
-    So what the main thread made, another thread hands back to the main thread's event loop;
-    anything else (no Qt application, made on a worker thread, already home) runs now.
+    Callers are finalisers (weak-reference callbacks, ``__del__``, a QObject's
+    ``destroyed``): they may interrupt any frame, one that holds a lock the cleanup needs or
+    is half-way through a ``print()``. So what the main thread made is handed to the main
+    thread's event loop, also when the collecting thread is the main thread: here ``fn`` is
+    only recorded and the loop woken; it runs at the loop's next turn, or, if the loop never
+    turns again, at exit (:func:`run_deferred`), exactly once either way. The event loop is
+    also the one place where Qt lets a cleanup stop the main thread's timers and close its
+    widgets, whichever thread the last reference dropped on.
+
+    With no Qt application, or for something made on another thread, ``fn`` runs now: there
+    is no loop to hand it to. Without an application no loop will ever turn, so deferring
+    would hold the owner's resources until exit; a thread of our own would run a worker's
+    cleanup on the wrong thread (Qt refuses to stop a timer from another thread) and could
+    be cut short by the interpreter's exit. A worker thread's own event loop, when it runs
+    one, has no receiver a finaliser could post to: one would have to be made inside the
+    interrupted frame, or in advance for every thread that registers an owner (most run no
+    loop). docs/architecture.md, "The interrupted-frame rule", says so too.
     """
     app = QCoreApplication.instance()
-    here = threading.get_ident()
-    if app is None or home != threading.main_thread().ident or here == home:
+    if app is None or home != threading.main_thread().ident or _exited:
         fn()
         return True
-    with _calls_lock:
-        if not _calls:
-            calls = _MainThreadCalls()  # made here, so pushed to the main thread from here
-            calls.moveToThread(app.thread())
-            _calls.append(calls)
-    _calls[0].posted.emit(fn)
+    receiver = _receiver(app)
+    token = next(_tokens)  # next() on a count is atomic
+    _deferred[token] = fn
+    try:
+        receiver.posted.emit(token)
+    except RuntimeError:
+        # The receiver's C++ object is gone: only PySide's own clean-up at interpreter exit
+        # deletes it (with every parentless QObject Python owns), and no loop turns any
+        # more. Nothing could run the call later: now, as with no application (once).
+        if _deferred.pop(token, None) is None:
+            return False
+        fn()
+        return True
     return False
+
+
+def _run_deferred_call(token: int) -> bool:
+    fn = _deferred.pop(token, None)  # whoever pops it runs it: the loop or the exit, once
+    if fn is None:
+        return False
+    try:
+        fn()
+    except Exception:  # one failed call must not reach the event loop, nor stop the others
+        log.exception("a call handed to the main thread failed")
+    return True
+
+
+def run_deferred() -> int:
+    """Run, now and in the order they were deferred, the calls still waiting for the main
+    thread's loop; return how many ran. The exit clean-up calls this: a loop that never
+    turns again must not lose a cleanup, and one the loop runs later finds it gone."""
+    ran = 0
+    # A cleanup run here may defer another (an owner it dropped): rounds until none is
+    # left, bounded so that one that defers itself for ever cannot hold the exit.
+    for _ in range(_EXIT_ROUNDS):
+        tokens = sorted(list(_deferred))  # list(): one atomic copy of the keys
+        if not tokens:
+            break
+        for token in tokens:
+            ran += _run_deferred_call(token)
+    return ran
+
+
+_exited = False  # set at interpreter exit: from then on no loop turns, calls run at once
+
+
+@atexit.register
+def _at_exit() -> None:
+    """Run the calls no service's exit clean-up ran (a bare coordinator's, say); what is
+    dropped after this (PySide deleting the application's objects) is cleaned up at once."""
+    global _exited  # noqa: PLW0603 - one flag, written once, read by every call_at_home
+    _exited = True
+    run_deferred()

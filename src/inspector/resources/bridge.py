@@ -33,7 +33,9 @@ class QtLink(Protocol):
         ...
 
     def call_at_home(self, home: int | None, fn: Callable[[], object]) -> bool:
-        """Run ``fn`` on thread ``home`` when Qt requires it; return whether it ran now."""
+        """Run ``fn`` for something made on thread ``home``, from that thread's event loop
+        when there is one to hand it to, else now; return whether it ran now. Called from
+        finalisers: handing over must only record and wake."""
         ...
 
 

@@ -142,15 +142,34 @@ def unregister_locked(store: ResourceStore, comp: Component) -> None:
     store._watch.owner_gone_locked(comp)
 
 
-def clean_collected(store: ResourceStore, comp: Component) -> None:
-    """Clean up a garbage-collected owner on the thread that registered it.
+def clean_collected(store: ResourceStore, comp: Component, reason: str = "collected") -> None:
+    """Clean up a garbage-collected owner later, on the thread that registered it.
 
-    When that is the main thread, its callbacks stop timers and close widgets. Until the
-    main loop runs it, ``cleanup_all()`` (at exit, say) may run it instead; once either way.
+    Called from a finaliser, which may interrupt any frame: here the owner is only recorded
+    in the store's deferred table and its home thread's event loop woken (the bridge's
+    ``call_at_home``). Its callbacks stop timers and close widgets at the loop's next turn;
+    until then ``cleanup_all()`` (at exit, say) may run it instead; once either way.
     """
     with store._lock:
+        comp.ended = reason
         store._deferred[id(comp)] = comp
     store._qt.call_at_home(comp.home, lambda: clean_deferred(store, comp))
+
+
+def clean_destroyed(store: ResourceStore, comp: Component) -> None:
+    """Clean up a QObject owner whose C++ object is being destroyed, as a collected one.
+
+    ``destroyed`` runs in whatever frame deleted the object: usually the event loop
+    processing a ``deleteLater()``, but also the collection of a Python-owned QObject or a
+    parent's deletion inside other code. The owner leaves the id and address tables now,
+    so that a new object at the same address is not taken for it; its cleanup is deferred.
+    """
+    with store._lock:
+        if store._components.get(comp.key) is comp:
+            del store._components[comp.key]
+        if comp.qaddr and store._qcomponents.get(comp.qaddr) is comp:
+            del store._qcomponents[comp.qaddr]
+    clean_collected(store, comp, "destroyed")
 
 
 def clean_deferred(store: ResourceStore, comp: Component) -> int:
@@ -158,4 +177,4 @@ def clean_deferred(store: ResourceStore, comp: Component) -> int:
     with store._lock:
         if store._deferred.pop(id(comp), None) is None:
             return 0
-    return run(store, comp, reason="collected", unregister=True)
+    return run(store, comp, reason=comp.ended, unregister=True)

@@ -218,8 +218,11 @@ class BaseResourceCoordinator:
     def __del__(self) -> None:
         # PySide frees an owner's attributes, this coordinator among them, before Qt emits
         # the owner's `destroyed`; the service's call to cleanup_all would then find nothing
-        # to call. So a coordinator that dies still owning resources cleans them up itself,
-        # on the thread that made it (see call_at_home).
+        # to call. So a coordinator that dies still owning resources cleans them up itself:
+        # not here, inside whatever frame dropped it, but from the main thread's event loop
+        # when the main thread made it (call_at_home records the call, which keeps this
+        # coordinator alive until then, and the exit clean-up runs it if the loop never
+        # turns again; once either way).
         if getattr(self, "_armed", False) and getattr(self, "_entries", None):
             try:
                 call_at_home(self._home, self._cleanup_at_collection)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .counts import StoreAggregate, WorkerState
+from .orphans import OrphanInfo
 from .types import LifecycleEvent, ResourceType, WatchedResource
 
 R = TypeVar("R")
@@ -97,6 +98,10 @@ class StoreReader(Protocol):
         """One page of the tracked resources (rows made by ``make``) and the total."""
         ...
 
+    def tracked_workers(self) -> list[tuple[object, str, str]]:
+        """``(worker, component id, resource id)`` of each tracked worker still alive."""
+        ...
+
     def worker_objects(self, resource_ids: list[str]) -> dict[str, object]:
         """The live worker objects among ``resource_ids``."""
         ...
@@ -106,13 +111,34 @@ class StoreReader(Protocol):
         ...
 
 
+class OrphanReader(Protocol):
+    """What the inspector reads from a service's holding area for orphaned workers."""
+
+    def infos(self) -> list[OrphanInfo]:
+        """What each held, still running worker was tracked as."""
+        ...
+
+    def prune(self) -> None:
+        """Let go of the held workers that have finished."""
+        ...
+
+
 @runtime_checkable
 class InspectedService(Protocol):
-    """What ``MetricsModel`` needs from a service: its events and its store's readings."""
+    """What ``MetricsModel`` needs from a service: its events and its store's readings.
+
+    ``ResourceManagementService`` is one; the model never reaches past this protocol, so a
+    service of an embedder's own (or a test's) that has these members is inspected the same.
+    """
 
     @property
     def store(self) -> StoreReader:
         """The store the model reads."""
+        ...
+
+    @property
+    def orphans(self) -> OrphanReader:
+        """Workers still running after their owner went without a cleanup."""
         ...
 
     def add_listener(self, listener: Callable[[LifecycleEvent], None], *,

@@ -4,7 +4,10 @@ Deaths arrive as weak-reference callbacks (plain objects) and as QObject ``destr
 notifications (through the store's Qt bridge). One that arrives while this thread holds the
 store's lock (a garbage collection triggered inside a tracked call) only records what
 happened, as a typed entry (inspector.resources.pending), applied as soon as the lock is
-released; from any other context it is applied at once.
+released; from any other context it is applied at once. Applying an owner's death runs no
+user code either: its cleanup is recorded and handed to the owner's home thread's event loop
+(inspector.resources.cleanup.clean_collected; docs/architecture.md, "The interrupted-frame
+rule").
 
 ``Liveness`` holds its store weakly: the store holds it (and every record holds one of its
 bound methods), and nothing the store owns may refer back to it strongly, so a store and
@@ -62,7 +65,7 @@ class Liveness:
         self._release(store, rec.rid, "collected")
 
     def component_collected(self, ref: KeyedRef) -> None:
-        """An owner was garbage collected: clean it up (on its home thread)."""
+        """An owner was garbage collected: have it cleaned up later, on its home thread."""
         store = self._store()
         if store is None:
             return
@@ -170,8 +173,8 @@ class Liveness:
     def _qobject_gone(store: ResourceStore, dead: QObjectDestroyed) -> None:
         if dead.rid is not None:
             Liveness._release(store, dead.rid, "destroyed")
-        if dead.comp is not None:
-            cleanup.run(store, dead.comp, reason="destroyed", unregister=True)
+        if dead.comp is not None:  # user callbacks: deferred, as a collected owner's
+            cleanup.clean_destroyed(store, dead.comp)
 
 
 def _pop_owner(store: ResourceStore, ref: KeyedRef) -> Component | None:

@@ -105,8 +105,8 @@ class Component:
     ``set.add`` (no method call).
     """
 
-    __slots__ = ("callbacks", "cells", "cid", "cleaning", "ctype", "gone", "home", "key",
-                 "qaddr", "ref", "registered_at", "rids", "strong")
+    __slots__ = ("callbacks", "cells", "cid", "cleaning", "ctype", "ended", "gone", "home",
+                 "key", "qaddr", "ref", "registered_at", "rids", "strong")
 
     def __init__(self, key: int, cid: str, ctype: str, now: float) -> None:
         self.key = key
@@ -122,6 +122,7 @@ class Component:
         self.home = threading.get_ident()  # the thread that registered it
         self.registered_at = now
         self.cleaning = False
+        self.ended = "collected"  # how a deferred cleanup's owner went: collected or destroyed
 
     def obj(self) -> object:
         """The owner, or None once it is gone."""

@@ -18,7 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QMetaMethod, QObject, Signal
 
-from ._qt import QtBridge
+from ._qt import QtBridge, run_deferred
+from ._qt import prepare as prepare_main_loop_calls
 from .counts import StoreAggregate, WorkerState
 from .exits import EXIT_CLEANUPS, ExitCleanups
 from .janitor import JANITOR, Janitor
@@ -73,7 +74,6 @@ class ResourceManagementService(QObject):
         self._connected: dict[str, bool] = {k.value: False for k in EventKind}
         self._listeners: list[tuple[Callable[[], Callable[[LifecycleEvent], None] | None],
                                     bool]] = []
-        self._resource_listeners = 0
         self._store = store = ResourceStore(self._dispatch, bridge=QtBridge, ids=ids)
         store.capture_sites = capture_sites
         self._exit_lock = threading.Lock()
@@ -238,6 +238,8 @@ class ResourceManagementService(QObject):
         """
         if not self._hooked:
             self._hooked = after_loop(self._exit_cleanup)
+            if self._hooked:  # an application now exists: make the main loop's receiver here
+                prepare_main_loop_calls()
         return self._hooked
 
     def periodic_cleanup(self) -> None:
@@ -264,6 +266,10 @@ class ResourceManagementService(QObject):
                 return 0
             self._exited = True
         try:
+            # First what finalisers handed to the main loop and the loop never ran (this
+            # store's collected owners among them, and dropped coordinators' cleanups, which
+            # release through their services); each runs once, whoever gets to it first.
+            run_deferred()
             return self._store.cleanup_all()
         except Exception:  # at exit, logging is all that is left to do
             log.exception("cleanup at exit failed")

@@ -22,13 +22,13 @@ exactly when a user asks).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # annotations only: a panel not yet built needs no snapshot types
     from ..metrics.snapshot import History, ResourcePage, Snapshot, WhyResult
     from ..metrics.stacks import MainThreadStack
+    from ..resources.interfaces import InspectedService
 
 
 @runtime_checkable
@@ -158,28 +158,11 @@ class ProbedSource(Protocol):
         ...
 
 
-class WorkerListing(Protocol):
-    """A store that lists its tracked workers."""
-
-    def tracked_workers(self) -> Iterable[tuple[object, str, str]]:
-        """``(worker, component id, resource id)`` of each tracked worker still alive."""
-        ...
-
-
-class WorkerService(Protocol):
-    """A resource service whose store lists its tracked workers."""
-
-    @property
-    def store(self) -> WorkerListing:
-        """The service's store."""
-        ...
-
-
 @runtime_checkable
 class ServicedSource(Protocol):
     """A source over a resource service: ``stacks`` names threads after tracked workers."""
 
     @property
-    def service(self) -> WorkerService:
+    def service(self) -> InspectedService:
         """The resource service the source reads."""
         ...

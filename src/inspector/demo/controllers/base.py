@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from typing import ClassVar, cast
+from typing import ClassVar, TypedDict, cast
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage
@@ -88,6 +88,15 @@ class TrackedThumbnails:
     def _on_owner_cleanup(self) -> None:
         self._armed = False
         self.cache.clear()  # the coordinator releases the thumbnails' ids itself
+
+
+class JobOptions(TypedDict, total=False):
+    """The keyword options every :class:`JobController` takes (subclasses pass them on)."""
+
+    io_delay_s: float
+    component_id: str | None
+    service: IResourceManagementService | None
+    parent: QObject | None
 
 
 class JobController(BaseController):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 
-from inspector.resources import IResourceManagementService, Result
+from inspector.resources import Result
 
 from ..dataset import Dataset
 from ..workers import ALGORITHMS, HashWorker, JobOutcome, Status
-from .base import QUEUED, JobController
+from .base import QUEUED, JobController, JobOptions
 
 
 class HashController(JobController):
@@ -22,17 +23,8 @@ class HashController(JobController):
     #: ``{path: {algorithm: hex digest}}`` of the last job that completed.
     results: dict[str, dict[str, str]]
 
-    def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        io_delay_s: float = 0.0,
-        component_id: str | None = None,
-        service: IResourceManagementService | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(dataset, io_delay_s=io_delay_s, component_id=component_id,
-                         service=service, parent=parent)
+    def __init__(self, dataset: Dataset, **options: Unpack[JobOptions]) -> None:
+        super().__init__(dataset, **options)
         self.results = {}
 
     def start(self, algorithms: Sequence[str] = ALGORITHMS) -> Result[str]:

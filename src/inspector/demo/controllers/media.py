@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal, Slot
+from typing import Unpack
+
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QImage
 
-from inspector.resources import IResourceManagementService, Result
+from inspector.resources import Result
 
 from ..dataset import Dataset
 from ..workers import ThumbnailWorker
-from .base import QUEUED, JobController, TrackedThumbnails
+from .base import QUEUED, JobController, JobOptions, TrackedThumbnails
 
 #: Thumbnails kept at most (each size of each image is an entry of its own).
 CACHE_ENTRIES = 12
@@ -35,19 +37,9 @@ class MediaAnalysisController(JobController):
     #: The cache now holds this many entries and bytes.
     cache_changed = Signal(int, int)
 
-    def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        cache_entries: int = CACHE_ENTRIES,
-        cache_bytes: int = CACHE_BYTES,
-        io_delay_s: float = 0.0,
-        component_id: str | None = None,
-        service: IResourceManagementService | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(dataset, io_delay_s=io_delay_s, component_id=component_id,
-                         service=service, parent=parent)
+    def __init__(self, dataset: Dataset, *, cache_entries: int = CACHE_ENTRIES,
+                 cache_bytes: int = CACHE_BYTES, **options: Unpack[JobOptions]) -> None:
+        super().__init__(dataset, **options)
         self.thumbnails = TrackedThumbnails(self, max_entries=cache_entries,
                                             max_bytes=cache_bytes)
         self._size = 128

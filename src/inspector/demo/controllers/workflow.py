@@ -13,11 +13,12 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Unpack
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QImage
 
-from inspector.resources import IResourceManagementService, Result
+from inspector.resources import Result
 
 from ..dataset import Dataset
 from ..workers import (
@@ -29,7 +30,7 @@ from ..workers import (
     Status,
     ThumbnailWorker,
 )
-from .base import QUEUED, JobController, TrackedThumbnails
+from .base import QUEUED, JobController, JobOptions, TrackedThumbnails
 
 #: The algorithm a case is documented with.
 CASE_ALGORITHM = "sha256"
@@ -61,17 +62,8 @@ class ForensicWorkflowController(JobController):
 
     _cases = itertools.count(1)
 
-    def __init__(
-        self,
-        dataset: Dataset,
-        *,
-        io_delay_s: float = 0.0,
-        component_id: str | None = None,
-        service: IResourceManagementService | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(dataset, io_delay_s=io_delay_s, component_id=component_id,
-                         service=service, parent=parent)
+    def __init__(self, dataset: Dataset, **options: Unpack[JobOptions]) -> None:
+        super().__init__(dataset, **options)
         # The report's illustrations: bounded by the number of images, released per job.
         self.gallery = TrackedThumbnails(self, max_entries=max(1, len(dataset.images)),
                                          max_bytes=8 * 1024 * 1024)
