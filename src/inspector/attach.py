@@ -247,7 +247,7 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
                  sites: bool, hang_threshold_ms: float = 200.0) -> None:
     before = _rss()
     try:
-        with _sources_not_cached():
+        with sources_not_cached():
             model = _start_model(service, name, policy, sample_interval_s,
                                  hang_threshold_ms)
         model.service.store.capture_sites = sites
@@ -257,7 +257,7 @@ def _start_parts(handle: Attachment, service: IResourceManagementService | None,
         return
     handle._model = model
     if serve:
-        with _sources_not_cached():
+        with sources_not_cached():
             handle._server = _start_server(model, name)
     from .metrics import own
 
@@ -316,7 +316,7 @@ def _rss() -> int:
 
 
 @contextlib.contextmanager
-def _sources_not_cached() -> Iterator[None]:
+def sources_not_cached() -> Iterator[None]:
     """Keep ``linecache`` from holding the source of the modules the inspector imports.
 
     PySide6 reads the source of every module imported after it (its ``__feature__`` check
@@ -383,7 +383,7 @@ def _start_server(model: MetricsModel, name: str | None) -> InspectorServer | No
 
 def _dock_on(window: QMainWindow, dock: bool | str, app: str) -> InspectorDock | None:
     try:
-        with _sources_not_cached():
+        with sources_not_cached():
             from .ui.placement import MODES, dock_panel
 
         mode = None if dock is True else dock
@@ -406,7 +406,7 @@ def _close_at_quit(handle: Attachment) -> None:
 
 def _hook_the_exit(handle: Attachment) -> None:
     try:
-        with _sources_not_cached():
+        with sources_not_cached():
             from .resources.shutdown import GracefulSignals, after_loop
 
         # After the loop, not inside aboutToQuit: quit() may come from a signal handler in

@@ -92,3 +92,27 @@ def test_a_service_given_its_own_helpers_leaves_the_defaults_alone(qapp: object)
     assert service.exit_cleanup_done
     assert not service.is_tracked("qobject-500")
     janitor.remove(service)
+
+
+class Cleaned:
+    """Counts periodic cleanups."""
+
+    def __init__(self) -> None:
+        self.cleaned = threading.Event()
+
+    def periodic_cleanup(self) -> None:
+        self.cleaned.set()
+
+
+def test_the_janitor_sleeps_until_a_cleanup_is_due_and_wakes_for_a_sooner_one() -> None:
+    janitor = Janitor(tick_s=0.01)
+    slow, quick = Cleaned(), Cleaned()
+    janitor.add(slow, 30.0)  # the thread now sleeps until this one is due, 30 s away
+    time.sleep(0.05)  # not awaiting anything: lets it fall asleep, so a missed wake shows
+    janitor.add(quick, 0.05)  # due sooner: it must not wait for the slow one's time
+    try:
+        assert quick.cleaned.wait(5.0)
+        assert not slow.cleaned.is_set()
+    finally:
+        janitor.remove(slow)
+        janitor.remove(quick)

@@ -28,7 +28,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from types import FrameType, ModuleType
+from types import CodeType, FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,22 +52,67 @@ CLOSED = "closed"
 
 
 class Note:
-    """What a patch heard: a start or a window, where, and by whose method."""
+    """What a patch heard: a start or a window, where, and by whose method.
 
-    __slots__ = ("creator", "creator_class", "kind", "ref", "site", "thread", "time")
+    Made inside the program's call, so it keeps only what must be read then (the caller's
+    code and line, the object whose method it was); the site's text is made when the tracker
+    first reads it.
+    """
 
-    def __init__(self, kind: str, ref: Callable[[], object], site: str,
+    __slots__ = ("_site", "code", "creator", "creator_class", "kind", "lasti", "line", "ref",
+                 "time")
+
+    def __init__(self, kind: str, ref: Callable[[], object], code: CodeType | None, line: int,
                  creator: Callable[[], object] | None, creator_class: str) -> None:
         self.kind = kind
         self.ref = ref
-        self.site = site
+        self.code = code
+        self.line = line
         self.creator = creator
         self.creator_class = creator_class
         self.time = time.monotonic()
-        self.thread = threading.get_ident()
+        self.lasti = -1
+        self._site: str | None = None
+
+    @classmethod
+    def of_start(cls, start: Start) -> Note:
+        """The note of a start the patch kept as a :data:`Start` tuple (its line is found
+        when its site is first read)."""
+        kind, ref, code, lasti, creator, creator_class, when = start
+        note = cls(kind, ref, code, -1, creator, creator_class)
+        note.lasti = lasti
+        note.time = when
+        return note
+
+    @property
+    def site(self) -> str:
+        """Where it was heard: ``"function (file:line)"`` ("" when no frame was given)."""
+        site = self._site
+        if site is None:
+            code = self.code
+            if code is None:
+                site = ""
+            else:
+                line = self.line if self.line >= 0 else _line(code, self.lasti)
+                site = f"{code.co_name} ({code.co_filename}:{line})"
+            self._site = site
+        return site
 
 
 Sink = Callable[[Note], None]
+#: A QThread or QTimer start as the patch keeps it, inside the program's call: (kind, weak
+#: reference, the caller's code, its instruction offset, the weak reference and class name
+#: of the object whose method started it, monotonic time). The tracker makes the rest.
+Start = tuple[str, Callable[[], object], CodeType, int, Callable[[], object] | None, str, float]
+
+
+def _line(code: CodeType, lasti: int) -> int:
+    """The line of instruction offset ``lasti`` in ``code``."""
+    line = code.co_firstlineno
+    for start, end, lineno in code.co_lines():
+        if start <= lasti < end:
+            return lineno if lineno is not None else line
+    return line
 
 
 class _State:
@@ -81,8 +126,12 @@ class _State:
 
 
 _lock = threading.RLock()
+_monotonic = time.monotonic
 _state = _State()
 _pending: deque[Note] = deque(maxlen=PENDING_LIMIT)
+#: Starts heard and not yet taken by the tracker's tick, oldest first (bounded, like
+#: ``_pending``, for as long as no tracker takes them).
+started: deque[Start] = deque(maxlen=PENDING_LIMIT)
 #: Objects the tracker already knows, by id: a timer restarted a thousand times is noted once.
 known: dict[int, Callable[[], object]] = {}
 _app_waiters: list[Callable[[Any], None]] = []
@@ -101,6 +150,7 @@ def _forget() -> None:
     with _lock:
         known.clear()
         _pending.clear()
+        started.clear()
         _state.last_app = None
 
 
@@ -155,23 +205,62 @@ def set_sink(sink: Sink | None) -> list[Note]:
 # -- hearing -------------------------------------------------------------------------------------
 
 
-def _internal(module: str) -> bool:
-    return module.startswith(_INTERNAL)
+#: What a frame's module is to :func:`_inspectors_own`: the inspector's own (what it starts
+#: is not the program's), a library its panel starts timers through (look at its caller),
+#: or other code: the program's, which starts its own.
+_OWN, _VIA, _OTHER = 0, 1, 2
+#: The libraries the inspector's panel starts timers through (its plots' own timers).
+_VIA_LIBRARIES = ("pyqtgraph.",)
+#: The verdict per module name, found once (a dict lookup instead of prefix tests per frame).
+_verdicts: dict[str, int] = {}
+
+
+def _verdict(module: str) -> int:
+    verdict = (_OWN if module.startswith(_INTERNAL)
+               else _VIA if module == "pyqtgraph" or module.startswith(_VIA_LIBRARIES)
+               else _OTHER)
+    if len(_verdicts) < 4096:  # module names; exec'd code may invent any number of them
+        _verdicts[module] = verdict
+    return verdict
+
+
+def _inspectors_own(frame: FrameType | None) -> bool:
+    """Whether what is started at ``frame`` is the inspector's own: its code is the caller,
+    or called the library that is (the panel's plots start timers inside pyqtgraph).
+
+    Code of the program decides at once, whatever called it: a start in the program's code
+    is the program's (even in a callback the inspector runs), and most starts are found out
+    in one look at one frame.
+    """
+    f = frame
+    verdicts = _verdicts
+    for _ in range(_INTERNAL_DEPTH):
+        if f is None:
+            return False
+        module = f.f_globals.get("__name__", "")
+        verdict = verdicts.get(module)
+        if verdict is None:
+            verdict = _verdict(str(module))
+        if verdict != _VIA:
+            return verdict == _OWN
+        f = f.f_back
+    return False
 
 
 def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
-    """Record a start or a window (never raises into the program)."""
+    """Record a start or a window (never raises into the program).
+
+    This runs inside the program's call to ``start()``/``show()``, so it does the least it
+    can: a restart of a known object returns at once; otherwise a short walk up the stack
+    (to tell the inspector's own starts, ending where the program's code ends) and a
+    :class:`Note`. The rest (the site's text, owners, tracking) is the tracker's, later.
+    """
     try:
         ref = known.get(id(obj))
         if ref is not None and ref() is obj and kind != CLOSED:
             return
-        f = frame
-        for _ in range(_INTERNAL_DEPTH):
-            if f is None:
-                break
-            if _internal(f.f_globals.get("__name__", "")):
-                return  # the inspector's own timer or thread
-            f = f.f_back
+        if _inspectors_own(frame):
+            return
         note = make_note(kind, obj, frame)
         if kind in (THREAD, TIMER):
             known[id(obj)] = note.ref  # a restart before the tracker's next tick is no news
@@ -187,38 +276,61 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
 
 
-def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
-    """The note of ``obj`` heard at ``frame``: the site, and the object whose method it is
-    (a method of ``obj`` itself looks one caller further)."""
-    site = ""
+def _started(kind: str, obj: object, frame: FrameType) -> None:
+    """Record a QThread or QTimer start (never raises into the program).
+
+    The least that must be read inside the program's call: a restart of a known object
+    returns at once; otherwise the stack is looked at (the inspector's own starts are not
+    the program's) and a :data:`Start` is queued for the tracker, with the caller's code and
+    offset (the site's text is made later) and the object whose method it was.
+    """
+    try:
+        ref = known.get(id(obj))
+        if ref is not None and ref() is obj:
+            return  # a restart before the tracker's next tick is no news
+        if _inspectors_own(frame):
+            return
+        ref = weakref.ref(obj)
+        known[id(obj)] = ref
+        creator, creator_class = _creator(obj, frame)
+        started.append((kind, ref, frame.f_code, frame.f_lasti, creator, creator_class,
+                        _monotonic()))
+    except Exception:  # the program must never see the inspector fail
+        log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
+
+
+def _creator(obj: object, frame: FrameType) -> tuple[Callable[[], object] | None, str]:
+    """The object whose method started ``obj`` at ``frame`` (a method of ``obj`` itself
+    looks one caller further), weakly, and its class's name; else the module's name."""
     creator: object = None
-    if frame is not None:
-        code = frame.f_code
-        site = f"{code.co_name} ({code.co_filename}:{frame.f_lineno})"
-        f: FrameType | None = frame
-        for _ in range(4):  # the method's `self`; a method of the object itself looks further
-            if f is None:
-                break
-            code = f.f_code
-            if not code.co_argcount or code.co_varnames[0] not in ("self", "cls"):
-                break
-            candidate = f.f_locals.get(code.co_varnames[0])
-            if candidate is not None and candidate is not obj:
-                creator = candidate
-                break
-            f = f.f_back
-    creator_ref: Callable[[], object] | None = None
-    creator_class = ""
-    if creator is not None:
-        creator_class = (creator.__name__ if isinstance(creator, type)
-                         else type(creator).__name__)
-        try:
-            creator_ref = weakref.ref(creator)
-        except TypeError:  # not weakly referenceable: its class is all we keep
-            creator_ref = None
-    elif frame is not None:
-        creator_class = _module_owner(frame.f_globals)
-    return Note(kind, weakref.ref(obj), site, creator_ref, creator_class)
+    f: FrameType | None = frame
+    for _ in range(4):
+        if f is None:
+            break
+        fcode = f.f_code
+        if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
+            break
+        candidate = f.f_locals.get(fcode.co_varnames[0])
+        if candidate is not None and candidate is not obj:
+            creator = candidate
+            break
+        f = f.f_back
+    if creator is None:
+        return None, _module_owner(frame.f_globals)
+    creator_class = creator.__name__ if isinstance(creator, type) else type(creator).__name__
+    try:
+        return weakref.ref(creator), creator_class
+    except TypeError:  # not weakly referenceable: its class is all we keep
+        return None, creator_class
+
+
+def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
+    """The note of ``obj`` heard at ``frame``: the caller's code and line, and the object
+    whose method it is (a method of ``obj`` itself looks one caller further)."""
+    if frame is None:
+        return Note(kind, weakref.ref(obj), None, 0, None, "")
+    creator, creator_class = _creator(obj, frame)
+    return Note(kind, weakref.ref(obj), frame.f_code, frame.f_lineno, creator, creator_class)
 
 
 def _module_owner(globals_: dict[str, Any]) -> str:
@@ -280,7 +392,7 @@ def _start_patch(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
         def start(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            _heard(kind, self, getframe(1))
+            _started(kind, self, getframe(1))
             return result
         return start
     return make

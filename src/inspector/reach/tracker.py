@@ -134,6 +134,24 @@ class Tracker:
 
     def drain(self) -> None:
         """Track the threads and timers heard since the last tick (GUI thread)."""
+        started, known = hooks.started, hooks.known
+        obj = None
+        while True:  # what the patches kept inside the program's calls
+            try:
+                start = started.popleft()
+            except IndexError:
+                break
+            # One gone within the second (a pool of short jobs) costs its note, no more.
+            ref = start[1]
+            obj = ref()
+            if obj is None:
+                continue
+            if not shiboken6.isValid(obj):
+                if known.get(id(obj)) is ref:
+                    del known[id(obj)]  # a deleted object is never restarted
+                continue
+            self._queue.append(hooks.Note.of_start(start))
+        del obj
         while True:
             try:
                 note = self._queue.popleft()

@@ -40,6 +40,7 @@ class Janitor:
                 self._thread = threading.Thread(target=self._run, name="resinspect-janitor",
                                                 daemon=True)
                 self._thread.start()
+        self._wake.set()  # it may be due sooner than what the thread sleeps until
 
     def remove(self, obj: _Cleanable) -> None:
         """Stop cleaning ``obj``."""
@@ -47,8 +48,13 @@ class Janitor:
             self._due.pop(id(obj), None)
 
     def _run(self) -> None:
+        # Asleep until the next cleanup is due (``tick_s`` at the least), not woken every
+        # tick: each wake-up takes the GIL from a busy GUI thread (one cleanup every 5 s by
+        # default, where a 0.25 s tick woke it 4 times a second).
+        wait = self._tick_s
         while True:
-            self._wake.wait(self._tick_s)
+            self._wake.wait(wait)
+            self._wake.clear()  # before reading _due: an add() from now on wakes it again
             now = time.monotonic()
             with self._lock:
                 due = []
@@ -63,6 +69,7 @@ class Janitor:
                 if not self._due:
                     self._thread = None
                     return
+                wait = max(self._tick_s, min(at for _, _, at in self._due.values()) - now)
             for obj in due:
                 try:
                     obj.periodic_cleanup()

@@ -15,12 +15,16 @@ here (docs/architecture.md, "Exit paths"):
   code has returned. With no loop to get back to, interpreter exit runs the same work
   (each user keeps its own ``atexit`` hook and runs once).
 * A SIGTERM or SIGINT the application leaves to the default: :class:`GracefulSignals`
-  replaces the default with a handler that only records, and Python's wake-up fd (written
-  by the C-level handler, so even an idle event loop hears it) wakes a ``QSocketNotifier``
-  on the GUI thread. Its slot quits the application; once the clean-up has run, the signal
-  is raised again with its default disposition, so the process ends exactly as it would
-  have without resinspect (killed by SIGTERM, or SIGINT as an uncaught Ctrl-C ends Python).
-  A second signal before that ends the process at once, as the default would.
+  replaces the default with a handler that only records. A timer on the GUI thread looks
+  ten times a second (its Python slot is also where an idle loop gets Python's handler to
+  run) and quits the application; once the clean-up has run, the signal is raised again
+  with its default disposition, so the process ends exactly as it would have without
+  resinspect (killed by SIGTERM, or SIGINT as an uncaught Ctrl-C ends Python). A second
+  signal before that ends the process at once, as the default would. Python's wake-up fd
+  is set (and drained by the timer) so an application's own wake-up fd is never replaced.
+  Not a ``QSocketNotifier`` on that fd: the event loop polls a notifier's fd at every
+  turn, 2-5 % of a loop of short timer slots (bench/bench_run.py), where a timer costs
+  nothing until it fires.
 """
 
 from __future__ import annotations
@@ -35,9 +39,13 @@ import weakref
 from collections.abc import Callable
 from types import FrameType
 
-from PySide6.QtCore import QCoreApplication, QObject, QSocketNotifier, QThread
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 
 log = logging.getLogger("inspector")
+
+#: How often the GUI thread looks for a signal that arrived (ms): the most a SIGTERM or a
+#: Ctrl-C waits before the application starts to quit.
+POLL_MS = 100
 
 #: Kept alive until Qt deletes them: a sentinel whose wrapper Python collected would be
 #: deleted at once, and run the work at the wrong moment.
@@ -110,7 +118,7 @@ class GracefulSignals:
         self._previous: dict[signal.Signals, object] = {}
         self._read_fd = -1
         self._write_fd = -1
-        self._notifier: QSocketNotifier | None = None
+        self._timer: QTimer | None = None
 
     def install(self) -> GracefulSignals:
         """Take over the signals that are at their default; returns self."""
@@ -136,8 +144,10 @@ class GracefulSignals:
             os.close(write_fd)
             return self
         self._read_fd, self._write_fd = read_fd, write_fd
-        self._notifier = QSocketNotifier(read_fd, QSocketNotifier.Type.Read, app)
-        self._notifier.activated.connect(self._woken)
+        self._timer = QTimer(app)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._woken)
+        self._timer.start()
         for s in wanted:
             self._previous[s] = signal.signal(s, self._record)
         self.signals = wanted
@@ -153,11 +163,11 @@ class GracefulSignals:
                 signal.signal(s, previous)  # type: ignore[arg-type]
         self._previous.clear()
         self.signals = []
-        if self._notifier is not None:
+        if self._timer is not None:
             with contextlib.suppress(RuntimeError):  # Qt deleted it with the application
-                self._notifier.setEnabled(False)
-                self._notifier.deleteLater()
-            self._notifier = None
+                self._timer.stop()
+                self._timer.deleteLater()
+            self._timer = None
         if self._write_fd != -1:
             with contextlib.suppress(ValueError):
                 if signal.set_wakeup_fd(-1) != self._write_fd:  # someone else's since: keep it
@@ -182,6 +192,9 @@ class GracefulSignals:
     # -- on the GUI thread, from the event loop --------------------------------------------
 
     def _woken(self) -> None:
+        # Python runs a pending handler as this slot starts: so _record has run by now.
+        if self.received is None:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             while os.read(self._read_fd, 512):
                 pass
