@@ -17,6 +17,16 @@ import tempfile
 
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ri-config-")
 
+import signal
+
+# A run started in the background by a shell without job control (`scripts/test.sh &`,
+# nohup, a fresh-machine check) inherits SIGINT ignored; Python then leaves it ignored, and
+# so does every process a test starts. The tests exercise what a user at a terminal has:
+# Ctrl-C as KeyboardInterrupt here, and at its default in the apps and CLIs they start
+# (a signal with a handler is reset to the default across exec; an ignored one is not).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
