@@ -7,11 +7,11 @@ that ``main`` produces after turning errors into one line.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from inspector.metrics.snapshot import (
     Snapshot,
     TypeStats,
 )
+from inspector.server.sidecar import AppInfo
 from tests.cli_helpers import CliSeams
 
 #: An ANSI escape sequence's start: plain output has none.
@@ -147,16 +148,8 @@ class FakeReader:
         self.closed = True
 
 
-@dataclass(frozen=True)
-class FakeApp:
-    """What discovery's ``AppInfo`` carries."""
-
-    pid: int
-    app: str
-    socket: Path
-    started_at: float = 0.0
-    versions: dict[str, str] = field(default_factory=dict)
-    protocol: int = 1
+#: An application as discovery describes it from its sidecar: the real ``AppInfo``.
+FakeApp = functools.partial(AppInfo, protocol=1)
 
 
 @pytest.fixture
@@ -179,7 +172,7 @@ def fake_reader(cli_seams: CliSeams) -> Callable[..., FakeReader]:
 
 
 FailingOpen = Callable[[BaseException], None]
-FakeApps = Callable[[Sequence["FakeApp"]], None]
+FakeApps = Callable[[Sequence[AppInfo]], None]
 
 
 @pytest.fixture
@@ -199,7 +192,7 @@ def failing_open(cli_seams: CliSeams) -> FailingOpen:
 def fake_apps(cli_seams: CliSeams) -> FakeApps:
     """``fake_apps([...])``: what the CLI's discovery (``ls``) finds."""
 
-    def install(apps: Sequence[FakeApp]) -> None:
+    def install(apps: Sequence[AppInfo]) -> None:
         cli_seams.readers = Readers(list_apps=lambda: apps)
 
     return install
