@@ -96,3 +96,27 @@ def test_listings_and_suspects_carry_name_and_site(service: ResourceManagementSe
         assert suspect.site.endswith(f"({__file__}:{line})")
     finally:
         model.close()
+
+
+
+def _track_here(service: ResourceManagementService, owner: Owner, thumb: Thumb) -> int:
+    service.track_resource(owner, ResourceType.CACHE, thumb)
+    return sys._getframe().f_lineno - 1
+
+
+def _track_there(service: ResourceManagementService, owner: Owner, thumb: Thumb) -> int:
+    service.track_resource(owner, ResourceType.CACHE, thumb)
+    return sys._getframe().f_lineno - 1
+
+
+def test_a_listing_tells_apart_sites_at_the_same_offset_and_repeats_itself(
+        service: ResourceManagementService) -> None:
+    # The two functions compile to the same instructions, so their sites share an offset
+    # in different code objects; the first listing caches each text for the next.
+    owner, thumbs = Owner(), [Thumb() for _ in range(6)]
+    sites = [(_track_here, "_track_here") if i % 2 else (_track_there, "_track_there")
+             for i in range(6)]
+    expected = [f"{name} ({__file__}:{track(service, owner, thumb)})"
+                for (track, name), thumb in zip(sites, thumbs, strict=True)]
+    assert [r.site for r in service.store.resources()[1]] == expected
+    assert [r.site for r in service.store.resources()[1]] == expected

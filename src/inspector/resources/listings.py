@@ -160,18 +160,24 @@ def resource_rows(
             page = matching[offset:offset + limit]
         metadata = store._metadata
         any_metadata = bool(metadata)  # most stores have none: one test a row, not two
-        # This listing's sites by instruction offset, a small int that hashes for free (the
-        # shared cache's key, the code's address plus the offset, costs an id() call and a
-        # big int a row); a hit is one whose code is this record's.
+        # A code site's text replaces the code on its record the first time it is listed
+        # (under the lock; every reader goes through site_of, which takes either), so a
+        # listing after the first reads one attribute a row.
+        # The first listing finds each code's text by instruction offset, a small int that
+        # hashes for free (site_of's shared cache costs an id() call and a big int a row).
+        str_type = str
         by_offset: dict[int, tuple[CodeType, str]] = {}
-        site_at = by_offset.get
-        code_type = CodeType
 
         def remember(rec: Record) -> str:
-            text = site_of(rec)
             code = getattr(rec, "site", None)
-            if type(code) is code_type:
-                by_offset[rec.lasti] = (code, text)
+            known = by_offset.get(rec.lasti) if type(code) is CodeType else None
+            if known is not None and known[0] is code:
+                text = known[1]
+            else:
+                text = site_of(rec)
+                if type(code) is CodeType:
+                    by_offset[rec.lasti] = (code, text)
+            rec.site = text
             return text
 
         rows: list[R] = [
@@ -182,11 +188,8 @@ def resource_rows(
                  _plain(metadata.get(rec.rid)) if any_metadata and rec.flags & meta_flag
                  else None,
                  rec.name or type_name,
-                 # a site seen before, inline: a call per row would cost this listing a
-                 # third more
-                 known[1] if type(code := getattr(rec, "site", None)) is code_type
-                 and (known := site_at(rec.lasti)) is not None
-                 and known[0] is code else remember(rec),
+                 site if type(site := getattr(rec, "site", None)) is str_type
+                 else remember(rec),
                  thread_name(rec.thread, ""))
             for rec in page]
         obj = None
