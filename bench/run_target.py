@@ -1,7 +1,8 @@
 """The program `bench_run.py` times with and without `resinspect run` (it knows of neither).
 
     python bench/run_target.py startup   first event-loop turn (seconds since $BENCH_T0), RSS
-    python bench/run_target.py work      loops of QTimer ticks and QThread starts, each timed
+    python bench/run_target.py work      loops of QTimer ticks and QThread starts, each timed:
+                                         wall (WORK) and the process's CPU time (WORK_CPU)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Window(QMainWindow):
         self.ticks = 0
         self.loops = 0
         self.started = 0.0
+        self.started_cpu = 0.0
         self.jobs: list[Job] = []
         self.timer = QTimer(self)
         self.timer.setInterval(0)
@@ -50,6 +52,7 @@ class Window(QMainWindow):
         self.ticks = 0
         self.jobs = []
         self.started = time.perf_counter()
+        self.started_cpu = time.process_time()
         self.timer.start()
 
     def tick(self) -> None:
@@ -66,6 +69,8 @@ class Window(QMainWindow):
                 if shiboken6.isValid(job):
                     job.wait()
             print(f"WORK {time.perf_counter() - self.started:.6f}", flush=True)
+            # every thread of the process: the program's, its QThreads', the inspector's
+            print(f"WORK_CPU {time.process_time() - self.started_cpu:.6f}", flush=True)
             self.loops += 1
             if self.loops < REPEATS:
                 QTimer.singleShot(100, self.start_work)

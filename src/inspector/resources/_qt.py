@@ -5,9 +5,19 @@ which imports no Qt itself.
 
 A Python weak reference is the wrong liveness test for a QObject: its wrapper can be collected
 while a C++ parent keeps the object alive, and in PySide6 the wrapper may already be gone when
-``destroyed`` fires. So QObjects are keyed by their C++ address and every one of them connects
-``destroyed`` to a single shared slot (about 2 µs a delete whatever the number alive; a closure
-per object costs 27-47 µs and grows with that number; docs/architecture.md, "Measured facts").
+``destroyed`` fires. So QObjects are keyed by their C++ address, and each watched one has its
+``destroyed`` connected to something that reports that address (docs/architecture.md,
+"Measured facts"):
+
+* the first :data:`LIGHT_LIMIT` watched at once, a closure over the address that takes no
+  argument, so PySide converts nothing: 2-4 µs a delete and about 1.5 KiB an object;
+* beyond that, one shared slot that takes the dying object. PySide has no wrapper for an
+  object in ``~QObject`` and makes one by walking every QObject class it knows, building
+  each: 5 MiB and 40 ms the first time, 17-21 µs a delete after (in a widgets app), but the
+  same whatever the number alive, where a closure's cost grows with it (125 µs at 10,000).
+
+So an application that the inspector follows through a few windows, threads and timers
+(``resinspect run``) never pays for the conversion.
 """
 
 from __future__ import annotations
@@ -26,15 +36,25 @@ log = logging.getLogger("inspector.resources")
 _DIRECT = Qt.ConnectionType.DirectConnection
 
 
+#: How many QObjects a bridge watches at once through a closure each (see the module's doc).
+LIGHT_LIMIT = 256
+
+
 class QtBridge:
     """Classifies objects (cached per type) and reports QObject destruction by C++ address."""
 
-    __slots__ = ("_watcher", "known_types")
+    __slots__ = ("_light", "_on_destroyed", "_watcher", "known_types", "light_limit")
 
-    def __init__(self, on_destroyed: Callable[[int], None]) -> None:
+    def __init__(self, on_destroyed: Callable[[int], None], *,
+                 light_limit: int | None = None) -> None:
         # isinstance(x, QObject) costs 161 ns through shiboken's metatype; a dict hit 28 ns.
         self.known_types: dict[type, bool] = {}
+        self._on_destroyed = on_destroyed
         self._watcher = _DestroyedWatcher(on_destroyed)
+        #: Closures connected and not yet fired. Updated without a lock from the destroying
+        #: threads, so it may drift by a few: it only chooses between two correct ways.
+        self._light = 0
+        self.light_limit = LIGHT_LIMIT if light_limit is None else light_limit
         prepare()
 
     def is_qobject(self, obj: object) -> bool:
@@ -46,15 +66,34 @@ class QtBridge:
         return known
 
     def watch(self, obj: object) -> int:
-        """Connect ``obj.destroyed`` to the shared slot; return the object's C++ address."""
+        """Have ``obj``'s ``destroyed`` report its C++ address; return the address."""
         assert isinstance(obj, QObject)  # the store watches only what is_qobject accepted
-        if not _warmed.is_set():
-            _warm_up_destroyed_conversion()
         address = int(shiboken6.getCppPointer(obj)[0])
-        # Direct: the slot must run in the destroying thread while the object still exists;
-        # queued delivery would arrive after the object is gone.
-        obj.destroyed.connect(self._watcher.on_destroyed, _DIRECT)
+        # Direct: the report must come in the destroying thread while the object still
+        # exists; a queued one would arrive after its address could name a new object.
+        if self._light < self.light_limit:
+            self._light += 1
+            obj.destroyed.connect(self._reporter(address), _DIRECT)
+        else:
+            if not _warmed.is_set():
+                _warm_up_destroyed_conversion()
+            obj.destroyed.connect(self._watcher.on_destroyed, _DIRECT)
         return address
+
+    def _reporter(self, address: int) -> Callable[[], None]:
+        """A closure over ``address`` alone (never the object), taking no argument: PySide
+        passes a callable only the arguments it takes, so the dying object is not
+        converted."""
+        report = self._light_fired
+
+        def destroyed() -> None:
+            report(address)
+
+        return destroyed
+
+    def _light_fired(self, address: int) -> None:
+        self._light -= 1
+        self._on_destroyed(address)
 
     @staticmethod
     def is_valid(obj: object) -> bool:
@@ -97,14 +136,15 @@ _warm_lock = threading.Lock()
 
 def _warm_up_destroyed_conversion() -> None:
     """Convert one dying QObject for a slot, once per process, before the first QObject is
-    watched.
+    watched through the shared slot.
 
-    The first such conversion builds QtCore's Python enum types lazily, on whatever thread
-    it happens in; several threads doing it at once crash CPython (14 of 20 runs here, with
-    8 worker threads dropping their first QObjects together). Doing it once, under a lock,
-    before any watched QObject can die, takes that race away. It waits for the first watched
-    QObject rather than running when a service is made because it costs 4 MiB and 80 ms,
-    which an application that tracks no QObject (or a bare ``attach()``) need not pay.
+    The first such conversion builds every QObject class PySide knows (and their Python enum
+    types) lazily, on whatever thread it happens in; several threads doing it at once crash
+    CPython (14 of 20 runs here, with 8 worker threads dropping their first QObjects
+    together). Doing it once, under a lock, before any object watched through the slot can
+    die, takes that race away. It waits for the first such object because it costs 5 MiB
+    and 40 ms, which an application with fewer QObjects watched at once than LIGHT_LIMIT
+    never pays: their closures convert nothing.
     """
     with _warm_lock:
         if _warmed.is_set():
