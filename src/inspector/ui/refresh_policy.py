@@ -8,8 +8,11 @@ from the widgets, so they can be read and tested alone.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from inspector.metrics.snapshot import History, Snapshot
+if TYPE_CHECKING:  # not at run time: the dock is added before the program's first turn,
+    # and msgspec, which the snapshot module loads, costs that turn 16 ms
+    from inspector.metrics.snapshot import History, Snapshot
 
 #: While nothing but time moves on, the timer redraws the plots this often (seconds).
 PLOT_IDLE_S = 10.0
