@@ -71,3 +71,44 @@ def test_a_start_keeps_the_site_and_the_starting_object_but_no_strong_reference(
     finally:
         hooks.started.clear()
         hooks.known.clear()
+
+
+class SelfStarting(QTimer):
+    def go(self) -> None:  # a method of the started object itself: its caller made it
+        hooks._started(hooks.TIMER, self, sys._getframe())
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.timer = SelfStarting()
+
+    def launch(self) -> None:
+        self.timer.go()
+
+    @classmethod
+    def from_class(cls, timer: QTimer) -> None:
+        hooks._started(hooks.TIMER, timer, sys._getframe())
+
+
+def _from_a_function(timer: QTimer) -> None:
+    hooks._started(hooks.TIMER, timer, sys._getframe())
+
+
+def test_the_starting_object_is_the_callers_self_else_its_class_else_the_module(
+        qapp: object) -> None:
+    hooks.started.clear()
+    launcher = Launcher()
+    by_class, by_function = QTimer(), QTimer()
+    try:
+        launcher.launch()
+        Launcher.from_class(by_class)
+        _from_a_function(by_function)
+        notes = [hooks.Note.of_start(s) for s in hooks.started]
+        assert [(n.ref(), n.creator_class) for n in notes] == [
+            (launcher.timer, "Launcher"), (by_class, "Launcher"), (by_function, __name__)]
+        assert notes[0].creator is not None and notes[0].creator() is launcher
+        assert notes[1].creator is not None and notes[1].creator() is Launcher
+        assert notes[2].creator is None
+    finally:
+        hooks.started.clear()
+        hooks.known.clear()
