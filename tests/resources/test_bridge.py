@@ -78,3 +78,16 @@ def test_past_its_limit_the_bridge_watches_through_the_slot_and_every_death_is_h
     objects.clear()
     assert sorted(dead) == sorted(addresses)
     assert bridge._light == 0
+
+
+def test_a_watch_from_another_thread_goes_through_the_slot(qapp: object) -> None:
+    dead: list[int] = []
+    bridge = QtBridge(dead.append, light_limit=10)
+    objects = [QObject()]
+    got: list[int] = []
+    worker = threading.Thread(target=lambda: got.append(bridge.watch(objects[0])))
+    worker.start()
+    worker.join(10)
+    assert bridge._light == 0  # no closure was connected off the main thread
+    objects.clear()
+    assert dead == got

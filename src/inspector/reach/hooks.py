@@ -28,8 +28,10 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from types import CodeType, FrameType, ModuleType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
+
+from .notes import CLOSED, THREAD, TIMER, WINDOW, Note, Sink, Start, make_note, starter
 
 if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
@@ -45,74 +47,8 @@ _INTERNAL_DEPTH = 12
 #: Notes kept while no tracker listens (start-up, before the event loop first turns).
 PENDING_LIMIT = 10_000
 
-THREAD = "thread"
-TIMER = "timer"
-WINDOW = "window"
-CLOSED = "closed"
-
-
-class Note:
-    """What a patch heard: a start or a window, where, and by whose method.
-
-    Made inside the program's call, so it keeps only what must be read then (the caller's
-    code and line, the object whose method it was); the site's text is made when the tracker
-    first reads it.
-    """
-
-    __slots__ = ("_site", "code", "creator", "creator_class", "kind", "lasti", "line", "ref",
-                 "time")
-
-    def __init__(self, kind: str, ref: Callable[[], object], code: CodeType | None, line: int,
-                 creator: Callable[[], object] | None, creator_class: str) -> None:
-        self.kind = kind
-        self.ref = ref
-        self.code = code
-        self.line = line
-        self.creator = creator
-        self.creator_class = creator_class
-        self.time = time.monotonic()
-        self.lasti = -1
-        self._site: str | None = None
-
-    @classmethod
-    def of_start(cls, start: Start) -> Note:
-        """The note of a start the patch kept as a :data:`Start` tuple (its line is found
-        when its site is first read)."""
-        kind, ref, code, lasti, creator, creator_class, when = start
-        note = cls(kind, ref, code, -1, creator, creator_class)
-        note.lasti = lasti
-        note.time = when
-        return note
-
-    @property
-    def site(self) -> str:
-        """Where it was heard: ``"function (file:line)"`` ("" when no frame was given)."""
-        site = self._site
-        if site is None:
-            code = self.code
-            if code is None:
-                site = ""
-            else:
-                line = self.line if self.line >= 0 else _line(code, self.lasti)
-                site = f"{code.co_name} ({code.co_filename}:{line})"
-            self._site = site
-        return site
-
-
-Sink = Callable[[Note], None]
-#: A QThread or QTimer start as the patch keeps it, inside the program's call: (kind, weak
-#: reference, the caller's code, its instruction offset, the weak reference and class name
-#: of the object whose method started it, monotonic time). The tracker makes the rest.
-Start = tuple[str, Callable[[], object], CodeType, int, Callable[[], object] | None, str, float]
-
-
-def _line(code: CodeType, lasti: int) -> int:
-    """The line of instruction offset ``lasti`` in ``code``."""
-    line = code.co_firstlineno
-    for start, end, lineno in code.co_lines():
-        if start <= lasti < end:
-            return lineno if lineno is not None else line
-    return line
+__all__ = ["CLOSED", "THREAD", "TIMER", "WINDOW", "Note", "Sink", "Start", "install",
+           "make_note", "on_every_app", "set_sink", "when_app_exists"]
 
 
 class _State:
@@ -305,53 +241,10 @@ def _started(kind: str, obj: object, frame: FrameType) -> None:
             except TypeError:  # not weakly referenceable: its class is all we keep
                 creator_class = type(me).__name__
         else:
-            creator, creator_class = _creator(obj, frame)
+            creator, creator_class = starter(obj, frame)
         started.append((kind, ref, code, frame.f_lasti, creator, creator_class, _monotonic()))
     except Exception:  # the program must never see the inspector fail
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
-
-
-def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
-    """The note of ``obj`` heard at ``frame``: the caller's code and line, and the object
-    whose method it is (a method of ``obj`` itself looks one caller further)."""
-    if frame is None:
-        return Note(kind, weakref.ref(obj), None, 0, None, "")
-    creator, creator_class = _creator(obj, frame)
-    return Note(kind, weakref.ref(obj), frame.f_code, frame.f_lineno, creator, creator_class)
-
-
-def _creator(obj: object, frame: FrameType) -> tuple[Callable[[], object] | None, str]:
-    """The object whose method started ``obj`` at ``frame`` (a method of ``obj`` itself
-    looks one caller further), weakly, and its class's name; else the module's name."""
-    creator: object = None
-    f: FrameType | None = frame
-    for _ in range(4):
-        if f is None:
-            break
-        fcode = f.f_code
-        if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
-            break
-        candidate = f.f_locals.get(fcode.co_varnames[0])
-        if candidate is not None and candidate is not obj:
-            creator = candidate
-            break
-        f = f.f_back
-    if creator is None:
-        return None, _module_owner(frame.f_globals)
-    creator_class = creator.__name__ if isinstance(creator, type) else type(creator).__name__
-    try:
-        return weakref.ref(creator), creator_class
-    except TypeError:  # not weakly referenceable: its class is all we keep
-        return None, creator_class
-
-
-def _module_owner(globals_: dict[str, Any]) -> str:
-    name = str(globals_.get("__name__", "") or "")
-    if name == "__main__":
-        path = str(globals_.get("__file__", "") or "")
-        stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        return stem or "__main__"
-    return name or "?"
 
 
 # -- application -----------------------------------------------------------------------------

@@ -9,12 +9,14 @@ while a C++ parent keeps the object alive, and in PySide6 the wrapper may alread
 ``destroyed`` connected to something that reports that address (docs/architecture.md,
 "Measured facts"):
 
-* the first :data:`LIGHT_LIMIT` watched at once, a closure over the address that takes no
-  argument, so PySide converts nothing: 2-4 µs a delete and about 1.5 KiB an object;
-* beyond that, one shared slot that takes the dying object. PySide has no wrapper for an
-  object in ``~QObject`` and makes one by walking every QObject class it knows, building
-  each: 5 MiB and 40 ms the first time, 17-21 µs a delete after (in a widgets app), but the
-  same whatever the number alive, where a closure's cost grows with it (125 µs at 10,000).
+* the first :data:`LIGHT_LIMIT` watched at once from the main thread, a closure over the
+  address that takes no argument, so PySide converts nothing: 2-4 µs a delete and about
+  1.5 KiB an object;
+* beyond that, or from another thread, one shared slot that takes the dying object.
+  PySide has no wrapper for an object in ``~QObject`` and makes one by walking every
+  QObject class it knows, building each: 5 MiB and 40 ms the first time, 17-21 µs a
+  delete after (in a widgets app), but the same whatever the number alive, where a
+  closure's cost grows with it (125 µs at 10,000).
 
 So an application that the inspector follows through a few windows, threads and timers
 (``resinspect run``) never pays for the conversion.
@@ -38,6 +40,11 @@ _DIRECT = Qt.ConnectionType.DirectConnection
 
 #: How many QObjects a bridge watches at once through a closure each (see the module's doc).
 LIGHT_LIMIT = 256
+#: Closures are connected on the main thread only: PySide keeps every connection to a
+#: callable in one process-wide hash with no lock of its own (older releases erase from it
+#: without even the GIL), and erases from it on the main thread, so the inspector adds to
+#: it from there alone.
+_MAIN_THREAD = threading.main_thread().ident
 
 
 class QtBridge:
@@ -71,7 +78,7 @@ class QtBridge:
         address = int(shiboken6.getCppPointer(obj)[0])
         # Direct: the report must come in the destroying thread while the object still
         # exists; a queued one would arrive after its address could name a new object.
-        if self._light < self.light_limit:
+        if self._light < self.light_limit and threading.get_ident() == _MAIN_THREAD:
             self._light += 1
             obj.destroyed.connect(self._reporter(address), _DIRECT)
         else:
