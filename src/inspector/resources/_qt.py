@@ -150,8 +150,8 @@ def _warm_up_destroyed_conversion() -> None:
     CPython (14 of 20 runs here, with 8 worker threads dropping their first QObjects
     together). Doing it once, under a lock, before any object watched through the slot can
     die, takes that race away. It waits for the first such object because it costs 5 MiB
-    and 40 ms, which an application with fewer QObjects watched at once than LIGHT_LIMIT
-    never pays: their closures convert nothing.
+    and 40 ms, which an application that has fewer than LIGHT_LIMIT QObjects watched at once,
+    all from the main thread, never pays: their closures convert nothing.
     """
     with _warm_lock:
         if _warmed.is_set():
