@@ -218,31 +218,18 @@ def _started(kind: str, obj: object, frame: FrameType) -> None:
     The least that must be read inside the program's call: a restart of a known object
     returns at once; otherwise the stack is looked at (the inspector's own starts are not
     the program's) and a :data:`Start` is queued for the tracker, with the caller's code and
-    offset (the site's text is made later) and the object whose method it was. The common
-    case (a method of the program's own code starting something) is decided from the
-    calling frame alone, inline: this runs once per program start, cold, between its events.
+    offset (the site's text is made later) and the object whose method it was.
     """
     try:
-        key = id(obj)
-        ref = known.get(key)
+        ref = known.get(id(obj))
         if ref is not None and ref() is obj:
             return  # a restart before the tracker's next tick is no news
-        code = frame.f_code
-        if _verdicts.get(frame.f_globals.get("__name__", "")) != _OTHER and \
-                _inspectors_own(frame):
+        if _inspectors_own(frame):
             return
-        ref = known[key] = weakref.ref(obj)
-        creator: Callable[[], object] | None = None
-        if code.co_argcount and code.co_varnames[0] == "self" and \
-                (me := frame.f_locals.get("self")) is not None and me is not obj and \
-                not isinstance(me, type):
-            try:  # a method of the program's object started it: the usual case
-                creator, creator_class = weakref.ref(me), type(me).__name__
-            except TypeError:  # not weakly referenceable: its class is all we keep
-                creator_class = type(me).__name__
-        else:
-            creator, creator_class = starter(obj, frame)
-        started.append((kind, ref, code, frame.f_lasti, creator, creator_class, _monotonic()))
+        ref = known[id(obj)] = weakref.ref(obj)
+        creator, creator_class = starter(obj, frame)
+        started.append((kind, ref, frame.f_code, frame.f_lasti, creator, creator_class,
+                        _monotonic()))
     except Exception:  # the program must never see the inspector fail
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
 
