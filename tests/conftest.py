@@ -174,8 +174,14 @@ def stopping(make: Callable[..., P]) -> Iterator[Callable[..., P]]:
     try:
         yield start
     finally:
-        for process in made:
-            process.stop()
+        failures: list[BaseException] = []
+        for process in made:  # every one is stopped, even after one's stop failed
+            try:
+                process.stop()
+            except BaseException as exc:  # noqa: BLE001 - pytest.fail's Failed included
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
 
 @pytest.fixture

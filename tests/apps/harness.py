@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +22,9 @@ from inspector.server.processes import socket_accepts
 from tests.conftest import APPS, PYTHON, ROOT, python_env
 
 TRACKED_APP = APPS / "tracked_app.py"
+#: Signals an app dies of only by crashing.
+_CRASHES = frozenset({signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
+                      signal.SIGILL})
 _SCRIPT = Path(sys.executable).with_name("resinspect")
 #: The console script as installed; ``python -m cli`` where it is not.
 RESINSPECT = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "cli"]
@@ -30,7 +34,8 @@ class App:
     """A running tracked_app.py (or ``script``); its stdout lines are collected by a thread,
     and its stdin is a pipe (growing_app.py reads commands there and ends when it closes)."""
 
-    def __init__(self, runtime: Path, *args: str, script: Path = TRACKED_APP) -> None:
+    def __init__(self, runtime: Path, *args: str, script: Path = TRACKED_APP,
+                 serves: bool = True) -> None:
         if script == TRACKED_APP and "--seconds" not in args:
             # It runs until killed: should the test process die first (a crash), it must
             # still end by itself.
@@ -46,7 +51,8 @@ class App:
         assert self.pid == self.proc.pid
         #: Where its inspector socket is.
         self.socket = runtime / "resinspect" / f"{self.pid}.sock"
-        self._await_served(10.0)
+        if serves:
+            self._await_served(10.0)
 
     def _await_served(self, timeout: float) -> None:
         """Return once the app's socket accepts: attach() starts its server a couple of
@@ -86,6 +92,9 @@ class App:
         return self.expect(f"OK {command}", timeout=15)
 
     def stop(self) -> None:
+        """End the app; fail if it had crashed by itself (no test sends these signals: a
+        crash the test did not look for must still fail it)."""
+        crashed = self.proc.poll() is not None and -self.proc.returncode in _CRASHES
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -93,10 +102,17 @@ class App:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        stderr = ""
+        if crashed and self.proc.stderr is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stderr = self.proc.stderr.read()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 with contextlib.suppress(BrokenPipeError):  # stdin of a dead app
                     stream.close()
+        if crashed:
+            name = signal.Signals(-self.proc.returncode).name
+            pytest.fail(f"{self.name} crashed ({name}) during the test: {stderr[-2000:]}")
 
 
 def resinspect(runtime: Path, *args: str, timeout: float = 30

@@ -337,9 +337,11 @@ class InspectorClient:
         report = read_stall_file(stall_for(self.path))
         if report is None:
             return  # no stall file: an older server, or none could be made
-        if report.stalled_for(now) < report.timeout_s:
-            # A Python thread re-armed the watchdog lately: the GIL is free; look again.
-            self._check_at = now + report.timeout_s
+        stalled = report.stalled_for(now)
+        if stalled < report.timeout_s:
+            # Re-armed within its timeout: a Python thread ran lately (the GIL is free), or
+            # the watchdog has yet to fire. Look again just after it would have.
+            self._check_at = now + report.timeout_s - stalled + _STALL_RECHECK_S
             return
         if report.fired:
             self.close()  # the reply, if it ever comes, answers nobody

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -77,3 +79,37 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+#: A full collection whose finaliser runs Python for longer than the watchdog's timeout, in a
+#: process of its own (a walk of frames that change under it may crash the process).
+_LONG_COLLECTION = """
+import gc, sys, threading, time
+from pathlib import Path
+from inspector.metrics.hangs.stallfile import read_stall_file
+from inspector.metrics.hangs.watchdog import StallWatchdog
+
+class Slow:
+    def __del__(self):
+        deadline = time.monotonic() + 0.6
+        while time.monotonic() < deadline:  # Python code, frames pushed and freed
+            sum(range(100))
+
+path = Path(sys.argv[1])
+watchdog = StallWatchdog(path, threading.get_ident(), "MainThread", None, timeout_s=0.2)
+watchdog.rearm(time.monotonic())
+garbage = Slow()
+garbage.cycle = garbage
+del garbage
+gc.collect()
+report = read_stall_file(path)
+print("FIRED" if report is None or report.fired else "QUIET", watchdog.rearm(time.monotonic()))
+watchdog.close()
+"""
+
+
+def test_a_full_collection_disarms_the_watchdog_until_the_next_re_arm(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _LONG_COLLECTION, str(tmp_path / "1.stall")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["QUIET", "None"]

@@ -17,20 +17,25 @@ from __future__ import annotations
 import atexit
 import contextlib
 import faulthandler
+import gc
 import logging
 import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .stallfile import MAX_DUMP, STALL_HEADER, encode_header
 
 log = logging.getLogger("inspector.metrics")
 
 #: The watchdog fires when no Python thread has re-armed it for this long (so the CLI's
-#: verdict on a native stall comes about this long after the stall began) ...
-WATCHDOG_TIMEOUT_S = 0.6
+#: verdict on a native stall comes at most this long after the stall began). Twice the
+#: period would do on an idle machine; the margin over the period (0.8 s) is what a monitor
+#: thread kept from every CPU by a loaded machine may lose before the watchdog walks threads
+#: that still run Python (with 0.2 s, it did, and the walk crashed a loaded test app) ...
+WATCHDOG_TIMEOUT_S = 1.2
 #: ... and the monitor thread re-arms it this often (each arm starts a C thread: two and a
 #: half a second keep the idle cost near 0.05 % of a core).
 WATCHDOG_PERIOD_S = 0.4
@@ -79,6 +84,7 @@ class StallWatchdog:
                 path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
             self._inode = os.fstat(self._fd).st_ino
             StallWatchdog._open = self
+        gc.callbacks.append(self._on_gc)
 
     @property
     def active(self) -> bool:
@@ -138,6 +144,16 @@ class StallWatchdog:
             found.extend(reversed(self._taken))
         return next((d for d in found if start <= d[1] <= end), None)
 
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """A full collection starts: disarm until the monitor's next re-arm. It holds the GIL
+        like a native call, but runs finalisers and weakref callbacks, Python code that pushes
+        and frees frames on the collecting thread while the C thread would walk them (a
+        collection of a large heap takes longer than the timeout). Like :meth:`stop_arming`,
+        one C call and no lock: this may run inside any frame."""
+        if (phase == "start" and info.get("generation") == 2 and StallWatchdog._open is self
+                and not self._closed):
+            faulthandler.cancel_dump_traceback_later()
+
     def stop_arming(self) -> None:
         """The event loop is ending: the watchdog must not fire while the process winds down
         (dumping frames that exiting threads are freeing crashed 1 exit in 12). Runs inside
@@ -156,6 +172,8 @@ class StallWatchdog:
         if self._closed:
             return
         self._closed = True
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._on_gc)
         with StallWatchdog._open_lock:
             if StallWatchdog._open is self:
                 StallWatchdog._open = None
