@@ -407,10 +407,52 @@ def test_worker_coordinator_dropped_without_cleanup_hands_running_workers_over(
     release = worker.release
     del worker, coord
     gc.collect()
+    pump(lambda: any(isinstance(w, StubbornWorker) for w in orphaned_workers()), 5.0)
     held = [w for w in orphaned_workers() if isinstance(w, StubbornWorker)]
     assert len(held) == 1
     release.set()
     assert held[0].wait(5000)
+
+
+class LockedCancelWorker(QThread):
+    """A worker whose cancel() takes a lock of the application's; runs until cancelled."""
+
+    def __init__(self, lock: Any) -> None:
+        super().__init__()
+        self.lock = lock
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.cancelled.set()
+
+    def run(self) -> None:
+        self.cancelled.wait(10)
+
+
+def test_a_dropped_worker_coordinator_cancels_its_workers_after_the_dropping_frame(
+    service: ResourceManagementService,
+) -> None:
+    lock = threading.Lock()
+    owner = Owner()
+    coord = WorkerResourceCoordinator("W7", service).bind_to_component(owner)
+    worker = started(LockedCancelWorker(lock))
+    coord.track_worker(worker)
+    cancelled = worker.cancelled
+    ref = weakref.ref(worker)
+    with lock:  # the dropping frame holds the lock the worker's cancel() needs
+        del worker, coord
+        gc.collect()  # called inside the finaliser, cancel() would wait here for ever
+        assert not cancelled.is_set()
+    pump(cancelled.is_set, 5.0)
+    assert cancelled.is_set()
+
+    def ended() -> bool:
+        alive = ref()
+        return alive is None or alive.isFinished()
+
+    pump(ended, 5.0)  # held while it ran: a QThread destroyed running would abort us
+    assert ended()
 
 
 def test_finished_workers_are_let_go(service: ResourceManagementService) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 
+from ._qt import call_at_home
 from .bridge import can_tell_running, is_running
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .interfaces import IResourceManagementService
@@ -165,19 +166,35 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
 
     def __del__(self) -> None:
         # Dropped without a cleanup (Python clears an owner's attributes, this coordinator
-        # among them, before Qt emits its `destroyed`): ask the workers to stop, without
-        # waiting here, and hold them until they do; a running QThread must not be
-        # destroyed with us.
-        for rid, worker in getattr(self, "_workers", {}).items():
-            if is_running(worker):
-                request_stop(worker)
-                try:  # what it was, while the service still tracks it: the inspector says so
-                    info = orphan_info(self._component_id, rid, self._service)
-                except Exception:  # noqa: BLE001 - a finaliser must not raise
-                    info = None
-                holding_area(self._service).hand_over(worker, info)
+        # among them, before Qt emits its `destroyed`): the running workers must be asked to
+        # stop and held until they do (a running QThread must not be destroyed with us). Not
+        # here: asking runs the worker's own cancel() and takes the holding area's lock,
+        # inside whatever frame dropped us. The call recorded keeps the workers alive until
+        # the main thread's loop runs it, before the other resources' cleanups (posted after
+        # it); docs/architecture.md, "The interrupted-frame rule".
+        workers = list(getattr(self, "_workers", {}).items())
         self._workers = {}
+        if workers:
+            service, component_id = self._service, self._component_id
+            try:
+                call_at_home(self._home,
+                             lambda: _hold_dropped(workers, component_id, service))
+            except Exception:  # a finaliser must not raise
+                log.exception("stopping the workers of dropped %s failed", component_id)
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
+
+
+def _hold_dropped(workers: list[tuple[str, Any]], component_id: str, service: Any) -> None:
+    """Ask the running ``workers`` of a dropped coordinator to stop, and hold them (with
+    what they were tracked as) until they finish."""
+    for rid, worker in workers:
+        if is_running(worker):
+            request_stop(worker)
+            try:  # what it was, while the service still tracks it: the inspector says so
+                info = orphan_info(component_id, rid, service)
+            except Exception:  # noqa: BLE001 - one worker's record must not stop the rest
+                info = None
+            holding_area(service).hand_over(worker, info)
 
 
 def _on_gui_thread() -> bool:
