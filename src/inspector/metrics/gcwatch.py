@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 _monotonic = time.monotonic
@@ -37,6 +38,24 @@ class CollectionWatch:
         self.last_forced = float("-inf")
         self.forced = 0
         self._force_lock = threading.Lock()
+        #: Called when a full collection starts (see :meth:`on_full_start`).
+        self._at_full_start: tuple[Callable[[], None], ...] = ()
+
+    def on_full_start(self, fn: Callable[[], None], *, remove: bool = False) -> None:
+        """Call ``fn()`` whenever a full collection starts (``remove``: stop calling it).
+
+        It runs inside the collector, in whatever frame triggered it: it may only record
+        or make one C call. One callback of ours in ``gc.callbacks`` serves every such
+        listener, because each callback there costs every collection, of any generation,
+        about 2 µs (a gen-0 collection of an empty young generation: 0.1 µs bare, 2.1 µs
+        with one callback more).
+        """
+        with self._force_lock:
+            listeners = self._at_full_start
+            if remove:
+                self._at_full_start = tuple(f for f in listeners if f != fn)
+            elif fn not in listeners:
+                self._at_full_start = (*listeners, fn)
 
     def callback(self, phase: str, info: dict[str, Any]) -> None:
         """The ``gc.callbacks`` hook: records, nothing more (it runs inside the collector)."""
@@ -44,6 +63,8 @@ class CollectionWatch:
             return
         if phase == "start":
             self._running_since = _monotonic()
+            for fn in self._at_full_start:
+                fn()
         else:
             now = _monotonic()
             self.last_duration_s = now - self._running_since

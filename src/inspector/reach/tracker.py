@@ -23,7 +23,6 @@ again after one that took over 100 ms). What is kept of each object followed is 
 from __future__ import annotations
 
 import collections
-import contextlib
 import gc
 import logging
 import threading
@@ -35,6 +34,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 
+from inspector.metrics.gcwatch import WATCH
 from inspector.metrics.snapshot import QtObjectInfo
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.resources.types import EventKind, LifecycleEvent
@@ -76,14 +76,12 @@ class Tracker:
         self._numbers: dict[str, int] = {}
         self._owners: dict[str, ClassOwner] = {}
         self._next_census = 0.0
-        self._last_full_gc = 0.0
         self._last_forced_gc = -1e9
         self._forced_gc_ms = 0.0
         self._holder: QObject | None = None
         self._timer: QTimer | None = None
         self._failed: set[str] = set()
         service.add_listener(self._on_event)
-        gc.callbacks.append(self._on_gc)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -104,8 +102,6 @@ class Tracker:
         """Stop hearing and ticking."""
         hooks.set_sink(None)
         self.census.clear()
-        with contextlib.suppress(ValueError):
-            gc.callbacks.remove(self._on_gc)
         self.service.remove_listener(self._on_event)
         holder, self._holder, self._timer = self._holder, None, None
         if holder is not None and shiboken6.isValid(holder):
@@ -241,10 +237,6 @@ class Tracker:
             if win is not None and win.deleted_at is None:
                 win.deleted_at = event.time
 
-    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start" and info.get("generation") == 2:
-            self._last_full_gc = time.monotonic()
-
     # -- the tick (GUI thread) ----------------------------------------------------------------
 
     def tick(self) -> None:
@@ -349,9 +341,9 @@ class Tracker:
         for win in list(self._windows.values()):
             if win.closed_at is None or win.deleted_at is not None:
                 continue
-            if self._last_full_gc > win.closed_at:
+            if WATCH.last_started > win.closed_at:
                 if win.confirmed_at is None and win.ref() is not None:
-                    win.confirmed_at = self._last_full_gc
+                    win.confirmed_at = WATCH.last_started
                 continue
             waiting = waiting or now - win.closed_at >= self.confirm_after_s
         if (not waiting or now - self._last_forced_gc < self.gc_every_s

@@ -17,15 +17,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import faulthandler
-import gc
 import logging
 import os
 import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from ..gcwatch import WATCH
 from .stallfile import MAX_DUMP, STALL_HEADER, encode_header
 
 log = logging.getLogger("inspector.metrics")
@@ -84,7 +83,7 @@ class StallWatchdog:
                 path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
             self._inode = os.fstat(self._fd).st_ino
             StallWatchdog._open = self
-        gc.callbacks.append(self._on_gc)
+        WATCH.on_full_start(self._full_collection_starts)
 
     @property
     def active(self) -> bool:
@@ -144,14 +143,13 @@ class StallWatchdog:
             found.extend(reversed(self._taken))
         return next((d for d in found if start <= d[1] <= end), None)
 
-    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+    def _full_collection_starts(self) -> None:
         """A full collection starts: disarm until the monitor's next re-arm. It holds the GIL
         like a native call, but runs finalisers and weakref callbacks, Python code that pushes
         and frees frames on the collecting thread while the C thread would walk them (a
         collection of a large heap takes longer than the timeout). Like :meth:`stop_arming`,
-        one C call and no lock: this may run inside any frame."""
-        if (phase == "start" and info.get("generation") == 2 and StallWatchdog._open is self
-                and not self._closed):
+        one C call and no lock: this runs inside the collector, in any frame."""
+        if StallWatchdog._open is self and not self._closed:
             faulthandler.cancel_dump_traceback_later()
 
     def stop_arming(self) -> None:
@@ -172,8 +170,7 @@ class StallWatchdog:
         if self._closed:
             return
         self._closed = True
-        with contextlib.suppress(ValueError):
-            gc.callbacks.remove(self._on_gc)
+        WATCH.on_full_start(self._full_collection_starts, remove=True)
         with StallWatchdog._open_lock:
             if StallWatchdog._open is self:
                 StallWatchdog._open = None
