@@ -175,12 +175,12 @@ class WorkerResourceCoordinator(BaseResourceCoordinator):
         workers = list(getattr(self, "_workers", {}).items())
         self._workers = {}
         if workers:
-            service, component_id = self._service, self._component_id
             try:
+                service, component_id = self._service, self._component_id
                 call_at_home(self._home,
                              lambda: _hold_dropped(workers, component_id, service))
             except Exception:  # a finaliser must not raise
-                log.exception("stopping the workers of dropped %s failed", component_id)
+                log.exception("stopping the workers of a dropped coordinator failed")
         super().__del__()  # the other resources' cleanups (no waiting in a finaliser)
 
 
