@@ -1,8 +1,10 @@
 """The program `bench_run.py` times with and without `resinspect run` (it knows of neither).
 
     python bench/run_target.py startup   first event-loop turn (seconds since $BENCH_T0), RSS
-    python bench/run_target.py work      loops of QTimer ticks and QThread starts, each timed:
-                                         wall (WORK) and the process's CPU time (WORK_CPU)
+    python bench/run_target.py serve     prints READY once settled, then works in chunks on
+                                         command: a line "go N K" on stdin runs N QTimer
+                                         ticks, a QThread started every K, and answers
+                                         "DONE <process CPU s> <wall s>"; "quit" ends it
 """
 
 from __future__ import annotations
@@ -12,17 +14,11 @@ import sys
 import time
 
 import shiboken6
-from PySide6.QtCore import QThread, QTimer
+from PySide6.QtCore import QSocketNotifier, QThread, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-#: One loop: about half a second on a quiet machine.
-TICKS = 100_000
-THREAD_EVERY = 100  # ticks between QThread starts: 1,000 threads in a loop
-#: Loops per process, 0.1 s apart; the median is what counts. Together they take in the
-#: inspector's once-a-second work (the tracker's tick and census, the sampler), which one
-#: 0.2 s loop mostly missed, and one process's median is steadier than one loop (thread
-#: starts on this 2-core machine vary by 15 % from one loop to the next).
-REPEATS = 3
+#: Seconds from start-up to READY: the inspector has attached and settled by then.
+SETTLE_MS = 2000
 
 
 class Job(QThread):
@@ -40,7 +36,8 @@ class Window(QMainWindow):
         super().__init__()
         self.setCentralWidget(QLabel("bench"))
         self.ticks = 0
-        self.loops = 0
+        self.goal = 0
+        self.thread_every = 100  # ticks between QThread starts
         self.started = 0.0
         self.started_cpu = 0.0
         self.jobs: list[Job] = []
@@ -48,8 +45,9 @@ class Window(QMainWindow):
         self.timer.setInterval(0)
         self.timer.timeout.connect(self.tick)
 
-    def start_work(self) -> None:
-        self.ticks = 0
+    def start_work(self, ticks: int, thread_every: int) -> None:
+        self.goal = self.ticks + ticks
+        self.thread_every = thread_every
         self.jobs = []
         self.started = time.perf_counter()
         self.started_cpu = time.process_time()
@@ -58,24 +56,19 @@ class Window(QMainWindow):
     def tick(self) -> None:
         self.ticks += 1
         sum(range(100))
-        if self.ticks % THREAD_EVERY == 0:
+        if self.ticks % self.thread_every == 0:
             job = Job()
             job.finished.connect(job.deleteLater)
             job.start()
             self.jobs.append(job)
-        if self.ticks >= TICKS:
+        if self.ticks >= self.goal:
             self.timer.stop()
-            for job in self.jobs:
+            for job in self.jobs:  # the chunk's threads finish inside it: their CPU counts
                 if shiboken6.isValid(job):
                     job.wait()
-            print(f"WORK {time.perf_counter() - self.started:.6f}", flush=True)
             # every thread of the process: the program's, its QThreads', the inspector's
-            print(f"WORK_CPU {time.process_time() - self.started_cpu:.6f}", flush=True)
-            self.loops += 1
-            if self.loops < REPEATS:
-                QTimer.singleShot(100, self.start_work)
-            else:
-                QApplication.quit()
+            cpu = time.process_time() - self.started_cpu
+            print(f"DONE {cpu:.6f} {time.perf_counter() - self.started:.6f}", flush=True)
 
 
 def main() -> int:
@@ -88,8 +81,18 @@ def main() -> int:
     if mode == "startup":
         # RSS once the inspector has attached and taken a census or two (no panel shown).
         QTimer.singleShot(2500, lambda: (print(f"RSS {rss()}", flush=True), app.quit()))
-    else:
-        QTimer.singleShot(2000, window.start_work)  # the inspector attached and settled
+        return app.exec()
+
+    def command() -> None:
+        words = sys.stdin.readline().split()
+        if words and words[0] == "go":
+            window.start_work(int(words[1]), int(words[2]))
+        else:
+            app.quit()
+
+    notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
+    notifier.activated.connect(command)
+    QTimer.singleShot(SETTLE_MS, lambda: print("READY", flush=True))
     return app.exec()
 
 

@@ -42,12 +42,16 @@ def test_the_programs_code_starts_its_own_whatever_called_it() -> None:
     assert not UI(APP, _own_here)  # a callback of the program's that the inspector ran
 
 
+#: The patch `run` puts on ``QTimer.start``, over a ``start`` that does nothing.
+_patched_start = hooks._start_patch(hooks.TIMER)(lambda timer: None)
+
+
 class Owner:
     def __init__(self) -> None:
         self.timer = QTimer()
 
     def start_it(self) -> None:
-        hooks._started(hooks.TIMER, self.timer, sys._getframe())
+        _patched_start(self.timer)
 
 
 def test_a_start_keeps_the_site_and_the_starting_object_but_no_strong_reference(
@@ -75,7 +79,7 @@ def test_a_start_keeps_the_site_and_the_starting_object_but_no_strong_reference(
 
 class SelfStarting(QTimer):
     def go(self) -> None:  # a method of the started object itself: its caller made it
-        hooks._started(hooks.TIMER, self, sys._getframe())
+        _patched_start(self)
 
 
 class Launcher:
@@ -87,11 +91,11 @@ class Launcher:
 
     @classmethod
     def from_class(cls, timer: QTimer) -> None:
-        hooks._started(hooks.TIMER, timer, sys._getframe())
+        _patched_start(timer)
 
 
 def _from_a_function(timer: QTimer) -> None:
-    hooks._started(hooks.TIMER, timer, sys._getframe())
+    _patched_start(timer)
 
 
 def test_the_starting_object_is_the_callers_self_else_its_class_else_the_module(
@@ -111,3 +115,4 @@ def test_the_starting_object_is_the_callers_self_else_its_class_else_the_module(
     finally:
         hooks.started.clear()
         hooks.known.clear()
+

@@ -149,6 +149,7 @@ _OWN, _VIA, _OTHER = 0, 1, 2
 _VIA_LIBRARIES = ("pyqtgraph.",)
 #: The verdict per module name, found once (a dict lookup instead of prefix tests per frame).
 _verdicts: dict[str, int] = {}
+_weakref = weakref.ref
 
 
 def _verdict(module: str) -> int:
@@ -213,22 +214,23 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
 
 
 def _started(kind: str, obj: object, frame: FrameType) -> None:
-    """Record a QThread or QTimer start (never raises into the program).
+    """Record a QThread or QTimer start that is news (never raises into the program).
 
-    The least that must be read inside the program's call: a restart of a known object
-    returns at once; otherwise the stack is looked at (the inspector's own starts are not
-    the program's) and a :data:`Start` is queued for the tracker, with the caller's code and
-    offset (the site's text is made later) and the object whose method it was.
+    The least that must be read inside the program's call, where every Python call costs a
+    start about 1-4 us because its code is cold (docs/architecture.md, "Measured facts"):
+    the patch itself returns for a restart of a known object; the inspector's own starts are
+    told by the caller's module (a look further up the stack, :func:`_inspectors_own`, only
+    for a module not seen before or a library its panel starts timers through); a
+    :data:`Start` is queued for the tracker, with the caller's code and offset (the site's
+    text is made later) and the object whose method it was.
     """
     try:
-        ref = known.get(id(obj))
-        if ref is not None and ref() is obj:
-            return  # a restart before the tracker's next tick is no news
-        if _inspectors_own(frame):
+        verdict = _verdicts.get(frame.f_globals.get("__name__", ""))
+        if verdict != _OTHER and (verdict == _OWN or _inspectors_own(frame)):
             return
-        ref = known[id(obj)] = weakref.ref(obj)
-        creator, creator_class = starter(obj, frame)
-        started.append((kind, ref, frame.f_code, frame.f_lasti, creator, creator_class,
+        ref = known[id(obj)] = _weakref(obj)
+        owner, owner_class = starter(obj, frame)
+        started.append((kind, ref, frame.f_code, frame.f_lasti, owner, owner_class,
                         _monotonic()))
     except Exception:  # the program must never see the inspector fail
         log.debug("resinspect: a %s start was not recorded", kind, exc_info=True)
@@ -281,10 +283,13 @@ def _init_patch(original: Callable[..., Any]) -> Callable[..., Any]:
 def _start_patch(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         getframe = sys._getframe
+        known_get = known.get
 
         def start(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = original(self, *args, **kwargs)
-            _started(kind, self, getframe(1))
+            ref = known_get(id(self))
+            if ref is None or ref() is not self:  # a restart of a known object is no news
+                _started(kind, self, getframe(1))
             return result
         return start
     return make

@@ -16,6 +16,8 @@ THREAD = "thread"
 TIMER = "timer"
 WINDOW = "window"
 CLOSED = "closed"
+#: The names of a method's first parameter: its receiver.
+_RECEIVERS = ("self", "cls")
 
 
 class Note:
@@ -93,27 +95,28 @@ def make_note(kind: str, obj: object, frame: FrameType | None) -> Note:
 
 def starter(obj: object, frame: FrameType) -> tuple[Callable[[], object] | None, str]:
     """The object whose method started ``obj`` at ``frame`` (a method of ``obj`` itself
-    looks one caller further), weakly, and its class's name; else the module's name."""
-    creator: object = None
+    looks one caller further), weakly, and its class's name; else the module's name.
+
+    Inside the program's call to ``start()`` (docs/architecture.md, "Measured facts"): the
+    common case, a method of another object, is one look at one frame.
+    """
     f: FrameType | None = frame
     for _ in range(4):
         if f is None:
             break
-        fcode = f.f_code
-        if not fcode.co_argcount or fcode.co_varnames[0] not in ("self", "cls"):
+        code = f.f_code
+        if not code.co_argcount or code.co_varnames[0] not in _RECEIVERS:
             break
-        candidate = f.f_locals.get(fcode.co_varnames[0])
+        candidate = f.f_locals.get(code.co_varnames[0])
         if candidate is not None and candidate is not obj:
-            creator = candidate
-            break
+            name = (candidate.__name__ if isinstance(candidate, type)
+                    else type(candidate).__name__)
+            try:
+                return weakref.ref(candidate), name
+            except TypeError:  # not weakly referenceable: its class is all we keep
+                return None, name
         f = f.f_back
-    if creator is None:
-        return None, _module_owner(frame.f_globals)
-    creator_class = creator.__name__ if isinstance(creator, type) else type(creator).__name__
-    try:
-        return weakref.ref(creator), creator_class
-    except TypeError:  # not weakly referenceable: its class is all we keep
-        return None, creator_class
+    return None, _module_owner(frame.f_globals)
 
 
 def _module_owner(globals_: dict[str, Any]) -> str:
