@@ -2,7 +2,8 @@
 
 ``bench/attach_app.py`` (a small editor at 800x600, menu, status bar, signals, a timer) is
 started as a fresh process per run, on an offscreen 1920x1080 screen (room for the panel to
-dock), in four modes, interleaved round by round so machine noise hits all alike:
+dock), in four modes, interleaved round by round in an order that turns, so machine noise
+hits all alike:
 
 * ``bare``: no resinspect;
 * ``nodock``: ``attach(dock=False)``;
@@ -14,9 +15,12 @@ Per run: when the first event-loop turn came (ms since the script started), the 
 the central widget's size, then the process's CPU % over the next seconds. Medians; the
 checks compare each mode with ``bare``:
 
-* docked: first turn at most 50 ms later (wall clock, and the CPU time spent from the
-  point where ``attach()`` is called to the first turn, which other load disturbs less);
-  the central widget keeps 800 px;
+* docked: first turn at most 50 ms later, counted from the point where ``attach()`` is
+  called (or would be) to the first turn, in wall-clock and in CPU time (which other load
+  disturbs less). What comes before that point is the same in every mode: counted from the
+  script's start, the interpreter's and PySide's start-up moved a round's difference by
+  -50 to +90 ms (7 rounds on a clean clone, 2026-12-05), so that figure is recorded, not
+  judged; the central widget keeps 800 px;
 * hidden: at most 10 MiB more, no pyqtgraph or numpy until shown, no refresh while hidden;
 * docked, shown: at most 1 % of a core more than the bare app at the default refresh.
 
@@ -79,8 +83,9 @@ def main() -> int:
 
     run_once("docked", 1.0, env)  # warm-up, thrown away: page cache and bytecode of every mode
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
-    for _ in range(args.rounds):
-        for mode in MODES:
+    for n in range(args.rounds):
+        # The order turns each round: no mode always runs first, or right after another.
+        for mode in MODES[n % len(MODES):] + MODES[:n % len(MODES)]:
             runs[mode].append(run_once(mode, args.seconds, env))
 
     def med(mode: str, key: str) -> float:
@@ -96,6 +101,9 @@ def main() -> int:
         figures[mode] = {
             "first_turn_ms": med(mode, "first_turn_ms"),
             "first_turn_later_ms": paired_delta(mode, "first_turn_ms"),
+            "attach_to_first_turn_ms": med(mode, "attach_to_first_turn_ms"),
+            "attach_to_first_turn_later_ms":
+                round(paired_delta(mode, "attach_to_first_turn_ms"), 1),
             "first_turn_cpu_ms": med(mode, "first_turn_cpu_ms"),
             "first_turn_cpu_more_ms": round(paired_delta(mode, "first_turn_cpu_ms"), 1),
             "attach_to_first_turn_cpu_ms": med(mode, "attach_to_first_turn_cpu_ms"),
@@ -121,7 +129,8 @@ def main() -> int:
     figures["runs"] = runs
     bare_central = figures["bare"]["central"]
     checks = {
-        "docked: first turn later (ms)": (figures["docked"]["first_turn_later_ms"], "<=", 50.0),
+        "docked: first turn later, from attach() on (ms)":
+            (figures["docked"]["attach_to_first_turn_later_ms"], "<=", 50.0),
         "docked: CPU from attach() to the first turn (ms more)":
             (figures["docked"]["attach_to_first_turn_cpu_more_ms"], "<=", 50.0),
         "docked: central widget width kept (px lost)":
