@@ -35,6 +35,7 @@ medians of per-round ratios (bench/_harness.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
@@ -113,8 +114,9 @@ class Resident:
 
     def stop(self) -> None:
         if self.proc.stdin is not None:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # it ended: the set's error says why
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.close()
         self.proc.wait(timeout=30)
 
     def _line(self) -> str:
