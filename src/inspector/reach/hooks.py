@@ -216,8 +216,8 @@ def _heard(kind: str, obj: object, frame: FrameType | None) -> None:
 def _started(kind: str, obj: object, frame: FrameType) -> None:
     """Record a QThread or QTimer start that is news (never raises into the program).
 
-    The least that must be read inside the program's call, where every Python call costs a
-    start about 1-4 us because its code is cold (docs/architecture.md, "Measured facts"):
+    The least that must be read inside the program's call, where each Python call adds to
+    every start's cost, its code being cold (docs/architecture.md, "Measured facts"):
     the patch itself returns for a restart of a known object; the inspector's own starts are
     told by the caller's module (a look further up the stack, :func:`_inspectors_own`, only
     for a module not seen before or a library its panel starts timers through); a
