@@ -20,7 +20,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,19 @@ def paired(cases: dict[str, Callable[[], float]], rounds: int, baseline: str
 #: code's cost and does not count; under load, wall-clock samples of the same loop varied
 #: 5x from one round to the next.
 clock_ns = time.thread_time_ns
+
+
+@contextmanager
+def one_cpu() -> Iterator[None]:
+    """This process, and every thread and process it starts meanwhile, on one CPU (the
+    highest it may use): the other is left to the machine, and work that shares a CPU is
+    timed on the same one."""
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {max(allowed)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def per_op_us(fn: Callable[[], None], ops: int) -> float:

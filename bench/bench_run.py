@@ -42,11 +42,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from _harness import clock_ns, record, spread
+from _harness import clock_ns, one_cpu, record, spread
 
 HERE = Path(__file__).resolve().parent
 TARGET = str(HERE / "run_target.py")
@@ -77,6 +75,9 @@ LOOPS = {"every_100": 100, "every_1000": 1000}
 #: inspector's first census and tick).
 WARMUP_CHUNKS = 10
 WORK_PROCESSES = ("plain", "run", "plain_again")
+#: How each process is started: the program under plain python, and under `resinspect run`.
+COMMANDS = {"plain": [sys.executable], "run": [str(SCRIPT), "run"],
+            "plain_again": [sys.executable]}
 #: The loop the 3 % budget is judged on, and the one a ceiling guards.
 JUDGED = "every_1000"
 STRESS = "every_100"
@@ -134,26 +135,13 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-@contextmanager
-def one_cpu() -> Iterator[None]:
-    """This process, and every process it starts meanwhile, on one CPU."""
-    allowed = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {max(allowed)})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, allowed)
-
-
 def work_set(seed: int, chunks: int) -> dict[str, dict[str, float]]:
     """One set: plain, run and plain again, resident side by side, taking turns a chunk at
     a time (a chunk of each loop a round), in an order that turns. Per process and loop, the
     summed chunk CPU (``<loop>``) and wall time (``<loop>_wall``), and the process's whole
     CPU over the counted rounds (``whole``)."""
-    cmds = {"plain": [sys.executable], "run": [str(SCRIPT), "run"],
-            "plain_again": [sys.executable]}
     with one_cpu():
-        procs = {name: Resident(cmds[name], seed) for name in WORK_PROCESSES}
+        procs = {name: Resident(COMMANDS[name], seed) for name in WORK_PROCESSES}
         try:
             for proc in procs.values():
                 proc.ready()
@@ -231,11 +219,9 @@ def main() -> int:
     parser.add_argument("--chunks", type=int, default=150,
                         help="counted chunks of each loop a process")
     args = parser.parse_args()
-    plain = [sys.executable]
-    run = [str(SCRIPT), "run"]
     first: dict[str, list[float]] = {"plain": [], "run": []}
     rss: dict[str, list[float]] = {"plain": [], "run": []}
-    pair = [("plain", plain), ("run", run)]
+    pair = [(name, COMMANDS[name]) for name in ("plain", "run")]
     for n in range(args.rounds):
         # The order turns from round to round: whichever process runs first or last in a
         # round (after a pause, or beside the previous one's teardown) would otherwise carry

@@ -17,7 +17,7 @@ import shiboken6
 from PySide6.QtCore import QSocketNotifier, QThread, QTimer
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-#: Seconds from start-up to READY: the inspector has attached and settled by then.
+#: Milliseconds from start-up to READY: the inspector has attached and settled by then.
 SETTLE_MS = 2000
 
 
