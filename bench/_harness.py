@@ -20,10 +20,12 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,6 +37,13 @@ def load_average() -> dict[str, list[float]]:
     """The 1, 5 and 15 minute load averages at the start of the run and now."""
     return {"start": [round(x, 2) for x in LOAD_AT_START],
             "end": [round(x, 2) for x in os.getloadavg()]}
+
+
+def turned(items: Sequence[T], index: int) -> list[T]:
+    """``items`` in the order of round ``index``: shifted by one each round, so no item
+    always runs first, or always right after the same neighbour."""
+    shift = index % len(items) if items else 0
+    return [*items[shift:], *items[:shift]]
 
 
 def sample_rounds(cases: dict[str, Callable[[], float]], count: int, *, warmup: int = 0,
@@ -49,8 +58,7 @@ def sample_rounds(cases: dict[str, Callable[[], float]], count: int, *, warmup: 
     names = list(cases)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for index in range(warmup + count):
-        shift = index % len(names) if rotate else 0
-        for name in names[shift:] + names[:shift]:
+        for name in (turned(names, index) if rotate else names):
             value = cases[name]()
             if index >= warmup:
                 samples[name].append(value)

@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import record
+from _harness import record, turned
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "bench" / "attach_app.py"
@@ -84,8 +84,7 @@ def main() -> int:
     run_once("docked", 1.0, env)  # warm-up, thrown away: page cache and bytecode of every mode
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
     for n in range(args.rounds):
-        # The order turns each round: no mode always runs first, or right after another.
-        for mode in MODES[n % len(MODES):] + MODES[:n % len(MODES)]:
+        for mode in turned(MODES, n):
             runs[mode].append(run_once(mode, args.seconds, env))
 
     def med(mode: str, key: str) -> float:

@@ -44,7 +44,7 @@ import sys
 import time
 from pathlib import Path
 
-from _harness import clock_ns, one_cpu, record, spread
+from _harness import clock_ns, one_cpu, record, spread, turned
 
 HERE = Path(__file__).resolve().parent
 TARGET = str(HERE / "run_target.py")
@@ -149,7 +149,7 @@ def work_set(seed: int, chunks: int) -> dict[str, dict[str, float]]:
             for n in range(WARMUP_CHUNKS + chunks):
                 if n == WARMUP_CHUNKS:
                     whole = {name: _process_cpu(p.proc.pid) for name, p in procs.items()}
-                order = WORK_PROCESSES[n % 3:] + WORK_PROCESSES[:n % 3]
+                order = turned(WORK_PROCESSES, n)
                 for loop in LOOPS:
                     for name in order:
                         procs[name].chunk(loop, count=n >= WARMUP_CHUNKS)
@@ -226,7 +226,7 @@ def main() -> int:
         # The order turns from round to round: whichever process runs first or last in a
         # round (after a pause, or beside the previous one's teardown) would otherwise carry
         # that place's bias into every ratio (plain/plain read 1.033 with a fixed order).
-        for name, cmd in pair[n % 2:] + pair[:n % 2]:
+        for name, cmd in turned(pair, n):
             got = _launch(cmd, "startup")
             first[name].append(got["FIRST_TURN"])
             rss[name].append(got["RSS"])

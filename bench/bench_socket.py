@@ -47,7 +47,7 @@ import msgspec
 import PySide6
 from PySide6.QtCore import QCoreApplication
 
-from _harness import load_average
+from _harness import load_average, turned
 from inspector.metrics import History, MetricsModel, ResourcePage, Snapshot
 from inspector.resources import ResourceManagementService, ResourceType
 from inspector.server import InspectorServer
@@ -206,8 +206,7 @@ def run_cases(cases: dict[str, Callable[[], object]], rounds: int, per_round: in
     samples: dict[str, list[float]] = {name: [] for name in cases}
     clock = time.perf_counter
     for index in range(rounds * per_round):
-        shift = index % len(names)
-        for name in names[shift:] + names[:shift]:
+        for name in turned(names, index):
             fn = cases[name]
             t0 = clock()
             fn()

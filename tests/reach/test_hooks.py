@@ -115,4 +115,3 @@ def test_the_starting_object_is_the_callers_self_else_its_class_else_the_module(
     finally:
         hooks.started.clear()
         hooks.known.clear()
-
