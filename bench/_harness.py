@@ -160,3 +160,19 @@ def record(name: str, figures: dict[str, Any], checks: dict[str, tuple[float, st
         mark = "ok " if row["pass"] else "FAIL"
         print(f"  [{mark}] {row['check']:44} {row['value']:>10} (budget {row['budget']})")
     return ok
+
+
+#: What Qt's offscreen platform says each time a window is shown: noise in a benchmark's
+#: output, which the table of figures and verdicts should end.
+OFFSCREEN_NOTES = frozenset({"This plugin does not support propagateSizeHints()"})
+
+
+def quiet_offscreen() -> None:
+    """Drop the offscreen platform's notes from Qt's messages; the rest still reach stderr."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    def handler(_mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        if message not in OFFSCREEN_NOTES:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)

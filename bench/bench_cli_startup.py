@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -34,10 +32,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import load_average, ratios, sample_rounds, spread
+from _harness import ratios, record, sample_rounds, spread
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "cli_startup.json"
 APP = ROOT / "tests" / "apps" / "tracked_app.py"
 TARGET_RATIO = 1.5
 
@@ -108,28 +105,19 @@ def main() -> int:
     measured = "snapshot" if "snapshot" in medians else "version"
     per_round = ratios(times, "baseline")[measured]
     ratio = statistics.median(per_round)
-    result: dict[str, Any] = {
-        "benchmark": "cli_startup",
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
+    figures: dict[str, Any] = {
         "rounds": args.rounds,
         "median_s": {name: round(m, 4) for name, m in medians.items()},
         "min_s": {name: round(min(ts), 4) for name, ts in times.items()},
         "measured": measured,
-        "ratio": round(ratio, 3),
         "per_round_ratios": spread(per_round),
-        "load_average": load_average(),
-        "target_ratio": TARGET_RATIO,
-        "ok": ratio <= TARGET_RATIO,
         "commands": {name: " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))
                      for name, cmd in cases.items()},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return 0 if result["ok"] else 1
-
+    ok = record("cli_startup", figures,
+                {f"`resinspect {measured}` / `import click, rich.live`, wall":
+                 (ratio, "<=", TARGET_RATIO)})
+    return 0 if ok else 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,10 +24,8 @@ Results go to ``bench/results/dock.json``. Run: ``.venv/bin/python bench/bench_d
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -40,11 +38,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import pyqtgraph as pg
-import PySide6
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from _harness import load_average
+from _harness import quiet_offscreen, record
 from inspector.metrics.snapshot import (
     ComponentStats,
     History,
@@ -415,17 +412,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--cpu-seconds", type=float, default=5.0)
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "dock.json")
     args = parser.parse_args(argv)
 
+    quiet_offscreen()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     refresh = bench_refresh(app, args.rounds, markers=0)
     with_markers = bench_refresh(app, args.rounds, markers=10)
     cpu = bench_cpu(app, args.cpu_seconds)
     cpu["visible_real_model"] = bench_cpu_real_model(app, args.cpu_seconds)
-    results = {
-        "benchmark": "dock",
+    figures: dict[str, Any] = {
         "what": "median process_time of one refresh incl. paint, offscreen; dock vs a bare "
                 "pyqtgraph figure with the same 2x2 plots, curves and 600 points per curve",
         "rounds": args.rounds,
@@ -434,31 +430,16 @@ def main(argv: list[str] | None = None) -> int:
         "refresh": refresh,
         "refresh_with_markers": with_markers,
         "cpu": cpu,
-        "goals": {
-            "ratio_max": 1.2,
-            "cpu_percent_max": 5.0,
-            "hidden_refreshes": 0,
-        },
-        "met": {
-            "ratio": refresh["ratio"] <= 1.2,
-            "cpu": cpu["visible"]["cpu_percent"] < 5.0,
-            "hidden": cpu["hidden"]["refreshes"] == 0 and cpu["hidden"]["source_calls"] == 0,
-        },
-        "environment": {
-            "python": platform.python_version(),
-            "pyside6": PySide6.__version__,
-            "pyqtgraph": pg.__version__,
-            "platform": os.environ.get("QT_QPA_PLATFORM", ""),
-            "cpus": os.cpu_count(),
-            "machine": platform.machine(),
-        },
-        "load_average": load_average(),
+        "pyqtgraph": pg.__version__,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    return 0 if all(results["met"].values()) else 1
-
+    hidden = cpu["hidden"]["refreshes"] + cpu["hidden"]["source_calls"]
+    ok = record("dock", figures, {
+        "one refresh, dock / bare figure": (refresh["ratio"], "<=", 1.2),
+        "CPU % of a core, visible at the default interval":
+            (cpu["visible"]["cpu_percent"], "<=", 5.0),
+        "refreshes and source reads while hidden": (hidden, "<=", 0),
+    })
+    return 0 if ok else 1
 
 if __name__ == "__main__":
     raise SystemExit(main())
