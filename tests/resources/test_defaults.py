@@ -1,5 +1,6 @@
 """Process-wide helpers are defaults a service can be given instead: its own holding area
-for orphaned workers, its own exit list, janitor and id counter."""
+for orphaned workers, its own exit list, janitor and id counter; and a controller, its own
+numbering of component ids."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import time
 
 from PySide6.QtCore import QObject, QThread
 
-from inspector.resources import ResourceType, WorkerResourceCoordinator, orphaned_workers
+from inspector.resources import (
+    BaseController,
+    ResourceType,
+    WorkerResourceCoordinator,
+    orphaned_workers,
+)
+from inspector.resources.controller import NUMBERS, ComponentNumbers
 from inspector.resources.exits import EXIT_CLEANUPS, ExitCleanups
 from inspector.resources.janitor import Janitor
 from inspector.resources.orphans import ORPHANS, OrphanHold
@@ -116,3 +123,21 @@ def test_the_janitor_sleeps_until_a_cleanup_is_due_and_wakes_for_a_sooner_one() 
     finally:
         janitor.remove(slow)
         janitor.remove(quick)
+
+
+class Tab(BaseController):
+    """A controller made without an id."""
+
+
+def test_a_controller_numbers_itself_from_an_injected_numbering(
+        service: ResourceManagementService) -> None:
+    Tab(service=service)  # the process's numbering moves on: Tab#k for some k
+    following = NUMBERS.next("Tab")
+    own = ComponentNumbers()
+    tabs = [Tab(service=service, numbers=own) for _ in range(2)]
+    assert [tab.component_id for tab in tabs] == ["Tab#1", "Tab#2"]
+    assert set(service.get_statistics()["by_component"]) >= {"Tab#1", "Tab#2"}
+    # The injected numbering took nothing from the process's, which goes on where it was.
+    assert NUMBERS.next("Tab") == f"Tab#{int(following.split('#')[1]) + 1}"
+    for tab in tabs:
+        tab.cleanup()

@@ -16,20 +16,38 @@ from PySide6.QtCore import QObject
 from .coordinator import BaseResourceCoordinator
 from .interfaces import IResourceManagementService
 
-_numbers_lock = threading.Lock()
-_numbers: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+
+class ComponentNumbers:
+    """``Name#n`` ids for components made without one: stable across runs (never an
+    address), unique among the ids one instance gives. :data:`NUMBERS` is the process's; a
+    test or an application that wants a numbering of its own passes one to
+    :class:`BaseController` (``numbers=``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: defaultdict[str, itertools.count[int]] = defaultdict(
+            lambda: itertools.count(1))
+
+    def next(self, name: str) -> str:
+        """The next ``name#n`` (any thread)."""
+        with self._lock:
+            return f"{name}#{next(self._counts[name])}"
+
+
+#: The process's numbering: ids unique within the process unless a caller injects its own.
+NUMBERS = ComponentNumbers()
 
 
 def next_component_id(name: str) -> str:
-    """``Name#n``: stable across runs (never an address), unique within the process."""
-    with _numbers_lock:
-        return f"{name}#{next(_numbers[name])}"
+    """The next ``Name#n`` of the process's numbering (:data:`NUMBERS`)."""
+    return NUMBERS.next(name)
 
 
 class BaseController(QObject):
     """Base of every controller: a QObject with a resource coordinator bound to itself.
 
-    ``component_id`` defaults to ``ClassName#n``. Override
+    ``component_id`` defaults to ``ClassName#n`` from ``numbers`` (default: the process's,
+    :data:`NUMBERS`). Override
     :meth:`_create_resource_coordinator` to use a specialised coordinator.
     """
 
@@ -39,9 +57,10 @@ class BaseController(QObject):
         *,
         service: IResourceManagementService | None = None,
         parent: QObject | None = None,
+        numbers: ComponentNumbers | None = None,
     ) -> None:
         super().__init__(parent)
-        cid = component_id or next_component_id(type(self).__name__)
+        cid = component_id or (numbers or NUMBERS).next(type(self).__name__)
         self._resources = self._create_resource_coordinator(cid, service)
         self._resources.bind_to_component(self, "controller")
 
