@@ -119,5 +119,6 @@ def main() -> int:
                  (ratio, "<=", TARGET_RATIO)})
     return 0 if ok else 1
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,6 @@ import sys
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -55,7 +54,6 @@ from inspector.metrics.snapshot import (
 )
 from inspector.ui import InspectorDock
 
-ROOT = Path(__file__).resolve().parent
 POINTS = 600
 TYPES = ("worker", "cache", "thumbnail", "qobject")
 PLOT_SIZE = (900, 560)
@@ -440,6 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         "refreshes and source reads while hidden": (hidden, "<=", 0),
     })
     return 0 if ok else 1
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
