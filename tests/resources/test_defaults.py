@@ -12,11 +12,12 @@ from PySide6.QtCore import QObject, QThread
 
 from inspector.resources import (
     BaseController,
+    ComponentNumbers,
     ResourceType,
     WorkerResourceCoordinator,
     orphaned_workers,
 )
-from inspector.resources.controller import NUMBERS, ComponentNumbers
+from inspector.resources.controller import NUMBERS
 from inspector.resources.exits import EXIT_CLEANUPS, ExitCleanups
 from inspector.resources.janitor import Janitor
 from inspector.resources.orphans import ORPHANS, OrphanHold

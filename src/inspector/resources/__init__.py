@@ -1,7 +1,7 @@
 """The resource system: service, locator, coordinators, controller, pool (docs/architecture.md,
 "The resource system")."""
 
-from .controller import BaseController
+from .controller import BaseController, ComponentNumbers
 from .coordinator import BaseResourceCoordinator, ResourceHandle
 from .counts import ComponentCounts, ResourceInfo, StoreAggregate, TypeCounts, WorkerState
 from .interfaces import InspectedService, IResourceManagementService, StoreReader
@@ -19,6 +19,7 @@ __all__ = [
     "BaseResourceCoordinator",
     "CallbackRun",
     "ComponentCounts",
+    "ComponentNumbers",
     "EventKind",
     "IResourceManagementService",
     "InspectedService",
