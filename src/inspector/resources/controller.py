@@ -38,11 +38,6 @@ class ComponentNumbers:
 NUMBERS = ComponentNumbers()
 
 
-def next_component_id(name: str) -> str:
-    """The next ``Name#n`` of the process's numbering (:data:`NUMBERS`)."""
-    return NUMBERS.next(name)
-
-
 class BaseController(QObject):
     """Base of every controller: a QObject with a resource coordinator bound to itself.
 
