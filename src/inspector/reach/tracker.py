@@ -164,8 +164,12 @@ class Tracker:
     def _started_object(self, obj: Any, note: hooks.Note) -> None:
         with self._lock:
             seen = self._objects.get(id(obj))
-            if seen is not None and seen.ref() is obj:
-                return
+            if seen is not None:
+                if seen.ref() is obj:
+                    return
+                # A dead object's record at the address this one now has: keep it among
+                # the gone rather than overwrite it.
+                self._gone.append(self._objects.pop(id(obj)))
             if self.store.resource_id_of(obj) is not None:
                 return  # the application tracks it itself
             kind = hooks.THREAD if note.kind == hooks.THREAD else hooks.TIMER
@@ -196,9 +200,11 @@ class Tracker:
     def _window(self, widget: Any, site: str, now: float) -> Window:
         with self._lock:
             win = self._windows.get(id(widget))
-            if win is not None and win.ref() is widget:
-                win.site = win.site or site  # first seen as an owner, then shown
-                return win
+            if win is not None:
+                if win.ref() is widget:
+                    win.site = win.site or site  # first seen as an owner, then shown
+                    return win
+                self._displace(id(widget), win)
             cls = type(widget).__name__
             existing = self.service.component_id(widget)
             n = self._numbers[cls] = self._numbers.get(cls, 0) + 1
@@ -300,6 +306,16 @@ class Tracker:
                 if self._by_cid.get(win.component_id) is win:
                     del self._by_cid[win.component_id]
                 self._gone.append(win)
+
+    def _displace(self, key: int, win: Window) -> None:
+        """Keep a window whose wrapper is gone among the gone when a new widget takes its
+        address (and so its key) before a tick retired it. Called with the lock held."""
+        del self._windows[key]
+        # Not yet deleted, it stays findable by component: its C++ object may live on under
+        # a parent, and the component's `destroyed` then marks this record.
+        if win.deleted_at is not None and self._by_cid.get(win.component_id) is win:
+            del self._by_cid[win.component_id]
+        self._gone.append(win)
 
     def _drop_dead_objects(self) -> None:
         """Forget started objects whose wrapper or C++ object is gone, keeping them among
