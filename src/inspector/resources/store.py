@@ -62,7 +62,6 @@ __all__ = ["IDS", "SITE_LIMIT", "WATCH_LIMIT", "WATCH_TYPES", "ComponentCounts",
 
 _monotonic = time.monotonic
 _get_ident = threading.get_ident
-_THREAD = threading.local()
 _TYPES = tuple(ResourceType)
 _getframe = sys._getframe
 
@@ -192,10 +191,10 @@ class ResourceStore:
         else:
             rec.site = site
         rec.created = _monotonic()
-        try:  # the same int object per thread: 32 bytes a resource less than get_ident()
-            rec.thread = _THREAD.ident
-        except AttributeError:
-            rec.thread = _THREAD.ident = _get_ident()
+        # A new int a record (32 bytes) rather than one per thread kept in a threading.local:
+        # reading the local cost a track+release 50-100 ns on Debian's 3.11.2, 0.03-0.08 of
+        # bench_tracking's ratio (docs/architecture.md, "Measured facts").
+        rec.thread = _get_ident()
         with self._lock:
             try:  # free in 3.11 unless raised
                 try:  # every id in it is a live owner's; a subscript, not .get(): 25 ns less
