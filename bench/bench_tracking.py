@@ -11,6 +11,12 @@ Each check is the median of per-round ratios (bench/_harness.py): the cases run 
 order, round after round, after warm-up rounds, timed in the main thread's CPU time; the
 spread of the per-round ratios is recorded with the figures.
 
+The tracking rounds run in ``PROCESSES`` child processes, one after another, each with its
+own hash seed and (where the kernel randomises it) its own address-space layout, and their
+per-round ratios are pooled: one process's layout is a draw that holds for all its rounds,
+and on Debian's CPython 3.11.2 single processes read the sites-off ratio anywhere in
+1.23-1.40 (docs/architecture.md, "Measured facts"). Each process's median is recorded too.
+
 Run: python bench/bench_tracking.py   (writes bench/results/tracking.json)
 """
 
@@ -19,8 +25,10 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -43,8 +51,12 @@ N = 5_000  # track+release pairs per sample (about 10 ms)
 # Objects alive during the run, as before samples were shortened: pympler's cost includes the
 # full collections its own allocations set off, which grow with the heap.
 THINGS = 20_000
-ROUNDS = 151
+#: Processes the tracking rounds run in, and rounds in each (see the module docstring).
+PROCESSES = 5
+ROUNDS = 61
 WARMUP = 5
+#: The tracking cases, the realistic store first (the baseline).
+CASES = ("realistic_store", "service", "service, sites off", "service+model")
 PYMPLER_OBJECTS = 2_000
 PYMPLER_ROUNDS = 61
 DELETED = 2_000
@@ -161,11 +173,12 @@ def delete_cost(alive: int) -> float:
     return elapsed
 
 
-def main() -> int:
-    app = QCoreApplication.instance() or QCoreApplication([])
+def tracking_rounds(rounds: int) -> dict[str, list[float]]:
+    """Microseconds per track+release of each case in :data:`CASES`, round by round, in this
+    process."""
     things = [Thing() for _ in range(THINGS)]
+    few = things[:N]
     owner = Owner()
-
     baseline = RealisticStore()
     bare = ResourceManagementService()
     bare.register_component(owner, "Owner")
@@ -175,25 +188,61 @@ def main() -> int:
     watched.register_component(owner, "Owner")
     model = MetricsModel(watched, app="bench")
     model.start()
+    try:
+        stores = dict(zip(CASES, (
+            (baseline.track, baseline.release), (bare.track_resource, bare.release_resource),
+            (siteless.track_resource, siteless.release_resource),
+            (watched.track_resource, watched.release_resource)), strict=True))
+        timed: dict[str, Callable[[], float]] = {
+            name: functools.partial(per_op_us, loop(track, release, owner, few), N)
+            for name, (track, release) in stores.items()}
+        gc.collect()
+        return sample_rounds(timed, rounds, warmup=WARMUP, rotate=True)
+    finally:
+        model.close()
 
-    few = things[:N]
-    cases = {
-        "realistic_store": loop(baseline.track, baseline.release, owner, few),
-        "service": loop(bare.track_resource, bare.release_resource, owner, few),
-        "service, sites off": loop(siteless.track_resource, siteless.release_resource, owner,
-                                   few),
-        "service+model": loop(watched.track_resource, watched.release_resource, owner, few),
-    }
-    timed: dict[str, Callable[[], float]] = {
-        name: functools.partial(per_op_us, fn, N) for name, fn in cases.items()}
-    gc.collect()
-    samples = sample_rounds(timed, ROUNDS, warmup=WARMUP, rotate=True)
+
+def tracking_in_processes(count: int, rounds: int) -> list[dict[str, list[float]]]:
+    """:func:`tracking_rounds` in ``count`` child processes, one after another, hash seeds
+    0 to ``count - 1``."""
+    found = []
+    for seed in range(count):
+        env = dict(os.environ, PYTHONHASHSEED=str(seed))
+        out = subprocess.run([sys.executable, __file__, "--rounds-here", str(rounds)],
+                             env=env, capture_output=True, text=True, check=True, timeout=600)
+        found.append(json.loads(out.stdout))
+    return found
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--rounds-here"]:  # one of tracking_in_processes's children
+        app = QCoreApplication.instance() or QCoreApplication([])
+        print(json.dumps(tracking_rounds(int(sys.argv[2]))))
+        del app
+        return 0
+    app = QCoreApplication.instance() or QCoreApplication([])
+    per_process = tracking_in_processes(PROCESSES, ROUNDS)
+    samples = {name: [v for run in per_process for v in run[name]] for name in CASES}
     medians = {name: statistics.median(values) for name, values in samples.items()}
     tracking = ratios(samples, "realistic_store")
+    process_medians = {
+        name: [round(statistics.median(ratios(run, "realistic_store")[name]), 3)
+               for run in per_process]
+        for name in CASES[1:]}
+
+    things = [Thing() for _ in range(THINGS)]
+    owner = Owner()
+    watched = ResourceManagementService()
+    watched.register_component(owner, "Owner")
+    model = MetricsModel(watched, app="bench")
+    model.start()
+    timed_model = functools.partial(
+        per_op_us, loop(watched.track_resource, watched.release_resource, owner, things[:N]),
+        N)
 
     # pympler against the service with the model, paired round by round in the same run
     gc.collect()
-    versus = sample_rounds({"service+model": timed["service+model"],
+    versus = sample_rounds({"service+model": timed_model,
                             "pympler": pympler_case(things[:PYMPLER_OBJECTS])},
                            PYMPLER_ROUNDS, warmup=2, rotate=True)
     pympler = ratios(versus, "service+model")["pympler"]
@@ -215,8 +264,10 @@ def main() -> int:
         "pympler track_object (us)": round(statistics.median(versus["pympler"]), 3),
         "QObject delete, 100 alive (us)": round(statistics.median(deletes["100"]), 3),
         "QObject delete, 10000 alive (us)": round(statistics.median(deletes["10000"]), 3),
-        "rounds": {"tracking": ROUNDS, "pympler": PYMPLER_ROUNDS, "delete": DELETE_ROUNDS,
+        "rounds": {"tracking": ROUNDS, "tracking processes": PROCESSES,
+                   "pympler": PYMPLER_ROUNDS, "delete": DELETE_ROUNDS,
                    "ops per tracking sample": N},
+        "each process's median ratio to the realistic store": process_medians,
         "per-round ratios": {
             "service / realistic store": spread(tracking["service"]),
             "service, sites off / realistic store": spread(tracking["service, sites off"]),
