@@ -62,6 +62,7 @@ __all__ = ["IDS", "SITE_LIMIT", "WATCH_LIMIT", "WATCH_TYPES", "ComponentCounts",
 
 _monotonic = time.monotonic
 _get_ident = threading.get_ident
+_THREAD = threading.local()
 _TYPES = tuple(ResourceType)
 _getframe = sys._getframe
 
@@ -191,11 +192,14 @@ class ResourceStore:
         else:
             rec.site = site
         rec.created = _monotonic()
-        # A new int a record (32 bytes) rather than one per thread kept in a threading.local:
-        # reading the local cost a track+release 50-100 ns on Debian's 3.11.2, 0.03-0.08 of
-        # bench_tracking's ratio (docs/architecture.md, "Measured facts").
-        rec.thread = _get_ident()
-        with self._lock:
+        try:  # the same int object per thread: 32 bytes a resource less than get_ident()
+            rec.thread = _THREAD.ident
+        except AttributeError:
+            rec.thread = _THREAD.ident = _get_ident()
+        # acquire/release rather than `with`: looking up __enter__ and __exit__ costs 50 ns
+        # a use on 3.11 (docs/architecture.md, "Measured facts"); the same on release.
+        self._lock.acquire()
+        try:
             try:  # free in 3.11 unless raised
                 try:  # every id in it is a live owner's; a subscript, not .get(): 25 ns less
                     comp = self._components[id(component)]
@@ -222,6 +226,8 @@ class ResourceStore:
             rec.flags = flags = flags | cell.flags
             if flags:  # side tables (rare); `flags & INDEXED` would cost a global lookup
                 self._index_locked(rec, resource, metadata)
+        finally:
+            self._lock.release()
         if self._slow:  # events wanted, or deaths / registrations queued during the call
             self._slow_path(EventKind.RESOURCE_TRACKED, rec, "tracked")
         return rid
@@ -234,7 +240,8 @@ class ResourceStore:
         """
         # The body of _release_locked, inlined: a call costs as much as three counters.
         # tests/resources/test_store.py runs both on every kind of record and compares.
-        with self._lock:
+        self._lock.acquire()  # not `with`: see track_resource
+        try:
             rec = self._records.pop(resource_id, None)
             if rec is None:
                 return False
@@ -247,6 +254,8 @@ class ResourceStore:
                 self._bytes -= size
             if rec.flags:  # `flags & INDEXED` would cost a global lookup; see _unindex_locked
                 self._unindex_locked(rec)
+        finally:
+            self._lock.release()
         if self._slow:
             self._slow_path(EventKind.RESOURCE_RELEASED, rec, "released")
         return True
