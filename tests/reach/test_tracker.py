@@ -173,18 +173,26 @@ def test_a_reused_dialog_raises_nothing(qapp: QApplication, tracker: Tracker,
     assert model.leak_suspects() == []
 
 
-def test_a_collected_window_is_deleted_not_retained(
-        qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
-        model: MetricsModel) -> None:
+def _a_report_closed_and_collected(tracker: Tracker,
+                                   service: ResourceManagementService) -> int:
+    """Show a Report, close it, drop it and collect it; the address (id) it had."""
     first = Report()
     _show(tracker, first)
     first.close()
     tracker.tick()
+    address = id(first)
     del first  # no reference left: the wrapper, then the C++ dialog, go
     gc.collect()  # at once, or at the collection that follows (a wrapper may sit in a cycle)
     # Its owner's cleanup (and the "unregistered" event the tracker hears) runs from the
     # event loop, not inside the collection.
     pump(lambda: not service.store._deferred, 5.0)
+    return address
+
+
+def test_a_collected_window_is_deleted_not_retained(
+        qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
+        model: MetricsModel) -> None:
+    _a_report_closed_and_collected(tracker, service)
     second = Report()
     _show(tracker, second)
     tracker.tick()
@@ -197,14 +205,7 @@ def test_a_collected_window_is_deleted_not_retained(
 def test_a_new_window_at_a_dead_windows_address_keeps_both_records(
         qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
         model: MetricsModel) -> None:
-    first = Report()
-    _show(tracker, first)
-    first.close()
-    tracker.tick()
-    first_key = id(first)
-    del first
-    gc.collect()
-    pump(lambda: not service.store._deferred, 5.0)
+    first_key = _a_report_closed_and_collected(tracker, service)
     second = Report()
     # CPython often gives the new wrapper the freed one's address before a tick retires the
     # old record (the CI failure of 221351d); here it always does.
