@@ -173,9 +173,10 @@ def test_a_reused_dialog_raises_nothing(qapp: QApplication, tracker: Tracker,
     assert model.leak_suspects() == []
 
 
-def _a_report_closed_and_collected(tracker: Tracker,
-                                   service: ResourceManagementService) -> int:
-    """Show a Report, close it, drop it and collect it; the address (id) it had."""
+def _a_report_closed_and_collected(tracker: Tracker, service: ResourceManagementService,
+                                   *, settle: bool = True) -> int:
+    """Show a Report, close it, drop it and collect it (and with ``settle``, let its owner's
+    cleanup run); the address (id) it had."""
     first = Report()
     _show(tracker, first)
     first.close()
@@ -185,7 +186,8 @@ def _a_report_closed_and_collected(tracker: Tracker,
     gc.collect()  # at once, or at the collection that follows (a wrapper may sit in a cycle)
     # Its owner's cleanup (and the "unregistered" event the tracker hears) runs from the
     # event loop, not inside the collection.
-    pump(lambda: not service.store._deferred, 5.0)
+    if settle:
+        pump(lambda: not service.store._deferred, 5.0)
     return address
 
 
@@ -202,18 +204,23 @@ def test_a_collected_window_is_deleted_not_retained(
     second.close()
 
 
+@pytest.mark.parametrize("cleaned_first", [True, False], ids=["cleaned", "cleanup-queued"])
 def test_a_new_window_at_a_dead_windows_address_keeps_both_records(
         qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
-        model: MetricsModel) -> None:
-    first_key = _a_report_closed_and_collected(tracker, service)
+        model: MetricsModel, cleaned_first: bool) -> None:
+    first_key = _a_report_closed_and_collected(tracker, service, settle=cleaned_first)
     second = Report()
     # CPython often gives the new wrapper the freed one's address before a tick retires the
     # old record (the CI failure of 221351d); here it always does.
     tracker._windows[id(second)] = tracker._windows.pop(first_key)
     _show(tracker, second)
+    # Displaced before its cleanup ran, the old record waits for the "unregistered" event.
+    assert ("Report#1" in tracker._displaced) is not cleaned_first
+    pump(lambda: not service.store._deferred, 5.0)
     tracker.tick()
     states = {o.component_id: o.state for o in model.snapshot().qt_objects}
     assert states == {"Report#1": "deleted", "Report#2": "shown"}
+    assert tracker._displaced == {}
     second.close()
 
 

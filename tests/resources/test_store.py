@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 import gc
 import itertools
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +150,49 @@ def test_the_store_dies_by_reference_count() -> None:
         assert ref() is None
     finally:
         gc.enable()
+
+
+class _InterruptedAfterAcquire:
+    """The store's lock, with a KeyboardInterrupt delivered as its first acquire returns:
+    where Python runs a signal handler, right after a call."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+        self.armed = True
+
+    def acquire(self) -> bool:
+        got = bool(self.lock.acquire())
+        if self.armed:
+            self.armed = False
+            signal.raise_signal(signal.SIGUSR1)  # its handler runs as this call returns
+        return got
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("call", ["track", "release"])
+def test_an_interrupt_as_the_lock_is_taken_still_releases_it(call: str) -> None:
+    store = ResourceStore()
+    owner, thing = Owner(), Thing()
+    rid = store.track_resource(owner, ResourceType.CACHE, thing)
+    calls: dict[str, Callable[[], object]] = {
+        "track": lambda: store.track_resource(owner, ResourceType.CACHE, Thing()),
+        "release": lambda: store.release_resource(owner, rid)}
+    lock = store._lock
+    store._lock = _InterruptedAfterAcquire(lock)  # type: ignore[assignment]
+    previous = signal.signal(signal.SIGUSR1, _interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            calls[call]()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        store._lock = lock
+    assert not lock._is_owned()  # type: ignore[attr-defined]
+    # The interrupted call changed nothing, and the store goes on (as another thread would).
+    assert store.release_resource(owner, rid)
+    assert store.aggregate().by_type[ResourceType.CACHE].live == 0

@@ -72,6 +72,8 @@ class Tracker:
             maxlen=hooks.PENDING_LIMIT)
         self._windows: dict[int, Window] = {}
         self._by_cid: dict[str, Window] = {}
+        #: Windows displaced from ``_windows`` (see _displace) before they were deleted.
+        self._displaced: dict[str, Window] = {}
         self._gone: collections.deque[Window | Seen] = collections.deque(maxlen=GONE_KEPT)
         self._numbers: dict[str, int] = {}
         self._owners: dict[str, ClassOwner] = {}
@@ -239,7 +241,8 @@ class Tracker:
 
     def _on_event(self, event: LifecycleEvent) -> None:
         if event.kind is EventKind.COMPONENT_UNREGISTERED:
-            win = self._by_cid.get(event.component_id)
+            cid = event.component_id
+            win = self._by_cid.get(cid) or self._displaced.pop(cid, None)
             if win is not None and win.deleted_at is None:
                 win.deleted_at = event.time
 
@@ -280,7 +283,9 @@ class Tracker:
         if top_levels is None:  # no QApplication (yet): no widgets to adopt
             return
         for widget in top_levels():
-            if id(widget) not in self._windows and widget.isVisible() and is_window(widget):
+            known = self._windows.get(id(widget))
+            if ((known is None or known.ref() is not widget) and widget.isVisible()
+                    and is_window(widget)):
                 self._window(widget, "", now)
 
     def _follow_windows(self, now: float) -> None:
@@ -311,10 +316,12 @@ class Tracker:
         """Keep a window whose wrapper is gone among the gone when a new widget takes its
         address (and so its key) before a tick retired it. Called with the lock held."""
         del self._windows[key]
-        # Not yet deleted, it stays findable by component: its C++ object may live on under
-        # a parent, and the component's `destroyed` then marks this record.
-        if win.deleted_at is not None and self._by_cid.get(win.component_id) is win:
+        if self._by_cid.get(win.component_id) is win:
             del self._by_cid[win.component_id]
+            if win.deleted_at is None:
+                # Its component's cleanup is still queued, or its C++ object lives on under
+                # a parent: the "unregistered" event that follows marks this record.
+                self._displaced[win.component_id] = win
         self._gone.append(win)
 
     def _drop_dead_objects(self) -> None:

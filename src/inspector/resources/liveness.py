@@ -57,12 +57,15 @@ class Liveness:
     def resource_collected(self, rec: Resource) -> None:
         """A tracked resource was garbage collected."""
         store = self._store()
-        if store is None:
+        # No id: its track was interrupted before the record went in (a bad type, or a
+        # KeyboardInterrupt as the lock was taken), so there is nothing to release.
+        rid = getattr(rec, "rid", "")
+        if store is None or not rid:
             return
         if store._owned():
-            self.queue(store, ResourceCollected(rec.rid))
+            self.queue(store, ResourceCollected(rid))
             return
-        self._release(store, rec.rid, "collected")
+        self._release(store, rid, "collected")
 
     def component_collected(self, ref: KeyedRef) -> None:
         """An owner was garbage collected: have it cleaned up later, on its home thread."""

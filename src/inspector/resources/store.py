@@ -197,21 +197,23 @@ class ResourceStore:
         except AttributeError:
             rec.thread = _THREAD.ident = _get_ident()
         # acquire/release rather than `with`: looking up __enter__ and __exit__ costs 50 ns
-        # a use on 3.11 (docs/architecture.md, "Measured facts"); the same on release.
-        self._lock.acquire()
+        # a use on 3.11 (docs/architecture.md, "Measured facts"); the same on release. The
+        # acquire is inside the `try`: Python runs signal handlers as a call returns, and a
+        # KeyboardInterrupt raised there must still release. acquire() itself raises only
+        # while blocked on another thread's hold, and release() then says RuntimeError,
+        # leaving the lock as it was.
         try:
-            try:  # free in 3.11 unless raised
-                try:  # every id in it is a live owner's; a subscript, not .get(): 25 ns less
-                    comp = self._components[id(component)]
-                except KeyError:
-                    comp = self._owner_locked(component, resource_type)
-                try:  # the str mix-in lets the value ("cache") find the member's cell too
-                    cell = comp.cells[resource_type]
-                except (KeyError, TypeError):
-                    cell = self._cell_locked(comp, resource_type)
-            except TypeError:  # not a ResourceType: the record never made it in, and
-                rec.rid = ""  # its resource's death, if the record outlives it, finds nothing
-                raise
+            self._lock.acquire()
+            # A TypeError (not a ResourceType) or an interrupt before the id is set leaves a
+            # record that never made it in: its resource's death finds no id (liveness.py).
+            try:  # every id in it is a live owner's; a subscript, not .get(): 25 ns less
+                comp = self._components[id(component)]
+            except KeyError:
+                comp = self._owner_locked(component, resource_type)
+            try:  # the str mix-in lets the value ("cache") find the member's cell too
+                cell = comp.cells[resource_type]
+            except (KeyError, TypeError):
+                cell = self._cell_locked(comp, resource_type)
             rec.rid = rid = f"{cell.prefix}{next(self._ids)}"
             rec.comp = comp
             rec.cell = cell
@@ -240,8 +242,8 @@ class ResourceStore:
         """
         # The body of _release_locked, inlined: a call costs as much as three counters.
         # tests/resources/test_store.py runs both on every kind of record and compares.
-        self._lock.acquire()  # not `with`: see track_resource
-        try:
+        try:  # not `with`, and the acquire inside the `try`: see track_resource
+            self._lock.acquire()
             rec = self._records.pop(resource_id, None)
             if rec is None:
                 return False
