@@ -224,6 +224,19 @@ def test_a_new_window_at_a_dead_windows_address_keeps_both_records(
     second.close()
 
 
+def test_a_window_shown_unheard_at_a_dead_windows_address_is_adopted_at_once(
+        qapp: QApplication, service: ResourceManagementService, tracker: Tracker,
+        model: MetricsModel) -> None:
+    first_key = _a_report_closed_and_collected(tracker, service)
+    second = Report()
+    tracker._windows[id(second)] = tracker._windows.pop(first_key)  # as above
+    second.show()  # no note: the tick's look at the top-level windows finds it
+    tracker.tick()
+    states = {o.component_id: o.state for o in model.snapshot().qt_objects}
+    assert states == {"Report#1": "deleted", "Report#2": "shown"}
+    second.close()
+
+
 def test_work_left_running_by_a_closed_window_is_orphaned(
         qapp: QApplication, tracker: Tracker, model: MetricsModel) -> None:
     editor = Editor()
