@@ -5,17 +5,33 @@
                                          command: a line "go N K" on stdin runs N QTimer
                                          ticks, a QThread started every K, and answers
                                          "DONE <process CPU s> <wall s>"; "quit" ends it
+
+$BENCH_LAYOUT_SEED, when set, shifts the program's heap by a seeded amount first.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sys
 import time
 
-import shiboken6
-from PySide6.QtCore import QSocketNotifier, QThread, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+def _shifted_heap(seed: str) -> list[bytearray]:
+    """Allocations that move where every later object of this process lands: a seeded
+    0-2,999 of 1-1,023 bytes each, kept for its life (none without a seed)."""
+    if not seed:
+        return []
+    rng = random.Random(int(seed))
+    return [bytearray(rng.randrange(1, 1024)) for _ in range(rng.randrange(3000))]
+
+
+#: Made before Qt is imported, so that Qt's objects move too (bench_run.py says why).
+_LAYOUT = _shifted_heap(os.environ.get("BENCH_LAYOUT_SEED", ""))
+
+import shiboken6  # noqa: E402 - after the heap is shifted
+from PySide6.QtCore import QSocketNotifier, QThread, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow  # noqa: E402
 
 #: Milliseconds from start-up to READY: the inspector has attached and settled by then.
 SETTLE_MS = 2000
