@@ -232,13 +232,13 @@ def test_protocol_fuzz_state_machine(server: InspectorServer,
     ProtocolMachine.service = service
     ProtocolMachine.sockets_before = sockets
     started = time.monotonic()
-    # No explain phase: it traces every line while shrinking (sys.settrace), and a failure on
-    # a newcomer's machine shrank past the 120 s timeout, which ends the whole run with no
-    # example shown. Without it a failure is reported with its shrunk example.
+    # No shrinking: a failing example here waits out socket timeouts on every attempt, and a
+    # failure on a newcomer's machine shrank past the 120 s timeout, which ends the whole run
+    # with no example shown. Unshrunk, the example (at most 20 steps) is reported at once.
     run_state_machine_as_test(ProtocolMachine, settings=settings(
         max_examples=examples, stateful_step_count=20, deadline=None, database=None,
         suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]))
+        phases=[Phase.explicit, Phase.reuse, Phase.generate]))
     elapsed = time.monotonic() - started
     assert settle(lambda: server.stats()["clients"] == 0)
     # Every socket the run opened is closed again (the server's late closes awaited).
