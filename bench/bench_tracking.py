@@ -176,6 +176,20 @@ def delete_cost(alive: int) -> float:
     return elapsed
 
 
+def _service(owner: Owner, *, capture_sites: bool = True) -> ResourceManagementService:
+    """A service with ``owner`` registered."""
+    service = ResourceManagementService(capture_sites=capture_sites)
+    service.register_component(owner, "Owner")
+    return service
+
+
+def _model(service: ResourceManagementService) -> MetricsModel:
+    """A started metrics model on ``service`` (the "service+model" case)."""
+    model = MetricsModel(service, app="bench")
+    model.start()
+    return model
+
+
 def tracking_rounds(rounds: int) -> dict[str, list[float]]:
     """Microseconds per track+release of each case in :data:`CASES`, round by round, in this
     process."""
@@ -183,14 +197,10 @@ def tracking_rounds(rounds: int) -> dict[str, list[float]]:
     few = things[:N]
     owner = Owner()
     baseline = RealisticStore()
-    bare = ResourceManagementService()
-    bare.register_component(owner, "Owner")
-    siteless = ResourceManagementService(capture_sites=False)
-    siteless.register_component(owner, "Owner")
-    watched = ResourceManagementService()
-    watched.register_component(owner, "Owner")
-    model = MetricsModel(watched, app="bench")
-    model.start()
+    bare = _service(owner)
+    siteless = _service(owner, capture_sites=False)
+    watched = _service(owner)
+    model = _model(watched)
     try:
         stores = dict(zip(CASES, (
             (baseline.track, baseline.release), (bare.track_resource, bare.release_resource),
@@ -238,10 +248,8 @@ def main() -> int:
 
     things = [Thing() for _ in range(THINGS)]
     owner = Owner()
-    watched = ResourceManagementService()
-    watched.register_component(owner, "Owner")
-    model = MetricsModel(watched, app="bench")
-    model.start()
+    watched = _service(owner)
+    model = _model(watched)
     timed_model = functools.partial(
         per_op_us, loop(watched.track_resource, watched.release_resource, owner, things[:N]),
         N)
